@@ -1,0 +1,237 @@
+//! Carries boxes between detections so masks neither flicker nor gap: detections are associated to tracks by
+//! IoU (greedy, same class), a track survives `hold_frames` detection runs that miss it, and the boxes handed
+//! to the mask are dilated and grown by the track's motion so a moving person stays covered between runs.
+
+use crate::types::{BBox, Detection};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackerConfig {
+    /// Minimum IoU for a detection to continue a track.
+    pub iou_match: f32,
+    /// Detection runs a track may be missed before it is dropped.
+    pub hold_frames: u32,
+    /// Each side grows by this fraction of the box size.
+    pub dilate_frac: f32,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            iou_match: 0.3,
+            hold_frames: 5,
+            dilate_frac: 0.15,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Track {
+    det: Detection,
+    /// Centre displacement per frame, from the last two updates.
+    velocity: (f32, f32),
+    /// Frames since the last matched detection (detection runs and predictions alike).
+    frames_since_seen: u32,
+    /// Detection runs since the last match.
+    missed_runs: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    cfg: TrackerConfig,
+    tracks: Vec<Track>,
+}
+
+impl Tracker {
+    pub fn new(cfg: TrackerConfig) -> Tracker {
+        Tracker {
+            cfg,
+            tracks: Vec::new(),
+        }
+    }
+
+    /// A fresh detection result for the current frame.
+    pub fn update(&mut self, dets: &[Detection]) {
+        for t in &mut self.tracks {
+            t.frames_since_seen += 1;
+        }
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (ti, t) in self.tracks.iter().enumerate() {
+            let predicted = self.predicted_box(t);
+            for (di, d) in dets.iter().enumerate() {
+                if d.class != t.det.class {
+                    continue;
+                }
+                let iou = predicted.iou(&d.bbox).max(t.det.bbox.iou(&d.bbox));
+                if iou >= self.cfg.iou_match {
+                    pairs.push((iou, ti, di));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut track_used = vec![false; self.tracks.len()];
+        let mut det_used = vec![false; dets.len()];
+        for (_, ti, di) in pairs {
+            if track_used[ti] || det_used[di] {
+                continue;
+            }
+            track_used[ti] = true;
+            det_used[di] = true;
+            let t = &mut self.tracks[ti];
+            let (ox, oy) = t.det.bbox.center();
+            let (nx, ny) = dets[di].bbox.center();
+            let n = t.frames_since_seen.max(1) as f32;
+            t.velocity = ((nx - ox) / n, (ny - oy) / n);
+            t.det = dets[di];
+            t.frames_since_seen = 0;
+            t.missed_runs = 0;
+        }
+        for (ti, t) in self.tracks.iter_mut().enumerate() {
+            if !track_used[ti] {
+                t.missed_runs += 1;
+            }
+        }
+        let hold = self.cfg.hold_frames;
+        self.tracks.retain(|t| t.missed_runs <= hold);
+        for (di, d) in dets.iter().enumerate() {
+            if !det_used[di] {
+                self.tracks.push(Track {
+                    det: *d,
+                    velocity: (0.0, 0.0),
+                    frames_since_seen: 0,
+                    missed_runs: 0,
+                });
+            }
+        }
+    }
+
+    /// A frame without a detection run: tracks coast on their velocity; this is not a miss.
+    pub fn predict(&mut self) {
+        for t in &mut self.tracks {
+            t.frames_since_seen += 1;
+        }
+    }
+
+    fn predicted_box(&self, t: &Track) -> BBox {
+        let n = t.frames_since_seen as f32;
+        t.det.bbox.translate(t.velocity.0 * n, t.velocity.1 * n)
+    }
+
+    /// Boxes to mask now: the last detected box, dilated, stretched to also cover where the track's motion
+    /// puts it by now (so the mask errs on the side of covering more).
+    pub fn boxes(&self) -> Vec<Detection> {
+        self.tracks
+            .iter()
+            .map(|t| {
+                let last = t.det.bbox.dilate(self.cfg.dilate_frac);
+                let now = self.predicted_box(t).dilate(self.cfg.dilate_frac);
+                Detection {
+                    bbox: BBox {
+                        x0: last.x0.min(now.x0),
+                        y0: last.y0.min(now.y0),
+                        x1: last.x1.max(now.x1),
+                        y1: last.y1.max(now.y1),
+                    },
+                    ..t.det
+                }
+            })
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tracks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tracks.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.tracks.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Class;
+
+    fn det(x: f32, y: f32) -> Detection {
+        Detection {
+            bbox: BBox {
+                x0: x,
+                y0: y,
+                x1: x + 20.0,
+                y1: y + 40.0,
+            },
+            score: 0.9,
+            class: Class::Person,
+        }
+    }
+
+    fn cfg() -> TrackerConfig {
+        TrackerConfig {
+            iou_match: 0.3,
+            hold_frames: 2,
+            dilate_frac: 0.1,
+        }
+    }
+
+    #[test]
+    fn detection_held_for_hold_frames_misses_then_dropped() {
+        let mut t = Tracker::new(cfg());
+        t.update(&[det(10.0, 10.0)]);
+        t.update(&[]);
+        t.update(&[]);
+        assert_eq!(t.len(), 1, "held through 2 missed runs");
+        t.update(&[]);
+        assert!(t.is_empty(), "dropped after the 3rd miss");
+    }
+
+    #[test]
+    fn predictions_are_not_misses() {
+        let mut t = Tracker::new(cfg());
+        t.update(&[det(10.0, 10.0)]);
+        for _ in 0..10 {
+            t.predict();
+        }
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn moving_box_keeps_its_track_and_is_covered_ahead() {
+        let mut t = Tracker::new(cfg());
+        t.update(&[det(10.0, 10.0)]);
+        t.update(&[det(14.0, 10.0)]);
+        assert_eq!(t.len(), 1, "same track");
+        t.predict();
+        t.predict();
+        let b = t.boxes()[0].bbox;
+        // Last box x 14..34, dilated by 2 → 12..36; moved 8 px on → up to 44.
+        assert!(
+            (b.x0 - 12.0).abs() < 1e-3 && (b.x1 - 44.0).abs() < 1e-3,
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn crossing_tracks_keep_separate_boxes() {
+        let mut t = Tracker::new(cfg());
+        t.update(&[det(0.0, 0.0), det(100.0, 0.0)]);
+        t.update(&[det(5.0, 0.0), det(95.0, 0.0)]);
+        assert_eq!(t.len(), 2);
+        let mut xs: Vec<f32> = t.boxes().iter().map(|d| d.bbox.x0).collect();
+        xs.sort_by(f32::total_cmp);
+        assert!(
+            (xs[0] - 3.0).abs() < 1e-3 && (xs[1] - 93.0).abs() < 1e-3,
+            "{xs:?}"
+        );
+    }
+
+    #[test]
+    fn boxes_are_dilated() {
+        let mut t = Tracker::new(cfg());
+        t.update(&[det(10.0, 10.0)]);
+        let b = t.boxes()[0].bbox;
+        assert_eq!((b.x0, b.y0, b.x1, b.y1), (8.0, 6.0, 32.0, 54.0));
+    }
+}

@@ -1,0 +1,99 @@
+//! `garim`: CLI wiring only. The work lives in the library crates (policy, mask, detect, onnx, media,
+//! stage, server).
+
+mod detectors;
+mod offline;
+mod service;
+mod signals;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "garim",
+    version,
+    about = "Privacy masking between CCTV cameras and the NVR"
+)]
+struct Cli {
+    #[command(flatten)]
+    models: ModelArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the models and the ONNX Runtime library are (found automatically after scripts/fetch-models).
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// Models directory holding manifest.toml [env: GARIM_MODELS_DIR]
+    #[arg(long, global = true)]
+    pub models_dir: Option<PathBuf>,
+    /// ONNX Runtime shared library [env: ORT_DYLIB_PATH]
+    #[arg(long, global = true)]
+    pub ort_lib: Option<PathBuf>,
+    /// Threads per inference
+    #[arg(long, global = true, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// Detector and mask options shared by `demo`, `mask` and `bench`.
+#[derive(Args, Clone, Debug)]
+pub struct MaskArgs {
+    /// What to detect and mask: person, face, vehicle (comma-separated)
+    #[arg(long)]
+    pub detect: Option<String>,
+    /// How to hide: pixelate, blur or fill
+    #[arg(long)]
+    pub style: Option<String>,
+    /// Run detection on every k-th frame; the tracker covers the frames between
+    #[arg(long)]
+    pub detect_every: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulated RTSP camera with real footage → garim → masked RTSP, recording, /metrics
+    Demo(service::DemoArgs),
+    /// The service, from a site configuration file
+    Run(service::RunArgs),
+    /// Validate a site configuration file (exit 1 with every error when invalid)
+    Check {
+        file: PathBuf,
+        /// Output format: text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Mask a video file offline with the same detectors and mask code as the live pipeline
+    Mask(offline::MaskFileArgs),
+    /// End-to-end throughput and per-stage latency on the bundled footage (JSON)
+    Bench(offline::BenchArgs),
+    /// Serve a video file looped over RTSP, like a camera (for tests and trials)
+    SimCamera(service::SimArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GARIM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => service::demo(&cli.models, a),
+        Command::Run(a) => service::run(&cli.models, a),
+        Command::Check { file, format } => return service::check(&file, &format),
+        Command::Mask(a) => offline::mask_file(&cli.models, a),
+        Command::Bench(a) => offline::bench(&cli.models, a),
+        Command::SimCamera(a) => service::sim_camera(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

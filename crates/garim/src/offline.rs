@@ -1,0 +1,222 @@
+//! `garim mask` (offline file masking) and `garim bench` (end-to-end throughput on the bundled footage).
+//! Both use the live pipeline's detectors, tracker and mask code through `MaskingStage`; only the deadline
+//! differs (offline there is no real-time budget, so the stage waits for detection instead of failing closed).
+
+use crate::detectors::DetectorPool;
+use crate::{MaskArgs, ModelArgs};
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use detect::Class;
+use indicatif::{ProgressBar, ProgressStyle};
+use mask::MaskStyle;
+use media::file::{FileSink, FileSource};
+use stage::{MaskingStage, RollingStats, StageConfig};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Offline work has no real-time deadline; this only guards against a hung detector.
+const OFFLINE_DEADLINE: Duration = Duration::from_secs(60);
+
+#[derive(Args, Debug)]
+pub struct MaskFileArgs {
+    /// Input video file
+    pub input: PathBuf,
+    /// Output video (.mp4 or .mkv); written to OUTPUT.part, renamed when complete
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub mask: MaskArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Footage (default: the fetched vtest.avi)
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// Frames per run (default: the whole file)
+    #[arg(long)]
+    pub frames: Option<u64>,
+    /// Runs to do: person, face, person+face (comma-separated list of these)
+    #[arg(long, default_value = "person,face,person+face")]
+    pub runs: String,
+    #[command(flatten)]
+    pub mask: MaskArgs,
+}
+
+fn offline_stage(pool: &DetectorPool, classes: &[Class], m: &MaskArgs) -> Result<MaskingStage> {
+    let style = MaskStyle::parse(m.style.as_deref().unwrap_or("pixelate"))
+        .map_err(|e| anyhow!("--style: {e}"))?;
+    let detector = pool.detector_for(classes)?;
+    Ok(MaskingStage::new(
+        StageConfig {
+            camera: "offline".into(),
+            deadline: OFFLINE_DEADLINE,
+            detect_every: m.detect_every.unwrap_or(1).max(1),
+            style,
+            privacy_masks: Vec::new(),
+            tracker: detect::TrackerConfig::default(),
+        },
+        detector,
+    ))
+}
+
+pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
+    let classes = Class::parse_list(a.mask.detect.as_deref().unwrap_or("person,face"))
+        .map_err(|e| anyhow!("--detect: {e}"))?;
+    if a.input == a.output {
+        return Err(anyhow!(
+            "output {} would overwrite the input",
+            a.output.display()
+        ));
+    }
+    let pool = DetectorPool::verify(models)?;
+    let mut stage = offline_stage(&pool, &classes, &a.mask)?;
+    pool.load_now()?;
+    let mut source = FileSource::open(&a.input)?;
+    // The first frame proves the input is a video before an output file is created.
+    let first = source.next_frame()?;
+    let mut sink = FileSink::create(&a.output)?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let mut frames = 0u64;
+    let mut fail_closed = 0u64;
+    let mut next = first;
+    while let Some(f) = next {
+        if frames == 0 {
+            if let (Some(d), true) = (source.duration(), f.fps.numer() > 0) {
+                let total = d.nseconds() as f64 / 1e9 * f.fps.numer() as f64 / f.fps.denom() as f64;
+                bar.set_length(total.round() as u64);
+            }
+        }
+        let masked = stage.mask(f.layout, f.data, Instant::now())?;
+        fail_closed += u64::from(masked.outcome().fail_closed.is_some());
+        sink.push(&masked, f.fps, f.pts, f.duration)?;
+        frames += 1;
+        bar.inc(1);
+        next = source.next_frame()?;
+    }
+    bar.finish_and_clear();
+    let out = sink.finish()?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "masked {frames} frames of {} into {} in {secs:.1} s ({:.1} fps); {fail_closed} frames masked whole",
+        a.input.display(),
+        out.display(),
+        frames as f64 / secs
+    );
+    Ok(())
+}
+
+#[derive(Default)]
+struct Usage {
+    cpu_secs: f64,
+    max_rss_kib: i64,
+}
+
+fn usage() -> Usage {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Usage {
+        cpu_secs: t(ru.ru_utime) + t(ru.ru_stime),
+        max_rss_kib: ru.ru_maxrss,
+    }
+}
+
+pub fn bench(models: &ModelArgs, a: BenchArgs) -> Result<()> {
+    let pool = DetectorPool::verify(models)?;
+    let video = match a.video {
+        Some(v) => v,
+        None => pool_store_path(models, "vtest")?,
+    };
+    let runs: Vec<(String, Vec<Class>)> = a
+        .runs
+        .split(',')
+        .map(|r| {
+            Class::parse_list(&r.replace('+', ","))
+                .map(|c| (r.to_string(), c))
+                .map_err(|e| anyhow!("--runs: {e}"))
+        })
+        .collect::<Result<_>>()?;
+    let stages: Vec<MaskingStage> = runs
+        .iter()
+        .map(|(_, classes)| offline_stage(&pool, classes, &a.mask))
+        .collect::<Result<_>>()?;
+    pool.load_now()?;
+    let out_dir = std::env::temp_dir().join(format!("garim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir)?;
+    let mut results = Vec::new();
+    for ((name, _), mut stage) in runs.iter().zip(stages) {
+        let mut source = FileSource::open(&video)?;
+        let out = out_dir.join(format!("{}.mp4", name.replace('+', "_")));
+        let mut sink = FileSink::create(&out)?;
+        let (mut decode, mut process, mut encode, mut total) = (
+            RollingStats::new(1 << 20),
+            RollingStats::new(1 << 20),
+            RollingStats::new(1 << 20),
+            RollingStats::new(1 << 20),
+        );
+        let before = usage();
+        let started = Instant::now();
+        let mut frames = 0u64;
+        let mut fail_closed = 0u64;
+        loop {
+            if a.frames.is_some_and(|n| frames >= n) {
+                break;
+            }
+            let t0 = Instant::now();
+            let Some(f) = source.next_frame()? else { break };
+            let t1 = Instant::now();
+            let masked = stage.mask(f.layout, f.data, t1)?;
+            let t2 = Instant::now();
+            sink.push(&masked, f.fps, f.pts, f.duration)?;
+            let t3 = Instant::now();
+            fail_closed += u64::from(masked.outcome().fail_closed.is_some());
+            decode.push(t1 - t0);
+            process.push(t2 - t1);
+            encode.push(t3 - t2);
+            total.push(t3 - t0);
+            frames += 1;
+        }
+        sink.finish().context("bench output")?;
+        let secs = started.elapsed().as_secs_f64();
+        let after = usage();
+        let q = |s: &RollingStats| serde_json::json!({"p50_ms": s.quantile_ms(0.5), "p99_ms": s.quantile_ms(0.99)});
+        results.push(serde_json::json!({
+            "run": name,
+            "video": video.display().to_string(),
+            "frames": frames,
+            "seconds": secs,
+            "fps": frames as f64 / secs,
+            "detect_every": a.mask.detect_every.unwrap_or(1),
+            "fail_closed_frames": fail_closed,
+            "stages": {
+                "decode_wait": q(&decode),
+                "detect": q(stage.inference_stats()),
+                "detect_and_mask": q(&process),
+                "encode_push": q(&encode),
+                "frame_total": q(&total),
+            },
+            "cpu_seconds": after.cpu_secs - before.cpu_secs,
+            "peak_rss_mib": after.max_rss_kib as f64 / 1024.0,
+        }));
+        eprintln!(
+            "bench {name}: {frames} frames, {:.1} fps",
+            frames as f64 / secs
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"runs": results}))?
+    );
+    Ok(())
+}
+
+fn pool_store_path(models: &ModelArgs, name: &str) -> Result<PathBuf> {
+    Ok(onnx::ModelStore::locate(models.models_dir.as_deref())?.verified_path(name)?)
+}

@@ -1,0 +1,325 @@
+//! `garim run`, `garim demo`, `garim check`, `garim sim-camera`: the live service wired from a site
+//! configuration — RTSP out, HTTP (/metrics, /healthz), one runner per camera, status line every 5 s, and an
+//! explicit shutdown that closes every open segment.
+
+use crate::detectors::DetectorPool;
+use crate::{MaskArgs, ModelArgs, signals};
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use mask::{MaskStyle, Polygon};
+use media::camera::CameraSpec;
+use media::{CameraHandle, CameraRunner, RtspOut, SimCamera};
+use policy::{CameraSettings, SiteConfig};
+use stage::StageConfig;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Site configuration (TOML)
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Stop cleanly after this many seconds
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Stop cleanly after this many seconds (default: until Ctrl-C)
+    #[arg(long)]
+    pub seconds: Option<u64>,
+    /// Site configuration for the demo
+    #[arg(long, default_value = "examples/sites/demo.toml")]
+    pub config: PathBuf,
+    /// Footage the simulated camera serves (default: the fetched vtest.avi)
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// Port of the simulated camera's RTSP server
+    #[arg(long, default_value_t = 8555)]
+    pub camera_port: u16,
+    #[command(flatten)]
+    pub mask: MaskArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Video file to serve, looped at its own frame rate
+    pub video: PathBuf,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+    #[arg(long, default_value_t = 8555)]
+    pub port: u16,
+    /// Mount name: rtsp://ADDRESS:PORT/NAME
+    #[arg(long, default_value = "sim-1")]
+    pub name: String,
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+pub fn check(file: &Path, format: &str) -> ExitCode {
+    let result = SiteConfig::load(file);
+    let errors: Vec<policy::ConfigError> = match &result {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.clone(),
+    };
+    if format == "json" {
+        let rows: Vec<_> = errors
+            .iter()
+            .map(|e| serde_json::json!({"path": e.path, "value": e.value, "reason": e.reason}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"file": file.display().to_string(), "valid": errors.is_empty(), "errors": rows})
+        );
+    } else if errors.is_empty() {
+        println!("{}: valid", file.display());
+    } else {
+        for e in &errors {
+            println!("{e}");
+        }
+    }
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Finds a repository file (`examples/…`) from the working directory or next to the binary's checkout.
+fn find_repo_file(rel: &Path) -> PathBuf {
+    if rel.is_absolute() || rel.exists() {
+        return rel.to_path_buf();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for up in exe.ancestors().skip(1).take(4) {
+            let p = up.join(rel);
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    rel.to_path_buf()
+}
+
+fn load_config(path: &Path) -> Result<SiteConfig> {
+    SiteConfig::load(path).map_err(|errs| {
+        anyhow!(
+            "{} is invalid:\n{}",
+            path.display(),
+            errs.0
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+pub fn sim_camera(a: SimArgs) -> Result<()> {
+    signals::install();
+    let sim = SimCamera::start(&a.video, &a.address, a.port, &a.name)?;
+    println!("simulated camera: {}", sim.url());
+    let started = Instant::now();
+    while !signals::stop_requested() && a.seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
+    media::init()?;
+    let store = onnx::ModelStore::locate(models.models_dir.as_deref())?;
+    let video = match a.video {
+        Some(v) => v,
+        None => store.verified_path("vtest")?,
+    };
+    let sim = SimCamera::start(&video, "127.0.0.1", a.camera_port, "sim-1")?;
+    let config_path = find_repo_file(&a.config);
+    let mut cfg = load_config(&config_path)?;
+    for cam in &mut cfg.cameras {
+        if cam.id == "sim-1" {
+            cam.url = Some(sim.url().to_string());
+            cam.url_env = None;
+            cam.url_file = None;
+        }
+    }
+    println!(
+        "garim demo: simulated camera {} serving {}",
+        sim.url(),
+        video.display()
+    );
+    serve(models, &cfg, &a.mask, a.seconds)
+}
+
+pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
+    let cfg = load_config(&a.config)?;
+    serve(
+        models,
+        &cfg,
+        &MaskArgs {
+            detect: None,
+            style: None,
+            detect_every: None,
+        },
+        a.seconds,
+    )
+}
+
+fn stage_config(cam: &CameraSettings, overrides: &MaskArgs) -> Result<StageConfig> {
+    let style_name = overrides.style.as_deref().unwrap_or(&cam.mask_style);
+    let style =
+        MaskStyle::parse(style_name).map_err(|e| anyhow!("cameras[{}].mask_style: {e}", cam.id))?;
+    Ok(StageConfig {
+        camera: cam.id.clone(),
+        deadline: Duration::from_millis(u64::from(cam.fail_closed_deadline_ms)),
+        detect_every: overrides.detect_every.unwrap_or(cam.detect_every_n_frames),
+        style,
+        privacy_masks: cam
+            .privacy_masks
+            .iter()
+            .map(|p| Polygon(p.clone()))
+            .collect(),
+        tracker: detect::TrackerConfig::default(),
+    })
+}
+
+fn serve(
+    models: &ModelArgs,
+    cfg: &SiteConfig,
+    overrides: &MaskArgs,
+    seconds: Option<u64>,
+) -> Result<()> {
+    media::init()?;
+    signals::install();
+    let cameras = cfg.enabled_cameras().map_err(|errs| {
+        anyhow!(
+            "{}",
+            errs.0
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    // Models are verified before anything starts (a missing model is an error naming the file); sessions
+    // then load in the background and frames that arrive earlier are masked whole.
+    let pool = DetectorPool::verify(models)?;
+    let host = cfg
+        .server
+        .http_bind
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let rtsp = RtspOut::start(&host, cfg.server.rtsp_port)?;
+    let record_dir = PathBuf::from(&cfg.storage.path);
+    let segment = Duration::from_secs(u64::from(cfg.storage.segment_secs));
+    let mut handles: Vec<CameraHandle> = Vec::new();
+    for cam in &cameras {
+        let classes = detect::Class::parse_list(
+            &overrides
+                .detect
+                .clone()
+                .unwrap_or_else(|| cam.detect.join(",")),
+        )
+        .map_err(|e| anyhow!("cameras[{}].detect: {e}", cam.id))?;
+        let detector = pool.detector_for(&classes)?;
+        let spec = CameraSpec {
+            id: cam.id.clone(),
+            url: cam.url.clone(),
+            stage: stage_config(cam, overrides)?,
+            detector,
+            live: Some(rtsp.mount(&cam.id)?),
+            record: Some((record_dir.clone(), segment)),
+        };
+        handles.push(CameraRunner::spawn(spec)?);
+        tracing::info!(camera = %cam.id, source = %cam.url, "camera started");
+    }
+    pool.load_in_background();
+    let statuses: Vec<_> = handles.iter().map(|h| h.shared_status()).collect();
+    let pool_state = pool.state();
+    let http = server::HttpServer::start(
+        &cfg.server.http_bind,
+        Arc::new(move || {
+            let cams: Vec<_> = statuses
+                .iter()
+                .map(|s| {
+                    let s = s.lock();
+                    serde_json::json!({
+                        "id": s.id, "state": s.state.to_string(), "frames_in": s.frames_in,
+                        "frames_out": s.frames_out, "fail_closed": s.fail_closed, "reconnects": s.reconnects,
+                    })
+                })
+                .collect();
+            let streaming = statuses
+                .iter()
+                .all(|s| s.lock().state == media::CameraState::Streaming);
+            let models = pool_state.lock().clone();
+            let ok = streaming && models == "loaded";
+            (ok, serde_json::json!({"ok": ok, "models": models, "cameras": cams}))
+        }),
+    )
+    .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
+    let http_addr = http.addr();
+    println!("site: {}", cfg.site.name);
+    for cam in &cameras {
+        println!(
+            "  {:<10} masked RTSP  rtsp://{host}:{}/{}",
+            cam.id,
+            rtsp.port(),
+            cam.id
+        );
+        println!(
+            "  {:<10} recordings   {}/",
+            "",
+            record_dir.join(&cam.id).display()
+        );
+    }
+    println!("  metrics   http://{http_addr}/metrics");
+    println!("  health    http://{http_addr}/healthz");
+    match seconds {
+        Some(s) => println!("running for {s} s (Ctrl-C stops earlier)"),
+        None => println!("running (Ctrl-C stops)"),
+    }
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let mut last_counts: Vec<(u64, u64)> = handles.iter().map(|_| (0, 0)).collect();
+    while !signals::stop_requested() && seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            let secs = last_report.elapsed().as_secs_f64();
+            last_report = Instant::now();
+            for (h, last) in handles.iter().zip(last_counts.iter_mut()) {
+                let s = h.status();
+                let fps_in = (s.frames_in - last.0) as f64 / secs;
+                let fps_out = (s.frames_out - last.1) as f64 / secs;
+                *last = (s.frames_in, s.frames_out);
+                let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+                println!(
+                    "[{:>5.0}s] {}: in {fps_in:.1} fps, out {fps_out:.1} fps, inference p50 {} ms, latency p99 {} ms, fail-closed {}, reconnects {}, {}",
+                    started.elapsed().as_secs_f64(),
+                    s.id,
+                    ms(s.inference_p50_ms),
+                    ms(s.latency_p99_ms),
+                    s.fail_closed,
+                    s.reconnects,
+                    s.state
+                );
+            }
+        }
+    }
+    println!("stopping: closing open segments…");
+    for h in handles {
+        let id = h.status().id;
+        let segments = h.stop();
+        for seg in segments {
+            println!("  {id}: segment {}", seg.display());
+        }
+    }
+    http.stop();
+    drop(rtsp);
+    println!("stopped cleanly");
+    Ok(())
+}

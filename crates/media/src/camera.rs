@@ -1,0 +1,394 @@
+//! One camera: ingest (rtspsrc → decode → appsink), the masking stage, and the outputs (live RTSP,
+//! recording). What is configured (`CameraSpec`) is separate from what runs (the ingest pipeline, rebuilt on
+//! every reconnect). A failing source moves the camera to `retrying` with exponential backoff (1 s → 30 s)
+//! while the outputs keep running on a "no signal" picture; other cameras are untouched.
+
+use crate::frames::{sample_to_frame, scrub};
+use crate::recorder::Recorder;
+use crate::rtsp::LiveOut;
+use anyhow::{Context, Result, anyhow};
+use detect::Detector;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use mask::{Layout, PixelFormat};
+use parking_lot::Mutex;
+use policy::SecretUrl;
+use stage::{MaskedFrame, MaskingStage, StageConfig};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// A source that delivers nothing for this long is restarted.
+const STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connecting and the first keyframe may take longer than a stall.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraState {
+    Starting,
+    Streaming,
+    Retrying { attempt: u32, reason: String },
+    Stopped,
+}
+
+impl fmt::Display for CameraState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CameraState::Starting => write!(f, "starting"),
+            CameraState::Streaming => write!(f, "streaming"),
+            CameraState::Retrying { attempt, reason } => write!(f, "retrying({attempt}): {reason}"),
+            CameraState::Stopped => write!(f, "stopped"),
+        }
+    }
+}
+
+/// What the status line, /healthz and tests read.
+#[derive(Debug, Clone)]
+pub struct CameraStatus {
+    pub id: String,
+    pub state: CameraState,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub fail_closed: u64,
+    pub reconnects: u64,
+    pub inference_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Configuration of one running camera.
+pub struct CameraSpec {
+    pub id: String,
+    pub url: SecretUrl,
+    pub stage: StageConfig,
+    pub detector: Arc<dyn Detector>,
+    pub live: Option<LiveOut>,
+    /// Recording directory and segment length; no recording when `None`.
+    pub record: Option<(PathBuf, Duration)>,
+}
+
+pub struct CameraHandle {
+    status: Arc<Mutex<CameraStatus>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<PathBuf>>>,
+}
+
+impl CameraHandle {
+    pub fn status(&self) -> CameraStatus {
+        self.status.lock().clone()
+    }
+
+    /// The live status, for readers on other threads (/healthz).
+    pub fn shared_status(&self) -> Arc<Mutex<CameraStatus>> {
+        self.status.clone()
+    }
+
+    /// Stops the camera, closes its open segment, and returns every segment it committed.
+    pub fn stop(mut self) -> Vec<PathBuf> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for CameraHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub struct CameraRunner {
+    spec: CameraSpec,
+    stage: MaskingStage,
+    recorder: Option<Recorder>,
+    status: Arc<Mutex<CameraStatus>>,
+    stop: Arc<AtomicBool>,
+    last_layout: Option<Layout>,
+    fps: gst::Fraction,
+    latency: stage::RollingStats,
+}
+
+enum Ended {
+    Stopped,
+    Failed(String),
+}
+
+impl CameraRunner {
+    pub fn spawn(spec: CameraSpec) -> Result<CameraHandle> {
+        crate::init()?;
+        let id = spec.id.clone();
+        telemetry::metrics().register_camera(&id);
+        let recorder = match &spec.record {
+            Some((dir, seg)) => Some(Recorder::start(&id, dir, *seg)?),
+            None => None,
+        };
+        let status = Arc::new(Mutex::new(CameraStatus {
+            id: id.clone(),
+            state: CameraState::Starting,
+            frames_in: 0,
+            frames_out: 0,
+            fail_closed: 0,
+            reconnects: 0,
+            inference_p50_ms: None,
+            latency_p99_ms: None,
+            width: 0,
+            height: 0,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let stage = MaskingStage::new(spec.stage.clone(), spec.detector.clone());
+        let mut runner = CameraRunner {
+            spec,
+            stage,
+            recorder,
+            status: status.clone(),
+            stop: stop.clone(),
+            last_layout: None,
+            fps: gst::Fraction::new(10, 1),
+            latency: stage::RollingStats::new(300),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("cam-{id}"))
+            .spawn(move || runner.run())
+            .context("spawn camera thread")?;
+        Ok(CameraHandle {
+            status,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn set_state(&self, state: CameraState) {
+        let up = i64::from(state == CameraState::Streaming);
+        telemetry::metrics()
+            .camera_up
+            .with_label_values(&[&self.spec.id])
+            .set(up);
+        self.status.lock().state = state;
+    }
+
+    fn run(&mut self) -> Vec<PathBuf> {
+        let mut attempt: u32 = 0;
+        while !self.stop.load(Ordering::SeqCst) {
+            match self.stream_once() {
+                Ended::Stopped => break,
+                Ended::Failed(reason) => {
+                    attempt = if self.status.lock().state == CameraState::Streaming {
+                        1
+                    } else {
+                        attempt + 1
+                    };
+                    let backoff = BACKOFF_START
+                        .saturating_mul(1 << (attempt - 1).min(5))
+                        .min(BACKOFF_CAP);
+                    tracing::warn!(camera = %self.spec.id, attempt, "source failed: {reason}; retrying in {backoff:?}");
+                    self.set_state(CameraState::Retrying { attempt, reason });
+                    self.wait_with_no_signal(backoff);
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    telemetry::metrics()
+                        .camera_reconnects_total
+                        .with_label_values(&[&self.spec.id])
+                        .inc();
+                    self.status.lock().reconnects += 1;
+                }
+            }
+        }
+        self.set_state(CameraState::Stopped);
+        match self.recorder.take() {
+            Some(r) => match r.finish(Duration::from_secs(10)) {
+                Ok(segments) => segments,
+                Err(e) => {
+                    tracing::error!(camera = %self.spec.id, "{e}");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        }
+    }
+
+    /// Keeps the outputs alive with a "no signal" picture while the source is down.
+    fn wait_with_no_signal(&mut self, total: Duration) {
+        let until = Instant::now() + total;
+        let period = Duration::from_millis(100);
+        while Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
+            if let Some(l) = self.last_layout {
+                let frame = MaskedFrame::no_signal(PixelFormat::I420, l.width, l.height);
+                self.emit(&frame);
+            }
+            std::thread::sleep(period);
+        }
+    }
+
+    fn emit(&mut self, frame: &MaskedFrame) {
+        if let Some(live) = &self.spec.live {
+            live.push(frame, self.fps);
+        }
+        if let Some(rec) = &mut self.recorder {
+            rec.push(frame, self.fps);
+        }
+        self.status.lock().frames_out += 1;
+    }
+
+    fn stream_once(&mut self) -> Ended {
+        if self.status.lock().state != CameraState::Streaming && self.last_layout.is_none() {
+            self.set_state(CameraState::Starting);
+        }
+        let url = self.spec.url.expose().to_string();
+        let ingest = match Ingest::open(&url) {
+            Ok(i) => i,
+            Err(e) => return Ended::Failed(scrub(&format!("{e:#}"), &url)),
+        };
+        let started = Instant::now();
+        let mut last_frame: Option<Instant> = None;
+        let m = telemetry::metrics();
+        let id = self.spec.id.clone();
+        let result = loop {
+            if self.stop.load(Ordering::SeqCst) {
+                break Ended::Stopped;
+            }
+            if let Some(err) = ingest.bus_error() {
+                break Ended::Failed(scrub(&err, &url));
+            }
+            let Some(sample) = ingest
+                .sink
+                .try_pull_sample(gst::ClockTime::from_mseconds(100))
+            else {
+                if ingest.sink.is_eos() {
+                    break Ended::Failed("stream ended".into());
+                }
+                let waited = last_frame.map_or(started.elapsed(), |t| t.elapsed());
+                let limit = if last_frame.is_some() {
+                    STALL_TIMEOUT
+                } else {
+                    FIRST_FRAME_TIMEOUT
+                };
+                if waited > limit {
+                    break Ended::Failed(format!("no frames for {} s", waited.as_secs()));
+                }
+                continue;
+            };
+            let arrival = Instant::now();
+            last_frame = Some(arrival);
+            m.frames_total
+                .with_label_values(&[&id, telemetry::stage::INGESTED])
+                .inc();
+            let (layout, data, info) = match sample_to_frame(&sample) {
+                Ok(f) => f,
+                Err(e) => {
+                    m.frames_dropped_total
+                        .with_label_values(&[&id, "bad_frame"])
+                        .inc();
+                    tracing::warn!(camera = %id, "dropping a frame: {e:#}");
+                    continue;
+                }
+            };
+            if info.fps().numer() > 0 {
+                self.fps = info.fps();
+            }
+            if self.status.lock().state != CameraState::Streaming {
+                tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
+                self.set_state(CameraState::Streaming);
+            }
+            let masked = match self.stage.mask(layout, data, arrival) {
+                Ok(f) => f,
+                Err(e) => {
+                    m.frames_dropped_total
+                        .with_label_values(&[&id, "bad_frame"])
+                        .inc();
+                    tracing::warn!(camera = %id, "dropping a frame: {e}");
+                    continue;
+                }
+            };
+            self.last_layout = Some(masked.layout());
+            let latency = arrival.elapsed();
+            m.frame_latency_seconds
+                .with_label_values(&[&id])
+                .observe(latency.as_secs_f64());
+            self.latency.push(latency);
+            self.emit(&masked);
+            let mut st = self.status.lock();
+            st.frames_in += 1;
+            st.fail_closed += u64::from(masked.outcome().fail_closed.is_some());
+            st.inference_p50_ms = self.stage.inference_stats().quantile_ms(0.5);
+            st.latency_p99_ms = self.latency.quantile_ms(0.99);
+            st.width = layout.width;
+            st.height = layout.height;
+        };
+        ingest.close();
+        result
+    }
+}
+
+/// The source half: a pipeline from the camera URL to an appsink of raw I420 frames.
+struct Ingest {
+    pipeline: gst::Pipeline,
+    sink: gst_app::AppSink,
+}
+
+impl Ingest {
+    fn open(url: &str) -> Result<Ingest> {
+        let (desc, prop) = if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
+            (
+                // Only the video stream is linked: audio is never taken (PIPA Art. 25(5)).
+                "rtspsrc name=src protocols=tcp latency=100 tcp-timeout=5000000 \
+                 ! application/x-rtp,media=video ! decodebin ! videoconvert \
+                 ! video/x-raw,format=I420 ! appsink name=sink max-buffers=2 drop=true sync=false \
+                 enable-last-sample=false",
+                "location",
+            )
+        } else {
+            (
+                "uridecodebin name=src caps=video/x-raw ! videoconvert ! video/x-raw,format=I420 \
+                 ! appsink name=sink max-buffers=2 drop=false sync=true enable-last-sample=false",
+                "uri",
+            )
+        };
+        let pipeline = gst::parse::launch(desc)
+            .context("cannot build the ingest pipeline")?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| anyhow!("ingest is not a pipeline"))?;
+        // The URL (with any credentials) is set as a property, never written into a launch string or a log.
+        pipeline
+            .by_name("src")
+            .context("no source element")?
+            .set_property(prop, url);
+        let sink = pipeline
+            .by_name("sink")
+            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+            .context("no appsink")?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| anyhow!("source refused to start"))?;
+        Ok(Ingest { pipeline, sink })
+    }
+
+    fn bus_error(&self) -> Option<String> {
+        let bus = self.pipeline.bus()?;
+        while let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
+            if let gst::MessageView::Error(e) = msg.view() {
+                return Some(format!(
+                    "{}: {}",
+                    e.src().map(|s| s.name().to_string()).unwrap_or_default(),
+                    e.error()
+                ));
+            }
+        }
+        None
+    }
+
+    fn close(self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}

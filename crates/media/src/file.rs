@@ -1,0 +1,240 @@
+//! Offline files: decoding a video file into raw frames (for `garim mask`, `garim bench`, tests) and encoding
+//! masked frames into MP4/MKV. Output is written to `OUT.part` and renamed only once complete, so a failed
+//! run leaves nothing behind under the output name.
+
+use crate::frames::{caps_for, layout_of, masked_to_buffer};
+use anyhow::{Context, Result, anyhow};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use mask::Layout;
+use stage::MaskedFrame;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One decoded frame with its timing.
+pub struct RawFrame {
+    pub layout: Layout,
+    pub data: Vec<u8>,
+    pub pts: Option<gst::ClockTime>,
+    pub duration: Option<gst::ClockTime>,
+    pub fps: gst::Fraction,
+}
+
+pub struct FileSource {
+    pipeline: gst::Pipeline,
+    sink: gst_app::AppSink,
+    path: PathBuf,
+    frames: u64,
+}
+
+impl FileSource {
+    pub fn open(path: &Path) -> Result<FileSource> {
+        crate::init()?;
+        if !path.is_file() {
+            return Err(anyhow!("{}: no such file", path.display()));
+        }
+        let pipeline = gst::parse::launch(
+            "filesrc name=file ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+             ! appsink name=sink sync=false max-buffers=8 enable-last-sample=false",
+        )
+        .context("cannot build the decoder")?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| anyhow!("not a pipeline"))?;
+        pipeline
+            .by_name("file")
+            .context("no filesrc")?
+            .set_property("location", path.to_string_lossy().as_ref());
+        let sink = pipeline
+            .by_name("sink")
+            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+            .context("no appsink")?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| anyhow!("{}: cannot start decoding", path.display()))?;
+        Ok(FileSource {
+            pipeline,
+            sink,
+            path: path.to_path_buf(),
+            frames: 0,
+        })
+    }
+
+    /// Duration of the file, once known (after the first frame).
+    pub fn duration(&self) -> Option<gst::ClockTime> {
+        self.pipeline.query_duration::<gst::ClockTime>()
+    }
+
+    /// The next frame, `None` at the end. A file that is not a video is an error naming it.
+    pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
+        loop {
+            if let Some(err) = self.bus_error() {
+                return Err(anyhow!(
+                    "{}: not a playable video ({err})",
+                    self.path.display()
+                ));
+            }
+            if let Some(sample) = self
+                .sink
+                .try_pull_sample(gst::ClockTime::from_mseconds(200))
+            {
+                let caps = sample.caps().context("sample without caps")?;
+                let info = gst_video::VideoInfo::from_caps(caps).context("not raw video")?;
+                let buffer = sample.buffer().context("sample without buffer")?;
+                let map = buffer.map_readable().context("cannot map frame")?;
+                self.frames += 1;
+                return Ok(Some(RawFrame {
+                    layout: layout_of(&info)?,
+                    data: map.as_slice().to_vec(),
+                    pts: buffer.pts(),
+                    duration: buffer.duration(),
+                    fps: info.fps(),
+                }));
+            }
+            if self.sink.is_eos() {
+                if let Some(err) = self.bus_error() {
+                    return Err(anyhow!(
+                        "{}: not a playable video ({err})",
+                        self.path.display()
+                    ));
+                }
+                if self.frames == 0 {
+                    return Err(anyhow!("{}: contains no video stream", self.path.display()));
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    fn bus_error(&self) -> Option<String> {
+        let bus = self.pipeline.bus()?;
+        let msg = bus.pop_filtered(&[gst::MessageType::Error])?;
+        match msg.view() {
+            gst::MessageView::Error(e) => Some(e.error().to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for FileSource {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+pub struct FileSink {
+    pipeline: gst::Pipeline,
+    src: gst_app::AppSrc,
+    part: PathBuf,
+    out: PathBuf,
+    caps: Option<gst::Caps>,
+    done: bool,
+}
+
+impl FileSink {
+    /// Encodes to `out` (`.mkv` → Matroska, anything else → MP4).
+    pub fn create(out: &Path) -> Result<FileSink> {
+        crate::init()?;
+        let muxer = match out.extension().and_then(|e| e.to_str()) {
+            Some("mkv") => "matroskamux",
+            _ => "mp4mux",
+        };
+        let part = PathBuf::from(format!("{}.part", out.display()));
+        let pipeline = gst::parse::launch(&format!(
+            "appsrc name=src format=time block=true max-bytes=8000000 ! videoconvert \
+             ! x264enc speed-preset=veryfast key-int-max=50 ! video/x-h264,profile=main ! h264parse \
+             ! {muxer} ! filesink name=file"
+        ))
+        .context("cannot build the encoder")?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| anyhow!("not a pipeline"))?;
+        pipeline
+            .by_name("file")
+            .context("no filesink")?
+            .set_property("location", part.to_string_lossy().as_ref());
+        let src = pipeline
+            .by_name("src")
+            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            .context("no appsrc")?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| anyhow!("{}: cannot start encoding", out.display()))?;
+        Ok(FileSink {
+            pipeline,
+            src,
+            part,
+            out: out.to_path_buf(),
+            caps: None,
+            done: false,
+        })
+    }
+
+    pub fn push(
+        &mut self,
+        frame: &MaskedFrame,
+        fps: gst::Fraction,
+        pts: Option<gst::ClockTime>,
+        duration: Option<gst::ClockTime>,
+    ) -> Result<()> {
+        let caps = caps_for(&frame.layout(), fps);
+        if self.caps.as_ref() != Some(&caps) {
+            self.src.set_caps(Some(&caps));
+            self.caps = Some(caps);
+        }
+        let mut buffer = masked_to_buffer(frame);
+        {
+            let b = buffer.get_mut().expect("fresh buffer");
+            b.set_pts(pts);
+            b.set_duration(duration);
+        }
+        self.src
+            .push_buffer(buffer)
+            .map_err(|e| anyhow!("{}: encoder refused a frame ({e:?})", self.out.display()))?;
+        Ok(())
+    }
+
+    /// Finishes the file and moves it to its final name.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        let _ = self.src.end_of_stream();
+        let bus = self.pipeline.bus().context("no bus")?;
+        let msg = bus.timed_pop_filtered(
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        );
+        let _ = self.pipeline.set_state(gst::State::Null);
+        match msg.as_ref().map(|m| m.view()) {
+            Some(gst::MessageView::Eos(_)) => {}
+            Some(gst::MessageView::Error(e)) => {
+                return Err(anyhow!(
+                    "{}: encoding failed: {}",
+                    self.out.display(),
+                    e.error()
+                ));
+            }
+            _ => return Err(anyhow!("{}: encoder did not finish", self.out.display())),
+        }
+        std::fs::File::open(&self.part)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", self.part.display()))?;
+        std::fs::rename(&self.part, &self.out)
+            .with_context(|| format!("cannot move output to {}", self.out.display()))?;
+        self.done = true;
+        Ok(self.out.clone())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.pipeline.set_state(gst::State::Null);
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
+}
+
+/// Waits up to `timeout` for a pipeline to reach PLAYING; used by tests and the bench.
+pub fn wait_playing(pipeline: &gst::Pipeline, timeout: Duration) -> bool {
+    let (res, state, _) = pipeline.state(gst::ClockTime::from_nseconds(timeout.as_nanos() as u64));
+    res.is_ok() && state == gst::State::Playing
+}

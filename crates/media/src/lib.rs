@@ -1,0 +1,16 @@
+//! Everything that touches GStreamer: camera ingest with retry, the masked RTSP server, the recording branch,
+//! the simulated camera, and file decoding/encoding for offline masking. Frames cross into the app as owned
+//! buffers and come back only as `stage::MaskedFrame`, so no output can be fed an unmasked frame.
+
+pub mod camera;
+pub mod file;
+mod frames;
+pub mod recorder;
+pub mod rtsp;
+pub mod sim;
+
+pub use camera::{CameraHandle, CameraRunner, CameraState, CameraStatus};
+pub use frames::{init, masked_to_buffer, sample_to_frame, scrub};
+pub use recorder::Recorder;
+pub use rtsp::{LiveOut, RtspOut};
+pub use sim::SimCamera;

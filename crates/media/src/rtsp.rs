@@ -1,0 +1,157 @@
+//! The RTSP server that serves masked video (`rtsp://HOST:PORT/<camera-id>`) and, in the demo, the simulated
+//! camera. Each mount's pipeline starts with an `appsrc`; the app pushes frames to every connected media
+//! through a `LiveOut`, so what a client receives is exactly what the app pushed.
+
+use anyhow::{Context, Result, anyhow};
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::prelude::*;
+use parking_lot::Mutex;
+use stage::MaskedFrame;
+use std::sync::Arc;
+
+/// Encoder settings shared by the live mounts: low latency, main profile (what NVRs and x264enc agree on).
+const LIVE_ENCODER: &str = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=20 bitrate=2500 \
+     ! video/x-h264,profile=main";
+
+/// One RTSP server (one port) with its own GLib main loop thread.
+pub struct RtspOut {
+    server: rtsp::RTSPServer,
+    main_loop: glib::MainLoop,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _source: glib::SourceId,
+    port: u16,
+}
+
+impl RtspOut {
+    /// Starts serving on `address:port` (port 0 picks a free one; see `port()`).
+    pub fn start(address: &str, port: u16) -> Result<RtspOut> {
+        crate::init()?;
+        let ctx = glib::MainContext::new();
+        let server = rtsp::RTSPServer::new();
+        server.set_address(address);
+        server.set_service(&port.to_string());
+        let source = server
+            .attach(Some(&ctx))
+            .map_err(|e| anyhow!("cannot listen for RTSP on {address}:{port}: {e}"))?;
+        let bound = server.bound_port();
+        if bound <= 0 {
+            return Err(anyhow!("cannot listen for RTSP on {address}:{port}"));
+        }
+        let main_loop = glib::MainLoop::new(Some(&ctx), false);
+        let ml = main_loop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("rtsp-{bound}"))
+            .spawn(move || {
+                ctx.with_thread_default(|| ml.run())
+                    .expect("fresh context is free");
+            })
+            .context("spawn rtsp thread")?;
+        Ok(RtspOut {
+            server,
+            main_loop,
+            thread: Some(thread),
+            _source: source,
+            port: bound as u16,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Adds `/<name>` fed by the returned `LiveOut`.
+    pub fn mount(&self, name: &str) -> Result<LiveOut> {
+        let live = LiveOut::default();
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(&format!(
+            "( appsrc name=src is-live=true do-timestamp=true format=time block=false max-bytes=8000000 \
+             ! queue max-size-buffers=4 leaky=downstream ! videoconvert ! {LIVE_ENCODER} \
+             ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        ));
+        factory.set_shared(true);
+        let sinks = live.inner.clone();
+        factory.connect_media_configure(move |_, media| {
+            let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {
+                return;
+            };
+            let Some(src) = bin
+                .by_name("src")
+                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            else {
+                return;
+            };
+            let mut inner = sinks.lock();
+            if let Some(caps) = &inner.caps {
+                src.set_caps(Some(caps));
+            }
+            inner.sinks.push(src.clone());
+            drop(inner);
+            // Pushes fail while a media is still starting, so a media leaves the list only when it is torn down.
+            let sinks = sinks.clone();
+            media.connect_unprepared(move |_| sinks.lock().sinks.retain(|s| s != &src));
+        });
+        let mounts = self
+            .server
+            .mount_points()
+            .ok_or_else(|| anyhow!("rtsp server has no mount points"))?;
+        mounts.add_factory(&format!("/{name}"), factory);
+        Ok(live)
+    }
+}
+
+impl Drop for RtspOut {
+    fn drop(&mut self) {
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Default)]
+struct LiveInner {
+    caps: Option<gst::Caps>,
+    sinks: Vec<gst_app::AppSrc>,
+}
+
+/// Fan-out of masked frames to the clients of one RTSP mount.
+#[derive(Clone, Default)]
+pub struct LiveOut {
+    inner: Arc<Mutex<LiveInner>>,
+}
+
+impl LiveOut {
+    /// Pushes one masked frame to every connected media; media whose clients left are forgotten.
+    pub fn push(&self, frame: &MaskedFrame, fps: gst::Fraction) {
+        let caps = crate::frames::caps_for(&frame.layout(), fps);
+        if self.inner.lock().sinks.is_empty() {
+            self.inner.lock().caps = Some(caps);
+            return;
+        }
+        self.push_raw(crate::frames::masked_to_buffer(frame), caps);
+    }
+
+    /// Only for the simulated camera, whose frames are the source footage itself (it stands in for a real
+    /// camera and is never an output of garim).
+    pub(crate) fn push_raw(&self, buffer: gst::Buffer, caps: gst::Caps) {
+        let mut inner = self.inner.lock();
+        if inner.caps.as_ref() != Some(&caps) {
+            for s in &inner.sinks {
+                s.set_caps(Some(&caps));
+            }
+            inner.caps = Some(caps);
+        }
+        for s in &inner.sinks {
+            let _ = s.push_buffer(buffer.clone());
+        }
+    }
+
+    /// Number of media currently receiving frames.
+    pub fn clients(&self) -> usize {
+        self.inner.lock().sinks.len()
+    }
+}

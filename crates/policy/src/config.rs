@@ -1,0 +1,528 @@
+//! The site configuration `garim run` starts from: site, server, storage, defaults and cameras, with every
+//! unit in its field name. Parsing is strict (unknown fields are errors with a suggestion), then validation
+//! collects every problem with its path and value. Camera settings merge site defaults into each camera.
+
+use crate::secret::SecretUrl;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+pub const DETECT_CLASSES: [&str; 4] = ["person", "face", "plate", "vehicle"];
+pub const MASK_STYLES: [&str; 3] = ["pixelate", "blur", "fill"];
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub site: Site,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub defaults: CameraDefaults,
+    #[serde(default)]
+    pub cameras: Vec<CameraConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of /metrics and /healthz; its host is also where the RTSP server listens.
+    pub http_bind: String,
+    pub rtsp_port: u16,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            http_bind: "127.0.0.1:8080".into(),
+            rtsp_port: 8554,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub path: String,
+    pub segment_secs: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: "./data".into(),
+            segment_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraDefaults {
+    pub detect: Vec<String>,
+    pub mask_style: String,
+    pub fail_closed_deadline_ms: u32,
+    pub detect_every_n_frames: u32,
+}
+
+impl Default for CameraDefaults {
+    fn default() -> Self {
+        CameraDefaults {
+            detect: vec!["person".into(), "face".into()],
+            mask_style: "pixelate".into(),
+            fail_closed_deadline_ms: 200,
+            detect_every_n_frames: 1,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    pub id: String,
+    /// Camera URL without credentials; use `url_env` or `url_file` for URLs that carry them.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub url_env: Option<String>,
+    #[serde(default)]
+    pub url_file: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub detect: Option<Vec<String>>,
+    #[serde(default)]
+    pub mask_style: Option<String>,
+    /// Polygons in normalized coordinates (0..1), always masked.
+    #[serde(default)]
+    pub privacy_masks: Vec<Vec<[f32; 2]>>,
+    #[serde(default)]
+    pub fail_closed_deadline_ms: Option<u32>,
+    #[serde(default)]
+    pub detect_every_n_frames: Option<u32>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// One camera's effective settings: defaults merged, URL resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CameraSettings {
+    pub id: String,
+    pub url: SecretUrl,
+    pub detect: Vec<String>,
+    pub mask_style: String,
+    pub privacy_masks: Vec<Vec<[f32; 2]>>,
+    pub fail_closed_deadline_ms: u32,
+    pub detect_every_n_frames: u32,
+}
+
+/// One problem in a configuration: where, what value, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "{}: {}", self.path, self.reason)
+        } else {
+            write!(f, "{}: {} (value: {})", self.path, self.reason, self.value)
+        }
+    }
+}
+
+/// Every problem found, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+fn err(
+    path: impl Into<String>,
+    value: impl Into<String>,
+    reason: impl Into<String>,
+) -> ConfigError {
+    ConfigError {
+        path: path.into(),
+        value: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Adds "did you mean `x`?" to serde's "unknown field `a`, expected one of `x`, `y`" messages.
+fn suggest(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, tail)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    match candidates.iter().min_by_key(|c| distance(field, c)) {
+        Some(best) if distance(field, best) <= best.len().max(3) / 2 + 1 => {
+            format!("unknown field `{field}`, did you mean `{best}`?")
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl SiteConfig {
+    pub fn from_toml_str(s: &str) -> Result<SiteConfig, ConfigErrors> {
+        Self::parse_named(s, "<config>")
+    }
+
+    fn parse_named(s: &str, name: &str) -> Result<SiteConfig, ConfigErrors> {
+        let cfg: SiteConfig = toml::from_str(s).map_err(|e| {
+            let at = e
+                .span()
+                .map(|sp| {
+                    let (l, c) = line_col(s, sp.start);
+                    format!("{name}:{l}:{c}")
+                })
+                .unwrap_or_else(|| name.to_string());
+            ConfigErrors(vec![err(at, "", suggest(e.message()))])
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn load(path: &Path) -> Result<SiteConfig, ConfigErrors> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| ConfigErrors(vec![err(&name, "", format!("cannot read: {e}"))]))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigErrors(vec![err(
+                &name,
+                "",
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )])
+        })?;
+        Self::parse_named(&text, &name)
+    }
+
+    /// Checks everything and returns every problem found.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        if self
+            .server
+            .http_bind
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            errors.push(err(
+                "server.http_bind",
+                &self.server.http_bind,
+                "not a socket address (e.g. 127.0.0.1:8080)",
+            ));
+        }
+        if self.storage.segment_secs == 0 {
+            errors.push(err("storage.segment_secs", "0", "must be at least 1"));
+        }
+        check_common(
+            "defaults",
+            Some(&self.defaults.detect),
+            Some(&self.defaults.mask_style),
+            Some(self.defaults.fail_closed_deadline_ms),
+            Some(self.defaults.detect_every_n_frames),
+            &mut errors,
+        );
+        if self.cameras.is_empty() {
+            errors.push(err("cameras", "", "no cameras configured"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, cam) in self.cameras.iter().enumerate() {
+            let p = if cam.id.is_empty() {
+                format!("cameras[{i}]")
+            } else {
+                format!("cameras[{}]", cam.id)
+            };
+            if cam.id.is_empty() {
+                errors.push(err(format!("{p}.id"), "", "camera id is empty"));
+            } else if cam.id.len() > 64
+                || !cam
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                errors.push(err(
+                    format!("{p}.id"),
+                    &cam.id,
+                    "use 1-64 letters, digits, '-' or '_' (it becomes an RTSP path and a metric label)",
+                ));
+            }
+            if !cam.id.is_empty() && !seen.insert(cam.id.clone()) {
+                errors.push(err(format!("{p}.id"), &cam.id, "duplicate camera id"));
+            }
+            check_url(&p, cam, &mut errors);
+            check_common(
+                &p,
+                cam.detect.as_ref(),
+                cam.mask_style.as_ref(),
+                cam.fail_closed_deadline_ms,
+                cam.detect_every_n_frames,
+                &mut errors,
+            );
+            for (k, poly) in cam.privacy_masks.iter().enumerate() {
+                check_polygon(&format!("{p}.privacy_masks[{k}]"), poly, &mut errors);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    pub fn camera_settings(&self, id: &str) -> Option<Result<CameraSettings, ConfigError>> {
+        let cam = self.cameras.iter().find(|c| c.id == id)?;
+        let p = format!("cameras[{id}]");
+        let url = match (&cam.url, &cam.url_env, &cam.url_file) {
+            (Some(u), None, None) => Ok(u.clone()),
+            (None, Some(var), None) => std::env::var(var).map_err(|_| {
+                err(
+                    format!("{p}.url_env"),
+                    var,
+                    "environment variable is not set",
+                )
+            }),
+            (None, None, Some(file)) => std::fs::read_to_string(file)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| err(format!("{p}.url_file"), file, format!("cannot read: {e}"))),
+            _ => Err(err(&p, "", "set exactly one of url, url_env, url_file")),
+        };
+        let url = match url {
+            Ok(u) => SecretUrl::new(u),
+            Err(e) => return Some(Err(e)),
+        };
+        let d = &self.defaults;
+        Some(Ok(CameraSettings {
+            id: cam.id.clone(),
+            url,
+            detect: cam.detect.clone().unwrap_or_else(|| d.detect.clone()),
+            mask_style: cam
+                .mask_style
+                .clone()
+                .unwrap_or_else(|| d.mask_style.clone()),
+            privacy_masks: cam.privacy_masks.clone(),
+            fail_closed_deadline_ms: cam
+                .fail_closed_deadline_ms
+                .unwrap_or(d.fail_closed_deadline_ms),
+            detect_every_n_frames: cam.detect_every_n_frames.unwrap_or(d.detect_every_n_frames),
+        }))
+    }
+
+    /// Settings of every enabled camera; URL problems (unset env var, unreadable file) for all of them.
+    pub fn enabled_cameras(&self) -> Result<Vec<CameraSettings>, ConfigErrors> {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for cam in self.cameras.iter().filter(|c| c.enabled) {
+            match self.camera_settings(&cam.id) {
+                Some(Ok(s)) => out.push(s),
+                Some(Err(e)) => errors.push(e),
+                None => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+fn check_url(p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
+    let sources = [
+        cam.url.is_some(),
+        cam.url_env.is_some(),
+        cam.url_file.is_some(),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    if sources != 1 {
+        errors.push(err(
+            p,
+            "",
+            if sources == 0 {
+                "no camera url: set url, url_env or url_file"
+            } else {
+                "set only one of url, url_env, url_file"
+            },
+        ));
+    }
+    let Some(url) = &cam.url else { return };
+    let shown = crate::redact_url(url);
+    if !["rtsp://", "rtsps://", "http://", "https://", "file://"]
+        .iter()
+        .any(|s| url.starts_with(s))
+    {
+        errors.push(err(
+            format!("{p}.url"),
+            shown.clone(),
+            "url must start with rtsp://, rtsps://, http(s):// or file://",
+        ));
+    }
+    let authority = url
+        .split_once("://")
+        .map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
+    if authority.contains('@') {
+        errors.push(err(
+            format!("{p}.url"),
+            shown,
+            "url carries credentials inline; put the whole url in an environment variable \
+             (url_env = \"CAM_URL\") or a file readable only by garim (url_file = \"/etc/garim/cam.url\")",
+        ));
+    }
+}
+
+fn check_common(
+    p: &str,
+    detect: Option<&Vec<String>>,
+    style: Option<&String>,
+    deadline_ms: Option<u32>,
+    every: Option<u32>,
+    errors: &mut Vec<ConfigError>,
+) {
+    if let Some(detect) = detect {
+        for (i, c) in detect.iter().enumerate() {
+            if !DETECT_CLASSES.contains(&c.as_str()) {
+                errors.push(err(
+                    format!("{p}.detect[{i}]"),
+                    c,
+                    "unknown class; valid classes: person, face, plate, vehicle",
+                ));
+            }
+        }
+    }
+    if let Some(s) = style {
+        if !MASK_STYLES.contains(&s.as_str()) {
+            errors.push(err(
+                format!("{p}.mask_style"),
+                s,
+                "unknown mask style; valid styles: pixelate, blur, fill",
+            ));
+        }
+    }
+    if let Some(d) = deadline_ms {
+        if d == 0 || d > 10_000 {
+            errors.push(err(
+                format!("{p}.fail_closed_deadline_ms"),
+                d.to_string(),
+                "must be between 1 and 10000",
+            ));
+        }
+    }
+    if let Some(k) = every {
+        if k == 0 || k > 30 {
+            errors.push(err(
+                format!("{p}.detect_every_n_frames"),
+                k.to_string(),
+                "must be between 1 and 30",
+            ));
+        }
+    }
+}
+
+fn check_polygon(p: &str, poly: &[[f32; 2]], errors: &mut Vec<ConfigError>) {
+    if poly.len() < 3 {
+        errors.push(err(
+            p,
+            format!("{poly:?}"),
+            format!("polygon has {} points, needs ≥ 3", poly.len()),
+        ));
+        return;
+    }
+    for (i, pt) in poly.iter().enumerate() {
+        if pt
+            .iter()
+            .any(|v| !(0.0..=1.0).contains(v) || !v.is_finite())
+        {
+            errors.push(err(
+                format!("{p}[{i}]"),
+                format!("[{}, {}]", pt[0], pt[1]),
+                "coordinates must be within 0..1 (fractions of the frame)",
+            ));
+        }
+    }
+    if self_intersects(poly) {
+        errors.push(err(p, format!("{poly:?}"), "polygon intersects itself"));
+    }
+}
+
+/// Proper intersection between two non-adjacent edges.
+fn self_intersects(poly: &[[f32; 2]]) -> bool {
+    let n = poly.len();
+    let cross = |o: [f32; 2], a: [f32; 2], b: [f32; 2]| {
+        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+    };
+    for i in 0..n {
+        for j in i + 1..n {
+            if j == i + 1 || (i == 0 && j == n - 1) {
+                continue;
+            }
+            let (a, b) = (poly[i], poly[(i + 1) % n]);
+            let (c, d) = (poly[j], poly[(j + 1) % n]);
+            let (d1, d2) = (cross(c, d, a), cross(c, d, b));
+            let (d3, d4) = (cross(a, b, c), cross(a, b, d));
+            if d1 * d2 < 0.0 && d3 * d4 < 0.0 {
+                return true;
+            }
+        }
+    }
+    false
+}

@@ -1,0 +1,12 @@
+//! Site configuration as code: the TOML schema `garim run` starts from, strict parsing, validation that
+//! reports every error with its path and value, and redaction of camera URLs. Later policy work (purposes,
+//! managers, retention, the public notice) extends these types.
+
+mod config;
+mod secret;
+
+pub use config::{
+    CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, DETECT_CLASSES,
+    MASK_STYLES, ServerConfig, Site, SiteConfig, StorageConfig,
+};
+pub use secret::{SecretUrl, redact_url};

@@ -1,0 +1,12 @@
+//! The per-frame masking stage every output stands behind: it schedules detection (every frame or every
+//! k-th, the tracker carrying boxes in between), applies static privacy masks and tracked boxes, and enforces
+//! the fail-closed rule — a frame no fresh detection can vouch for by its deadline is masked whole and counted.
+//! It works on plain frames (no GStreamer, no ONNX Runtime), so its guarantees are tested with fake detectors.
+
+mod detectors;
+mod stage;
+mod stats;
+
+pub use detectors::{DetectorSet, DetectorSlot};
+pub use stage::{FailClosedReason, MaskedFrame, MaskingStage, Outcome, StageConfig};
+pub use stats::RollingStats;

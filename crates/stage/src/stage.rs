@@ -1,0 +1,320 @@
+//! `MaskingStage`: one per camera. Detection runs on a worker thread so the stage can stop waiting at the
+//! deadline; whatever the detector does (hang, fail, not loaded yet), the frame that leaves `process` is masked.
+
+use crate::stats::RollingStats;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use detect::{DetectError, Detection, Detector, Tracker, TrackerConfig};
+use mask::{Coverage, FrameMut, FrameRef, Layout, MaskStyle, Polygon, RectPx};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a frame was masked whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailClosedReason {
+    /// Detection for this frame (or the detection vouching for it) was not ready by the deadline.
+    Late,
+    /// The detector returned an error.
+    DetectorError,
+    /// The models were still loading.
+    ModelNotLoaded,
+}
+
+impl FailClosedReason {
+    /// Metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailClosedReason::Late => "late",
+            FailClosedReason::DetectorError => "detector_error",
+            FailClosedReason::ModelNotLoaded => "model_not_loaded",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StageConfig {
+    /// Camera id, used as the metric label.
+    pub camera: String,
+    /// Time from a frame's arrival by which its detection must be ready.
+    pub deadline: Duration,
+    /// Run detection on every k-th frame (1 = every frame); the tracker covers the frames between.
+    pub detect_every: u32,
+    pub style: MaskStyle,
+    /// Static privacy masks, normalized polygons, always applied.
+    pub privacy_masks: Vec<Polygon>,
+    pub tracker: TrackerConfig,
+}
+
+/// What happened to one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub fail_closed: Option<FailClosedReason>,
+    /// Tracked boxes masked (0 when masked whole).
+    pub boxes: usize,
+}
+
+struct Job {
+    id: u64,
+    layout: Layout,
+    data: Vec<u8>,
+}
+
+struct Done {
+    id: u64,
+    result: Result<Vec<Detection>, DetectError>,
+    took: Duration,
+}
+
+pub struct MaskingStage {
+    cfg: StageConfig,
+    jobs: Sender<Job>,
+    done: Receiver<Done>,
+    /// Id of the job the worker is busy with, if any.
+    pending: Option<u64>,
+    index: u64,
+    /// Verdict of the latest scheduled detection; frames between detections inherit it.
+    vouch: Result<(), FailClosedReason>,
+    tracker: Tracker,
+    coverage: Coverage,
+    inference: RollingStats,
+}
+
+impl MaskingStage {
+    pub fn new(cfg: StageConfig, detector: Arc<dyn Detector>) -> MaskingStage {
+        // Capacity 1: at most one frame waits for the worker; a busy worker means the next frame is late.
+        let (jobs, job_rx) = bounded::<Job>(1);
+        let (done_tx, done) = bounded::<Done>(4);
+        let camera = cfg.camera.clone();
+        std::thread::Builder::new()
+            .name(format!("detect-{camera}"))
+            .spawn(move || {
+                for job in job_rx {
+                    let started = Instant::now();
+                    let result = match FrameRef::new(job.layout, &job.data) {
+                        Ok(frame) => detector.detect(&frame),
+                        Err(e) => Err(DetectError::BadOutput {
+                            model: detector.name().to_string(),
+                            what: e.to_string(),
+                        }),
+                    };
+                    let took = started.elapsed();
+                    if done_tx
+                        .send(Done {
+                            id: job.id,
+                            result,
+                            took,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            })
+            .expect("spawn detection worker");
+        let tracker = Tracker::new(cfg.tracker);
+        MaskingStage {
+            cfg,
+            jobs,
+            done,
+            pending: None,
+            index: 0,
+            vouch: Err(FailClosedReason::ModelNotLoaded),
+            tracker,
+            coverage: Coverage::new(1, 1),
+            inference: RollingStats::new(200),
+        }
+    }
+
+    pub fn config(&self) -> &StageConfig {
+        &self.cfg
+    }
+
+    /// Applies a new configuration (masks, style, deadline) from the next frame on.
+    pub fn set_config(&mut self, cfg: StageConfig) {
+        self.cfg = cfg;
+    }
+
+    /// Inference durations of recent detections.
+    pub fn inference_stats(&self) -> &RollingStats {
+        &self.inference
+    }
+
+    /// Masks `frame` in place. `arrival` is when the frame reached garim (the deadline counts from it).
+    pub fn process(&mut self, frame: &mut FrameMut<'_>, arrival: Instant) -> Outcome {
+        self.harvest_late_results();
+        let detect_now = self.index % u64::from(self.cfg.detect_every.max(1)) == 0;
+        self.index += 1;
+        if detect_now {
+            self.vouch = self.detect_fresh(frame, arrival);
+        } else {
+            self.tracker.predict();
+        }
+        let m = telemetry::metrics();
+        let outcome = match self.vouch {
+            Err(reason) => {
+                mask::mask_whole(frame, self.cfg.style);
+                m.fail_closed_frames_total
+                    .with_label_values(&[&self.cfg.camera, reason.as_str()])
+                    .inc();
+                Outcome {
+                    fail_closed: Some(reason),
+                    boxes: 0,
+                }
+            }
+            Ok(()) => {
+                let boxes = self.mask_tracked(frame);
+                Outcome {
+                    fail_closed: None,
+                    boxes,
+                }
+            }
+        };
+        m.frames_total
+            .with_label_values(&[&self.cfg.camera, telemetry::stage::MASKED])
+            .inc();
+        outcome
+    }
+
+    fn mask_tracked(&mut self, frame: &mut FrameMut<'_>) -> usize {
+        let (w, h) = (frame.layout.width, frame.layout.height);
+        if self.coverage.width() != w || self.coverage.height() != h {
+            self.coverage = Coverage::new(w, h);
+        } else {
+            self.coverage.clear();
+        }
+        for p in &self.cfg.privacy_masks {
+            self.coverage.add_polygon(p);
+        }
+        let boxes = self.tracker.boxes();
+        for d in &boxes {
+            let (x0, y0, x1, y1) = d.bbox.to_rect_px();
+            self.coverage.add_rect(RectPx { x0, y0, x1, y1 });
+        }
+        if !self.coverage.is_empty() {
+            // Sizes match by construction, so this cannot fail; if it ever did, fail closed.
+            if mask::apply(frame, &self.coverage, self.cfg.style).is_err() {
+                mask::mask_whole(frame, self.cfg.style);
+            }
+        }
+        boxes.len()
+    }
+
+    fn detect_fresh(
+        &mut self,
+        frame: &FrameMut<'_>,
+        arrival: Instant,
+    ) -> Result<(), FailClosedReason> {
+        if self.pending.is_some() {
+            // The worker is still on an older frame: this one cannot be vouched for in time.
+            return Err(FailClosedReason::Late);
+        }
+        let id = self.index;
+        let job = Job {
+            id,
+            layout: frame.layout,
+            data: frame.data.to_vec(),
+        };
+        match self.jobs.try_send(job) {
+            Ok(()) => self.pending = Some(id),
+            Err(TrySendError::Full(_)) => return Err(FailClosedReason::Late),
+            Err(TrySendError::Disconnected(_)) => return Err(FailClosedReason::DetectorError),
+        }
+        loop {
+            let budget = self.cfg.deadline.saturating_sub(arrival.elapsed());
+            match self.done.recv_timeout(budget) {
+                Ok(done) => {
+                    let mine = done.id == id;
+                    let verdict = self.absorb(done);
+                    if mine {
+                        return verdict;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return Err(FailClosedReason::Late),
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.pending = None;
+                    return Err(FailClosedReason::DetectorError);
+                }
+            }
+        }
+    }
+
+    /// Results that came after their deadline still feed the tracker (more masking, never less), but do not
+    /// vouch for any frame.
+    fn harvest_late_results(&mut self) {
+        while let Ok(done) = self.done.try_recv() {
+            let _ = self.absorb(done);
+        }
+    }
+
+    fn absorb(&mut self, done: Done) -> Result<(), FailClosedReason> {
+        if self.pending == Some(done.id) {
+            self.pending = None;
+        }
+        self.inference.push(done.took);
+        match done.result {
+            Ok(dets) => {
+                self.tracker.update(&dets);
+                Ok(())
+            }
+            Err(DetectError::NotLoaded(_)) => Err(FailClosedReason::ModelNotLoaded),
+            Err(_) => Err(FailClosedReason::DetectorError),
+        }
+    }
+}
+
+/// A frame that has been through `MaskingStage` (or holds no camera content at all). Outputs accept only
+/// this type, so no branch — live, recording, snapshot — can be handed an unmasked frame.
+pub struct MaskedFrame {
+    layout: Layout,
+    data: Vec<u8>,
+    outcome: Outcome,
+}
+
+impl MaskedFrame {
+    /// The "no signal" picture shown while a camera is down: generated, no camera pixels in it.
+    pub fn no_signal(format: mask::PixelFormat, width: u32, height: u32) -> MaskedFrame {
+        MaskedFrame {
+            layout: Layout::packed(format, width, height),
+            data: mask::no_signal_frame(format, width, height),
+            outcome: Outcome {
+                fail_closed: None,
+                boxes: 0,
+            },
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+}
+
+impl MaskingStage {
+    /// Takes ownership of a raw frame and returns it masked; the only way camera pixels become a `MaskedFrame`.
+    pub fn mask(
+        &mut self,
+        layout: Layout,
+        mut data: Vec<u8>,
+        arrival: Instant,
+    ) -> Result<MaskedFrame, mask::FrameError> {
+        let outcome = {
+            let mut frame = FrameMut::new(layout, &mut data)?;
+            self.process(&mut frame, arrival)
+        };
+        Ok(MaskedFrame {
+            layout,
+            data,
+            outcome,
+        })
+    }
+}

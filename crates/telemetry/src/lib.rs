@@ -1,0 +1,186 @@
+//! Every Prometheus metric garim exports, declared in one place. Names follow `garim_<what>_<unit>[_total]`;
+//! labels are bounded (camera id, stage, reason, model) — never a URL or a user. Rates (fps) are left to
+//! Prometheus, so there are counters and histograms here, not fps gauges.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use std::sync::OnceLock;
+
+/// Metric names, so docs, dashboards and tests refer to one list.
+pub mod names {
+    pub const FRAMES_TOTAL: &str = "garim_frames_total";
+    pub const FRAMES_DROPPED_TOTAL: &str = "garim_frames_dropped_total";
+    pub const INFERENCE_SECONDS: &str = "garim_inference_seconds";
+    pub const FRAME_LATENCY_SECONDS: &str = "garim_frame_latency_seconds";
+    pub const FAIL_CLOSED_FRAMES_TOTAL: &str = "garim_fail_closed_frames_total";
+    pub const CAMERA_UP: &str = "garim_camera_up";
+    pub const CAMERA_RECONNECTS_TOTAL: &str = "garim_camera_reconnects_total";
+    pub const SEGMENTS_TOTAL: &str = "garim_segments_total";
+}
+
+/// Pipeline stages counted by `garim_frames_total{stage}`.
+pub mod stage {
+    pub const INGESTED: &str = "ingested";
+    pub const MASKED: &str = "masked";
+    pub const ENCODED: &str = "encoded";
+}
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub frames_total: IntCounterVec,
+    pub frames_dropped_total: IntCounterVec,
+    pub inference_seconds: HistogramVec,
+    pub frame_latency_seconds: HistogramVec,
+    pub fail_closed_frames_total: IntCounterVec,
+    pub camera_up: IntGaugeVec,
+    pub camera_reconnects_total: IntCounterVec,
+    pub segments_total: IntCounterVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0,
+];
+
+impl Metrics {
+    fn new() -> Metrics {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let h = HistogramVec::new(
+                HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
+                labels,
+            )
+            .expect("valid metric");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+            h
+        };
+        let frames_total = counter(
+            names::FRAMES_TOTAL,
+            "Frames that passed a pipeline stage (ingested, masked, encoded).",
+            &["camera", "stage"],
+        );
+        let frames_dropped_total = counter(
+            names::FRAMES_DROPPED_TOTAL,
+            "Frames dropped before masking (queue full, decoder backlog).",
+            &["camera", "reason"],
+        );
+        let inference_seconds = histogram(
+            names::INFERENCE_SECONDS,
+            "Time one model inference took, pre- and post-processing included.",
+            &["model"],
+        );
+        let frame_latency_seconds = histogram(
+            names::FRAME_LATENCY_SECONDS,
+            "Time from a frame's arrival to its masked copy being handed to the encoders.",
+            &["camera"],
+        );
+        let fail_closed_frames_total = counter(
+            names::FAIL_CLOSED_FRAMES_TOTAL,
+            "Frames masked whole because detection could not vouch for them.",
+            &["camera", "reason"],
+        );
+        let camera_up = IntGaugeVec::new(
+            Opts::new(
+                names::CAMERA_UP,
+                "1 while the camera delivers frames, 0 while starting, retrying or failed.",
+            ),
+            &["camera"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(camera_up.clone()))
+            .expect("unique metric");
+        let camera_reconnects_total = counter(
+            names::CAMERA_RECONNECTS_TOTAL,
+            "Times a camera's source was restarted after a failure.",
+            &["camera"],
+        );
+        let segments_total = counter(
+            names::SEGMENTS_TOTAL,
+            "Recording segments closed and committed to storage.",
+            &["camera"],
+        );
+        Metrics {
+            registry,
+            frames_total,
+            frames_dropped_total,
+            inference_seconds,
+            frame_latency_seconds,
+            fail_closed_frames_total,
+            camera_up,
+            camera_reconnects_total,
+            segments_total,
+        }
+    }
+
+    /// Prometheus text exposition of every registered metric.
+    pub fn encode_text(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding never fails on a Vec");
+        String::from_utf8(out).expect("prometheus text is utf-8")
+    }
+
+    /// Makes a camera's series exist at 0, so dashboards and rate() see it before the first event.
+    pub fn register_camera(&self, camera: &str) {
+        for s in [stage::INGESTED, stage::MASKED, stage::ENCODED] {
+            self.frames_total.with_label_values(&[camera, s]);
+        }
+        self.camera_up.with_label_values(&[camera]).set(0);
+        self.camera_reconnects_total.with_label_values(&[camera]);
+        self.segments_total.with_label_values(&[camera]);
+    }
+}
+
+/// The process-wide metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_is_exported() {
+        let m = metrics();
+        m.register_camera("cam-a");
+        m.frames_dropped_total
+            .with_label_values(&["cam-a", "queue_full"])
+            .inc();
+        m.inference_seconds
+            .with_label_values(&["yolox_nano"])
+            .observe(0.01);
+        m.frame_latency_seconds
+            .with_label_values(&["cam-a"])
+            .observe(0.02);
+        m.fail_closed_frames_total
+            .with_label_values(&["cam-a", "late"])
+            .inc();
+        let text = m.encode_text();
+        for name in [
+            names::FRAMES_TOTAL,
+            names::FRAMES_DROPPED_TOTAL,
+            names::INFERENCE_SECONDS,
+            names::FRAME_LATENCY_SECONDS,
+            names::FAIL_CLOSED_FRAMES_TOTAL,
+            names::CAMERA_UP,
+            names::CAMERA_RECONNECTS_TOTAL,
+            names::SEGMENTS_TOTAL,
+        ] {
+            assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
+        }
+        assert!(text.contains(r#"garim_fail_closed_frames_total{camera="cam-a",reason="late"} 1"#));
+    }
+}

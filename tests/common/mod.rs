@@ -1,0 +1,192 @@
+//! Helpers shared by the integration tests: decoding footage, pulling an RTSP stream, HTTP GET, running the
+//! garim binary, and the one ONNX Runtime environment the test process may hold.
+
+#![allow(dead_code)]
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn garim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_garim"))
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn models_dir() -> PathBuf {
+    repo_root().join("models")
+}
+
+pub fn asset(name: &str) -> PathBuf {
+    onnx::ModelStore::open(&models_dir())
+        .expect("models/manifest.toml")
+        .verified_path(name)
+        .unwrap_or_else(|e| panic!("{e} (scripts/test fetches it)"))
+}
+
+pub fn runtime() -> &'static onnx::Runtime {
+    static RT: std::sync::OnceLock<onnx::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        onnx::Runtime::init(onnx::RuntimeOptions {
+            models_dir: Some(models_dir()),
+            ..Default::default()
+        })
+        .expect("ONNX Runtime")
+    })
+}
+
+/// A decoded frame: packed I420.
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    pub fn layout(&self) -> mask::Layout {
+        mask::Layout::packed(mask::PixelFormat::I420, self.width, self.height)
+    }
+    pub fn frame_ref(&self) -> mask::FrameRef<'_> {
+        mask::FrameRef::new(self.layout(), &self.data).expect("valid frame")
+    }
+    pub fn luma(&self, x: u32, y: u32) -> u8 {
+        self.data[(y * self.width + x) as usize]
+    }
+}
+
+fn pull_frames(desc: &str, max: usize, timeout: Duration) -> Vec<Frame> {
+    media::init().unwrap();
+    let pipeline = gst::parse::launch(desc)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut out = Vec::new();
+    let until = Instant::now() + timeout;
+    while out.len() < max && Instant::now() < until {
+        let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) else {
+            if sink.is_eos() {
+                break;
+            }
+            continue;
+        };
+        let caps = sample.caps().unwrap();
+        let s = caps.structure(0).unwrap();
+        let (w, h) = (
+            s.get::<i32>("width").unwrap() as u32,
+            s.get::<i32>("height").unwrap() as u32,
+        );
+        let map = sample.buffer().unwrap().map_readable().unwrap();
+        let layout = mask::Layout::packed(mask::PixelFormat::I420, w, h);
+        out.push(Frame {
+            width: w,
+            height: h,
+            data: map.as_slice()[..layout.min_len()].to_vec(),
+        });
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+    out
+}
+
+/// Decodes up to `max` frames of a file (packed I420; the widths used here are multiples of 4).
+pub fn decode_file(path: &Path, max: usize) -> Vec<Frame> {
+    pull_frames(
+        &format!(
+            "filesrc location={} ! decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false",
+            path.display()
+        ),
+        max,
+        Duration::from_secs(120),
+    )
+}
+
+/// Pulls up to `max` frames from an RTSP URL within `timeout`.
+pub fn pull_rtsp(url: &str, max: usize, timeout: Duration) -> Vec<Frame> {
+    pull_frames(
+        &format!(
+            "rtspsrc location={url} protocols=tcp latency=100 ! application/x-rtp,media=video ! decodebin \
+             ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=100"
+        ),
+        max,
+        timeout,
+    )
+}
+
+pub fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// The value of a metric series in Prometheus text, e.g. `garim_camera_up{camera="a"}`.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Polls `f` every 250 ms until it returns true or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + timeout;
+    while Instant::now() < until {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+/// Sends SIGINT and waits for the process; returns its exit status and output.
+pub fn interrupt(mut child: Child) -> (bool, String, String) {
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    collect(&mut child)
+}
+
+pub fn collect(child: &mut Child) -> (bool, String, String) {
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut out).unwrap();
+    }
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err).unwrap();
+    }
+    (status.success(), out, err)
+}
+
+pub fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("GARIM_MODELS_DIR", models_dir())
+        .spawn()
+        .expect("start garim")
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("garim-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

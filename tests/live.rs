@@ -1,0 +1,274 @@
+//! The live pipeline end to end, on 127.0.0.1: `garim demo` masks what the person detector finds in the
+//! source frames, records a playable segment and exports valid metrics; a camera that dies and comes back
+//! is reconnected while its masked output keeps running, and a camera with bad credentials never leaks them.
+
+mod common;
+
+use common::*;
+use detect::{Class, Detector, YoloxDetector};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The live tests bind fixed ports and load both cores; run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// 4× smaller luma, for matching output frames to source frames.
+fn thumb(f: &Frame) -> Vec<i32> {
+    let (w, h) = (f.width / 4, f.height / 4);
+    let mut t = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            t.push(i32::from(f.luma(x * 4 + 1, y * 4 + 1)));
+        }
+    }
+    t
+}
+
+fn sad(a: &[i32], b: &[i32]) -> i64 {
+    a.iter().zip(b).map(|(x, y)| i64::from((x - y).abs())).sum()
+}
+
+#[test]
+fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let work = temp_dir("demo");
+    let child = spawn(
+        garim()
+            .args([
+                "demo",
+                "--seconds",
+                "30",
+                "--style",
+                "fill",
+                "--detect",
+                "person,face",
+            ])
+            .current_dir(&work),
+    );
+    // Wait until the models are loaded and the camera streams.
+    let healthy = wait_for(Duration::from_secs(40), || {
+        http_get("127.0.0.1:8080", "/healthz").is_some_and(|h| h.starts_with("HTTP/1.1 200"))
+    });
+    let metrics = http_get("127.0.0.1:8080", "/metrics").unwrap_or_default();
+    let output = pull_rtsp("rtsp://127.0.0.1:8554/sim-1", 60, Duration::from_secs(15));
+    let (ok, stdout, stderr) = collect(&mut { child });
+    assert!(healthy, "demo never became healthy:\n{stdout}\n{stderr}");
+    assert!(ok, "demo failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("stopped cleanly"), "{stdout}");
+    assert!(
+        output.len() >= 30,
+        "only {} masked frames pulled",
+        output.len()
+    );
+
+    // Metrics are valid Prometheus text.
+    let body = metrics.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    let prom = work.join("metrics.txt");
+    std::fs::write(&prom, &body).unwrap();
+    let promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&prom).unwrap())
+        .output()
+        .expect("promtool (Debian package prometheus) is installed by scripts/test");
+    assert!(
+        promtool.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&promtool.stdout),
+        String::from_utf8_lossy(&promtool.stderr)
+    );
+    assert!(
+        metric(
+            &body,
+            r#"garim_frames_total{camera="sim-1",stage="masked"}"#
+        )
+        .unwrap_or(0.0)
+            > 0.0
+    );
+
+    // Match each output frame to its source frame, run the person detector on the source, and check that
+    // the inner part of every person box is filled in the output.
+    let source = decode_file(&asset("vtest"), 800);
+    let thumbs: Vec<Vec<i32>> = source.iter().map(thumb).collect();
+    let detector = YoloxDetector::new(
+        Arc::new(runtime().backend("yolox_nano").unwrap()),
+        vec![Class::Person],
+    );
+    let (mut checked, mut masked_boxes, mut whole) = (0, 0, 0);
+    for out in &output {
+        assert_eq!((out.width, out.height), (768, 576));
+        let t = thumb(out);
+        let best = (0..thumbs.len())
+            .min_by_key(|&i| sad(&t, &thumbs[i]))
+            .unwrap();
+        let dark = (0..out.height)
+            .step_by(8)
+            .flat_map(|y| (0..out.width).step_by(8).map(move |x| (x, y)));
+        let dark_share =
+            dark.clone().filter(|&(x, y)| out.luma(x, y) < 40).count() as f64 / dark.count() as f64;
+        if dark_share > 0.95 {
+            whole += 1; // fail-closed frame: everything is masked
+            continue;
+        }
+        let people = detector.detect(&source[best].frame_ref()).unwrap();
+        for p in people.iter().filter(|d| d.score >= 0.5) {
+            let b = p.bbox;
+            let (w, h) = (b.x1 - b.x0, b.y1 - b.y0);
+            let (x0, x1) = ((b.x0 + 0.2 * w) as u32, (b.x1 - 0.2 * w) as u32);
+            let (y0, y1) = ((b.y0 + 0.2 * h) as u32, (b.y1 - 0.2 * h) as u32);
+            let (mut n, mut filled) = (0, 0);
+            for y in y0..y1.min(out.height) {
+                for x in x0..x1.min(out.width) {
+                    n += 1;
+                    filled += usize::from(out.luma(x, y) < 40);
+                }
+            }
+            checked += 1;
+            if n > 0 && filled as f64 / n as f64 >= 0.9 {
+                masked_boxes += 1;
+            } else {
+                panic!(
+                    "person at {b:?} (score {:.2}) in source frame {best} is not masked in the output ({filled}/{n})",
+                    p.score
+                );
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} person boxes checked ({whole} frames masked whole)"
+    );
+    assert!(
+        whole < output.len() / 2,
+        "{whole} of {} frames were masked whole",
+        output.len()
+    );
+    eprintln!("{masked_boxes}/{checked} person boxes masked; {whole} frames masked whole");
+
+    // The segment was closed on shutdown and plays.
+    let segments: Vec<_> = std::fs::read_dir(work.join("data/sim-1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        segments
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "mp4")),
+        "{segments:?}"
+    );
+    let seg = segments.first().expect("a recorded segment");
+    let frames = decode_file(seg, 1000);
+    assert!(
+        frames.len() >= 100,
+        "segment {} decodes to {} frames",
+        seg.display(),
+        frames.len()
+    );
+}
+
+#[test]
+fn killed_camera_is_reconnected_while_output_continues_and_credentials_never_leak() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let work = temp_dir("reconnect");
+    let vtest = asset("vtest");
+    let start_camera = || {
+        spawn(garim().args([
+            "sim-camera",
+            vtest.to_str().unwrap(),
+            "--port",
+            "18555",
+            "--name",
+            "cam-a",
+        ]))
+    };
+    let mut camera = start_camera();
+    let config = work.join("site.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[site]
+name = "reconnect test"
+[server]
+http_bind = "127.0.0.1:18080"
+rtsp_port = 18554
+[storage]
+path = "{}"
+segment_secs = 60
+[defaults]
+detect = ["person"]
+detect_every_n_frames = 2
+[[cameras]]
+id = "cam-a"
+url = "rtsp://127.0.0.1:18555/cam-a"
+[[cameras]]
+id = "cam-b"
+url_env = "GARIM_TEST_CAM_B"
+"#,
+            work.join("data").display()
+        ),
+    )
+    .unwrap();
+    let garim_run = spawn(
+        garim()
+            .args([
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--seconds",
+                "120",
+            ])
+            .env(
+                "GARIM_TEST_CAM_B",
+                "rtsp://admin:hunter2secret@127.0.0.1:1/stream",
+            ),
+    );
+    let metrics = || http_get("127.0.0.1:18080", "/metrics").unwrap_or_default();
+    let up = |v: f64| move || metric(&metrics(), r#"garim_camera_up{camera="cam-a"}"#) == Some(v);
+    assert!(
+        wait_for(Duration::from_secs(40), up(1.0)),
+        "cam-a never streamed"
+    );
+
+    camera.kill().unwrap();
+    let _ = camera.wait();
+    assert!(
+        wait_for(Duration::from_secs(20), up(0.0)),
+        "cam-a loss not noticed"
+    );
+    // The masked output keeps running on the "no signal" picture.
+    let during = pull_rtsp("rtsp://127.0.0.1:18554/cam-a", 10, Duration::from_secs(15));
+    assert!(
+        during.len() >= 5,
+        "output stopped while the camera was down ({} frames)",
+        during.len()
+    );
+    let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
+    assert!(health.contains("retrying"), "{health}");
+
+    let camera = start_camera();
+    assert!(
+        wait_for(Duration::from_secs(60), up(1.0)),
+        "cam-a did not reconnect"
+    );
+    let m = metrics();
+    assert!(
+        metric(&m, r#"garim_camera_reconnects_total{camera="cam-a"}"#).unwrap_or(0.0) >= 1.0,
+        "{m}"
+    );
+    // cam-b never connects, cam-a is unaffected by it, and its password appears nowhere.
+    assert_eq!(metric(&m, r#"garim_camera_up{camera="cam-b"}"#), Some(0.0));
+    let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
+    assert!(!m.contains("hunter2secret") && !health.contains("hunter2secret"));
+
+    let (ok, stdout, stderr) = interrupt(garim_run);
+    let _ = interrupt(camera);
+    assert!(ok, "garim run failed:\n{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("hunter2secret") && !stderr.contains("hunter2secret"),
+        "password leaked:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("cam-b"),
+        "cam-b's failure is not reported:\n{stderr}"
+    );
+}
