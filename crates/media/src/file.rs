@@ -143,7 +143,7 @@ impl FileSink {
         let part = PathBuf::from(format!("{}.part", out.display()));
         let pipeline = gst::parse::launch(&format!(
             "appsrc name=src format=time block=true max-bytes=8000000 ! videoconvert \
-             ! x264enc speed-preset=veryfast key-int-max=50 ! video/x-h264,profile=main ! h264parse \
+             ! x264enc speed-preset=veryfast bframes=0 key-int-max=50 ! video/x-h264,profile=main ! h264parse \
              ! {muxer} ! filesink name=file"
         ))
         .context("cannot build the encoder")?
