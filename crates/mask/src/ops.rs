@@ -350,8 +350,8 @@ fn hide_plane(
                             }
                         }
                     }
-                    if n > 0 {
-                        let mean = ((sum + n / 2) / n) as u8;
+                    if let Some(mean) = (sum + n / 2).checked_div(n) {
+                        let mean = mean as u8;
                         for y in gy..ye {
                             for x in gx..xe {
                                 if bits[y * bits_stride + x] != 0 {

@@ -95,17 +95,8 @@ impl Runtime {
         if model == "centerface" {
             bytes = graph_fix::make_dynamic(&bytes).map_err(|e| session_err(e.0.to_string()))?;
         }
-        let session = Session::builder(self.env)
-            .and_then(|b| {
-                b.with_intra_threads(self.opts.intra_threads)
-                    .and_then(|b| b.with_inter_threads(1))
-                    .and_then(|b| b.with_intra_op_spinning(false))
-                    .and_then(|b| b.with_inter_op_spinning(false))
-                    .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::All))
-                    .map_err(ort::Error::from)
-            })
-            .and_then(|mut b| b.commit_from_memory(&bytes))
-            .map_err(|e| session_err(e.to_string()))?;
+        let session =
+            build_session(self.env, self.opts.intra_threads, &bytes).map_err(session_err)?;
         let input_name = session
             .inputs()
             .first()
@@ -117,6 +108,24 @@ impl Runtime {
             session: Mutex::new(session),
         })
     }
+}
+
+fn build_session(env: &Environment, threads: usize, bytes: &[u8]) -> Result<Session, String> {
+    let e = |e: ort::Error<_>| e.to_string();
+    Session::builder(env)
+        .map_err(|e| e.to_string())?
+        .with_intra_threads(threads)
+        .map_err(e)?
+        .with_inter_threads(1)
+        .map_err(e)?
+        .with_intra_op_spinning(false)
+        .map_err(e)?
+        .with_inter_op_spinning(false)
+        .map_err(e)?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(e)?
+        .commit_from_memory(bytes)
+        .map_err(|e| e.to_string())
 }
 
 /// One model's session. Calls are serialised: parallelism comes from intra-op threads.

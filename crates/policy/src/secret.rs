@@ -62,9 +62,8 @@ pub fn redact_url(s: &str) -> String {
 
 fn redact_params(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.char_indices().peekable();
     let mut last = 0;
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in s.char_indices() {
         if c != '?' && c != '&' {
             continue;
         }

@@ -1,0 +1,158 @@
+//! Parsing and validation of site files: every error is collected with its path and value, secrets are never
+//! shown, and defaults merge into cameras.
+
+use policy::SiteConfig;
+
+const GOOD: &str = r#"
+[site]
+name = "t"
+[defaults]
+detect = ["person"]
+mask_style = "blur"
+[[cameras]]
+id = "cam-1"
+url = "rtsp://10.0.0.1/live"
+privacy_masks = [[[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]]]
+[[cameras]]
+id = "cam-2"
+url_env = "GARIM_POLICY_TEST_URL"
+mask_style = "fill"
+detect_every_n_frames = 2
+"#;
+
+fn errors(toml: &str) -> Vec<String> {
+    match SiteConfig::from_toml_str(toml) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[test]
+fn defaults_merge_into_camera_and_url_env_is_resolved() {
+    // SAFETY: only this test reads this variable.
+    unsafe { std::env::set_var("GARIM_POLICY_TEST_URL", "rtsp://u:secret@10.0.0.2/live") };
+    let cfg = SiteConfig::from_toml_str(GOOD).unwrap();
+    let cams = cfg.enabled_cameras().unwrap();
+    assert_eq!(cams[0].detect, vec!["person"]);
+    assert_eq!(cams[0].mask_style, "blur");
+    assert_eq!(cams[0].fail_closed_deadline_ms, 200);
+    assert_eq!(cams[1].mask_style, "fill");
+    assert_eq!(cams[1].detect_every_n_frames, 2);
+    assert_eq!(cams[1].url.expose(), "rtsp://u:secret@10.0.0.2/live");
+    assert!(!format!("{:?}", cams[1]).contains("secret"));
+    assert_eq!(cfg.server.http_bind, "127.0.0.1:8080");
+}
+
+#[test]
+fn polygon_with_two_points_is_rejected_with_path() {
+    let e = errors(&GOOD.replace(
+        "[[[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]]]",
+        "[[[0.1, 0.1], [0.4, 0.1]]]",
+    ));
+    assert!(
+        e.iter()
+            .any(|l| l
+                .starts_with("cameras[cam-1].privacy_masks[0]: polygon has 2 points, needs ≥ 3")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn all_errors_are_collected() {
+    let bad = GOOD
+        .replace("[0.4, 0.4]]]", "[1.4, 0.4]]]")
+        .replace("id = \"cam-2\"", "id = \"cam-1\"")
+        .replace("mask_style = \"fill\"", "mask_style = \"mosaic\"")
+        .replace("detect = [\"person\"]", "detect = [\"persons\"]");
+    let e = errors(&bad);
+    assert!(
+        e.iter()
+            .any(|l| l.contains("privacy_masks[0][2]") && l.contains("1.4")),
+        "{e:?}"
+    );
+    assert!(e.iter().any(|l| l.contains("duplicate camera id")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("mask_style") && l.contains("mosaic")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.contains("defaults.detect[0]") && l.contains("persons")),
+        "{e:?}"
+    );
+    assert!(e.len() >= 4);
+}
+
+#[test]
+fn self_intersecting_polygon_is_rejected() {
+    let e = errors(&GOOD.replace(
+        "[[[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]]]",
+        "[[[0.1, 0.1], [0.4, 0.4], [0.4, 0.1], [0.1, 0.4]]]",
+    ));
+    assert!(e.iter().any(|l| l.contains("intersects itself")), "{e:?}");
+}
+
+#[test]
+fn inline_credentials_are_rejected_and_not_printed() {
+    let e = errors(&GOOD.replace("rtsp://10.0.0.1/live", "rtsp://admin:hunter2@10.0.0.1/live"));
+    let line = e
+        .iter()
+        .find(|l| l.contains("cameras[cam-1].url"))
+        .expect("url error");
+    assert!(
+        line.contains("url_env") && line.contains("url_file"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("hunter2") && line.contains("***@10.0.0.1"),
+        "{line}"
+    );
+}
+
+#[test]
+fn unknown_field_suggests_closest_name() {
+    let e = errors(&GOOD.replace("privacy_masks =", "privacy_mask ="));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("did you mean `privacy_masks`?"), "{e:?}");
+    assert!(e[0].starts_with("<config>:"), "{e:?}");
+}
+
+#[test]
+fn malformed_toml_reports_line_and_column() {
+    let e = errors("[site]\nname = \"t\"\n[[cameras]]\nid = cam-1\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("<config>:4:"), "{e:?}");
+}
+
+#[test]
+fn wrong_type_names_the_expected_type() {
+    let e = errors(&GOOD.replace(
+        "detect_every_n_frames = 2",
+        "detect_every_n_frames = \"two\"",
+    ));
+    assert!(
+        e[0].starts_with("<config>:") && e[0].contains("integer"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn demo_example_is_valid() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sites/demo.toml");
+    let cfg = SiteConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.cameras[0].id, "sim-1");
+}
+
+#[test]
+fn non_utf8_file_is_an_error_naming_it() {
+    let p = std::env::temp_dir().join(format!("garim-nonutf8-{}.toml", std::process::id()));
+    std::fs::write(&p, b"[site]\nname = \"\xff\"\n").unwrap();
+    let e = SiteConfig::load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("not UTF-8") && e.contains("garim-nonutf8"),
+        "{e}"
+    );
+    std::fs::remove_file(p).unwrap();
+}
