@@ -231,7 +231,17 @@ impl SiteConfig {
                     format!("{name}:{l}:{c}")
                 })
                 .unwrap_or_else(|| name.to_string());
-            ConfigErrors(vec![err(at, "", suggest(e.message()))])
+            // Name the key on the offending line, so a type error says which field it is about.
+            let key = e
+                .span()
+                .and_then(|sp| s[..sp.start.min(s.len())].rsplit('\n').next())
+                .and_then(|line| line.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty())
+                .map(|k| format!("{k}: "))
+                .unwrap_or_default();
+            let message = suggest(e.message()).replace("expected u32", "expected a whole number");
+            ConfigErrors(vec![err(at, "", format!("{key}{message}"))])
         })?;
         cfg.validate()?;
         Ok(cfg)
