@@ -132,7 +132,9 @@ fn wrong_type_names_the_expected_type() {
         "detect_every_n_frames = \"two\"",
     ));
     assert!(
-        e[0].starts_with("<config>:") && e[0].contains("integer"),
+        e[0].starts_with("<config>:15:")
+            && e[0].contains("detect_every_n_frames: invalid type")
+            && e[0].contains("whole number"),
         "{e:?}"
     );
 }
