@@ -3,6 +3,7 @@
 //! detections. Boxes are in frame pixels.
 
 pub mod centerface;
+pub mod heads;
 pub mod nms;
 pub mod preprocess;
 pub mod tracker;
@@ -10,6 +11,7 @@ pub mod types;
 pub mod yolox;
 
 pub use centerface::{CenterFaceDecoder, CenterFaceDetector};
+pub use heads::{FacesFromPersons, head_region};
 pub use nms::nms;
 pub use preprocess::{crop_resize_rgb, letterbox_bgr};
 pub use tracker::{Tracker, TrackerConfig};

@@ -4,7 +4,7 @@
 
 use crate::ModelArgs;
 use anyhow::{Result, anyhow};
-use detect::{CenterFaceDetector, Class, Detector, YoloxDetector};
+use detect::{CenterFaceDetector, Class, Detector, FacesFromPersons, YoloxDetector};
 use onnx::{OrtBackend, Runtime, RuntimeOptions};
 use parking_lot::Mutex;
 use stage::{DetectorSet, DetectorSlot};
@@ -16,13 +16,18 @@ pub const CENTERFACE: &str = "centerface";
 
 pub struct DetectorPool {
     runtime: Arc<Runtime>,
+    face_width: u32,
     slots: Mutex<Vec<(Vec<Class>, Arc<DetectorSlot>)>>,
     state: Arc<Mutex<String>>,
 }
 
 fn models_for(classes: &[Class]) -> Result<Vec<&'static str>> {
     let mut models = Vec::new();
-    if classes.contains(&Class::Person) || classes.contains(&Class::Vehicle) {
+    // Faces are also found through the people they belong to (see detect::heads), so YOLOX runs for faces.
+    if classes
+        .iter()
+        .any(|c| matches!(c, Class::Person | Class::Vehicle | Class::Face))
+    {
         models.push(YOLOX);
     }
     if classes.contains(&Class::Face) {
@@ -49,6 +54,7 @@ impl DetectorPool {
         })?;
         Ok(DetectorPool {
             runtime: Arc::new(runtime),
+            face_width: args.face_width,
             slots: Mutex::new(Vec::new()),
             state: Arc::new(Mutex::new("loading".into())),
         })
@@ -83,7 +89,7 @@ impl DetectorPool {
 
     /// Creates the sessions now (offline use).
     pub fn load_now(&self) -> Result<()> {
-        let result = load(&self.runtime, &self.slots.lock());
+        let result = load(&self.runtime, self.face_width, &self.slots.lock());
         *self.state.lock() = match &result {
             Ok(()) => "loaded".into(),
             Err(e) => format!("error: {e:#}"),
@@ -93,11 +99,12 @@ impl DetectorPool {
 
     pub fn load_in_background(&self) {
         let runtime = self.runtime.clone();
+        let face_width = self.face_width;
         let slots = self.slots.lock().clone();
         let state = self.state.clone();
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            let result = load(&runtime, &slots);
+            let result = load(&runtime, face_width, &slots);
             match &result {
                 Ok(()) => {
                     tracing::info!("models loaded in {:.1} s", started.elapsed().as_secs_f64())
@@ -114,7 +121,11 @@ impl DetectorPool {
     }
 }
 
-fn load(runtime: &Runtime, slots: &[(Vec<Class>, Arc<DetectorSlot>)]) -> Result<()> {
+fn load(
+    runtime: &Runtime,
+    face_width: u32,
+    slots: &[(Vec<Class>, Arc<DetectorSlot>)],
+) -> Result<()> {
     let mut sessions: BTreeMap<&str, Arc<OrtBackend>> = BTreeMap::new();
     for (classes, slot) in slots {
         let mut members: Vec<Arc<dyn Detector>> = Vec::new();
@@ -129,14 +140,25 @@ fn load(runtime: &Runtime, slots: &[(Vec<Class>, Arc<DetectorSlot>)]) -> Result<
             };
             members.push(match model {
                 YOLOX => {
-                    let want: Vec<Class> = classes
+                    let mut want: Vec<Class> = classes
                         .iter()
                         .copied()
                         .filter(|c| matches!(c, Class::Person | Class::Vehicle))
                         .collect();
-                    Arc::new(YoloxDetector::new(backend, want))
+                    if classes.contains(&Class::Face) {
+                        if !want.contains(&Class::Person) {
+                            want.push(Class::Person);
+                        }
+                        let keep_persons = classes.contains(&Class::Person);
+                        Arc::new(FacesFromPersons::new(
+                            YoloxDetector::new(backend, want),
+                            keep_persons,
+                        ))
+                    } else {
+                        Arc::new(YoloxDetector::new(backend, want))
+                    }
                 }
-                _ => Arc::new(CenterFaceDetector::new(backend)),
+                _ => Arc::new(CenterFaceDetector::new(backend).with_max_width(face_width)),
             });
         }
         let detector: Arc<dyn Detector> = if members.len() == 1 {

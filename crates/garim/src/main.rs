@@ -35,6 +35,10 @@ pub struct ModelArgs {
     /// Threads per inference
     #[arg(long, global = true, default_value_t = 2)]
     pub threads: usize,
+    /// Width the face detector sees (frames are scaled down to it; 0 = native size). Small faces are
+    /// covered through the people they belong to, so this only needs to resolve larger faces.
+    #[arg(long, global = true, default_value_t = 384)]
+    pub face_width: u32,
 }
 
 /// Detector and mask options shared by `demo`, `mask` and `bench`.

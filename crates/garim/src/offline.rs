@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mask::MaskStyle;
 use media::file::{FileSink, FileSource};
 use stage::{MaskingStage, RollingStats, StageConfig};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,10 @@ pub struct MaskFileArgs {
     pub input: PathBuf,
     /// Output video (.mp4 or .mkv); written to OUTPUT.part, renamed when complete
     pub output: PathBuf,
+    /// Also write the boxes masked in each frame as CSV (frame,class,score,x0,y0,x1,y1; "whole" rows for
+    /// frames masked whole), for audits and measurements
+    #[arg(long)]
+    pub boxes_csv: Option<PathBuf>,
     #[command(flatten)]
     pub mask: MaskArgs,
 }
@@ -83,6 +88,12 @@ pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
     let started = Instant::now();
     let mut frames = 0u64;
     let mut fail_closed = 0u64;
+    let mut boxes = match &a.boxes_csv {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => None,
+    };
     let mut next = first;
     while let Some(f) = next {
         if frames == 0 {
@@ -93,12 +104,18 @@ pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
         }
         let masked = stage.mask(f.layout, f.data, Instant::now())?;
         fail_closed += u64::from(masked.outcome().fail_closed.is_some());
+        if let Some(w) = &mut boxes {
+            write_boxes(w, frames, &masked)?;
+        }
         sink.push(&masked, f.fps, f.pts, f.duration)?;
         frames += 1;
         bar.inc(1);
         next = source.next_frame()?;
     }
     bar.finish_and_clear();
+    if let Some(mut w) = boxes {
+        w.flush()?;
+    }
     let out = sink.finish()?;
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -107,6 +124,28 @@ pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
         out.display(),
         frames as f64 / secs
     );
+    Ok(())
+}
+
+fn write_boxes(w: &mut impl Write, frame: u64, masked: &stage::MaskedFrame) -> Result<()> {
+    if let Some(reason) = masked.outcome().fail_closed {
+        let l = masked.layout();
+        writeln!(
+            w,
+            "{frame},whole,{},0,0,{},{}",
+            reason.as_str(),
+            l.width,
+            l.height
+        )?;
+    }
+    for d in masked.regions() {
+        let b = d.bbox;
+        writeln!(
+            w,
+            "{frame},{},{:.3},{:.1},{:.1},{:.1},{:.1}",
+            d.class, d.score, b.x0, b.y0, b.x1, b.y1
+        )?;
+    }
     Ok(())
 }
 

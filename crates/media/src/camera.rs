@@ -252,6 +252,7 @@ impl CameraRunner {
         };
         let started = Instant::now();
         let mut last_frame: Option<Instant> = None;
+        let mut last_pts: Option<gst::ClockTime> = None;
         let m = telemetry::metrics();
         let id = self.spec.id.clone();
         let result = loop {
@@ -297,6 +298,17 @@ impl CameraRunner {
             if info.fps().numer() > 0 {
                 self.fps = info.fps();
             }
+            // The appsink keeps only the newest frames; gaps in the timestamps are the frames it dropped.
+            let pts = sample.buffer().and_then(|b| b.pts());
+            if let (Some(prev), Some(now)) = (last_pts, pts) {
+                let lost = frames_skipped(now.saturating_sub(prev), self.fps);
+                if lost > 0 {
+                    m.frames_dropped_total
+                        .with_label_values(&[&id, "backlog"])
+                        .inc_by(lost);
+                }
+            }
+            last_pts = pts.or(last_pts);
             if self.status.lock().state != CameraState::Streaming {
                 tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
                 self.set_state(CameraState::Streaming);
@@ -328,6 +340,20 @@ impl CameraRunner {
         };
         ingest.close();
         result
+    }
+}
+
+/// Frames missing in a timestamp gap of `gap` at `fps` (a gap of one frame period means none).
+fn frames_skipped(gap: gst::ClockTime, fps: gst::Fraction) -> u64 {
+    if fps.numer() <= 0 || fps.denom() <= 0 {
+        return 0;
+    }
+    let period_ns = 1e9 * f64::from(fps.denom()) / f64::from(fps.numer());
+    let periods = (gap.nseconds() as f64 / period_ns).round();
+    if periods >= 2.0 {
+        periods as u64 - 1
+    } else {
+        0
     }
 }
 
@@ -390,5 +416,21 @@ impl Ingest {
 
     fn close(self) {
         let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_gaps_count_the_frames_dropped() {
+        let fps = gst::Fraction::new(10, 1);
+        let ms = gst::ClockTime::from_mseconds;
+        assert_eq!(frames_skipped(ms(100), fps), 0);
+        assert_eq!(frames_skipped(ms(130), fps), 0);
+        assert_eq!(frames_skipped(ms(200), fps), 1);
+        assert_eq!(frames_skipped(ms(510), fps), 4);
+        assert_eq!(frames_skipped(ms(500), gst::Fraction::new(0, 1)), 0);
     }
 }

@@ -76,6 +76,8 @@ pub struct MaskingStage {
     tracker: Tracker,
     coverage: Coverage,
     inference: RollingStats,
+    /// Boxes masked in the last frame (clipped to it), for `MaskedFrame::regions`.
+    last_regions: Vec<Detection>,
 }
 
 impl MaskingStage {
@@ -121,6 +123,7 @@ impl MaskingStage {
             tracker,
             coverage: Coverage::new(1, 1),
             inference: RollingStats::new(200),
+            last_regions: Vec::new(),
         }
     }
 
@@ -151,6 +154,7 @@ impl MaskingStage {
         let m = telemetry::metrics();
         let outcome = match self.vouch {
             Err(reason) => {
+                self.last_regions.clear();
                 mask::mask_whole(frame, self.cfg.style);
                 m.fail_closed_frames_total
                     .with_label_values(&[&self.cfg.camera, reason.as_str()])
@@ -185,9 +189,14 @@ impl MaskingStage {
             self.coverage.add_polygon(p);
         }
         let boxes = self.tracker.boxes();
+        self.last_regions.clear();
         for d in &boxes {
             let (x0, y0, x1, y1) = d.bbox.to_rect_px();
             self.coverage.add_rect(RectPx { x0, y0, x1, y1 });
+            self.last_regions.push(Detection {
+                bbox: d.bbox.clip(w, h),
+                ..*d
+            });
         }
         if !self.coverage.is_empty() {
             // Sizes match by construction, so this cannot fail; if it ever did, fail closed.
@@ -263,10 +272,12 @@ impl MaskingStage {
 
 /// A frame that has been through `MaskingStage` (or holds no camera content at all). Outputs accept only
 /// this type, so no branch — live, recording, snapshot — can be handed an unmasked frame.
+#[derive(Clone)]
 pub struct MaskedFrame {
     layout: Layout,
     data: Vec<u8>,
     outcome: Outcome,
+    regions: Vec<Detection>,
 }
 
 impl MaskedFrame {
@@ -279,6 +290,7 @@ impl MaskedFrame {
                 fail_closed: None,
                 boxes: 0,
             },
+            regions: Vec::new(),
         }
     }
 
@@ -296,6 +308,11 @@ impl MaskedFrame {
 
     pub fn into_data(self) -> Vec<u8> {
         self.data
+    }
+
+    /// The tracked boxes that were masked (static privacy masks not included; none when masked whole).
+    pub fn regions(&self) -> &[Detection] {
+        &self.regions
     }
 }
 
@@ -315,6 +332,7 @@ impl MaskingStage {
             layout,
             data,
             outcome,
+            regions: self.last_regions.clone(),
         })
     }
 }
