@@ -49,7 +49,13 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     let healthy = wait_for(Duration::from_secs(40), || {
         http_get("127.0.0.1:8080", "/healthz").is_some_and(|h| h.starts_with("HTTP/1.1 200"))
     });
-    let metrics = http_get("127.0.0.1:8080", "/metrics").unwrap_or_default();
+    // The first inference warms the runtime up; wait until frames have been masked.
+    let masked = r#"garim_frames_total{camera="sim-1",stage="masked"}"#;
+    let mut metrics = String::new();
+    wait_for(Duration::from_secs(15), || {
+        metrics = http_get("127.0.0.1:8080", "/metrics").unwrap_or_default();
+        metric(&metrics, masked).unwrap_or(0.0) > 0.0
+    });
     let output = pull_rtsp("rtsp://127.0.0.1:8554/sim-1", 60, Duration::from_secs(15));
     let (ok, stdout, stderr) = collect(&mut { child });
     assert!(healthy, "demo never became healthy:\n{stdout}\n{stderr}");
