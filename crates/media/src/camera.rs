@@ -4,6 +4,7 @@
 //! while the outputs keep running on a "no signal" picture; other cameras are untouched.
 
 use crate::frames::{sample_to_frame, scrub};
+use crate::pipelines;
 use crate::recorder::Recorder;
 use crate::rtsp::LiveOut;
 use anyhow::{Context, Result, anyhow};
@@ -365,35 +366,15 @@ struct Ingest {
 
 impl Ingest {
     fn open(url: &str) -> Result<Ingest> {
-        let (desc, prop) = if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
-            (
-                // Only the video stream is linked: audio is never taken (PIPA Art. 25(5)).
-                "rtspsrc name=src protocols=tcp latency=100 tcp-timeout=5000000 \
-                 ! application/x-rtp,media=video ! decodebin ! videoconvert \
-                 ! video/x-raw,format=I420 ! appsink name=sink max-buffers=2 drop=true sync=false \
-                 enable-last-sample=false",
-                "location",
-            )
+        let (template, prop) = if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
+            (pipelines::INGEST_RTSP, "location")
         } else {
-            (
-                "uridecodebin name=src caps=video/x-raw ! videoconvert ! video/x-raw,format=I420 \
-                 ! appsink name=sink max-buffers=2 drop=false sync=true enable-last-sample=false",
-                "uri",
-            )
+            (pipelines::INGEST_URI, "uri")
         };
-        let pipeline = gst::parse::launch(desc)
-            .context("cannot build the ingest pipeline")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("ingest is not a pipeline"))?;
+        let pipeline = pipelines::launch(template, &[], "ingest")?;
         // The URL (with any credentials) is set as a property, never written into a launch string or a log.
-        pipeline
-            .by_name("src")
-            .context("no source element")?
-            .set_property(prop, url);
-        let sink = pipeline
-            .by_name("sink")
-            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-            .context("no appsink")?;
+        pipelines::element(&pipeline, "src")?.set_property(prop, url);
+        let sink = pipelines::appsink(&pipeline, "sink")?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|_| anyhow!("source refused to start"))?;

@@ -3,6 +3,7 @@
 //! run leaves nothing behind under the output name.
 
 use crate::frames::{caps_for, layout_of, masked_to_buffer};
+use crate::pipelines;
 use anyhow::{Context, Result, anyhow};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -11,7 +12,6 @@ use gstreamer_video as gst_video;
 use mask::Layout;
 use stage::MaskedFrame;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// One decoded frame with its timing.
 pub struct RawFrame {
@@ -20,6 +20,19 @@ pub struct RawFrame {
     pub pts: Option<gst::ClockTime>,
     pub duration: Option<gst::ClockTime>,
     pub fps: gst::Fraction,
+}
+
+/// A decoding pipeline for `path` (`sync`: paced at the file's frame rate) and its appsink.
+pub(crate) fn decoder(path: &Path, sync: bool) -> Result<(gst::Pipeline, gst_app::AppSink)> {
+    let pipeline = pipelines::launch(
+        pipelines::DECODE_FILE,
+        &[("sync", if sync { "true" } else { "false" })],
+        "decoder",
+    )?;
+    pipelines::element(&pipeline, "file")?
+        .set_property("location", path.to_string_lossy().as_ref());
+    let sink = pipelines::appsink(&pipeline, "sink")?;
+    Ok((pipeline, sink))
 }
 
 pub struct FileSource {
@@ -35,21 +48,7 @@ impl FileSource {
         if !path.is_file() {
             return Err(anyhow!("{}: no such file", path.display()));
         }
-        let pipeline = gst::parse::launch(
-            "filesrc name=file ! decodebin ! videoconvert ! video/x-raw,format=I420 \
-             ! appsink name=sink sync=false max-buffers=8 enable-last-sample=false",
-        )
-        .context("cannot build the decoder")?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| anyhow!("not a pipeline"))?;
-        pipeline
-            .by_name("file")
-            .context("no filesrc")?
-            .set_property("location", path.to_string_lossy().as_ref());
-        let sink = pipeline
-            .by_name("sink")
-            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-            .context("no appsink")?;
+        let (pipeline, sink) = decoder(path, false)?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|_| anyhow!("{}: cannot start decoding", path.display()))?;
@@ -141,22 +140,10 @@ impl FileSink {
             _ => "mp4mux",
         };
         let part = PathBuf::from(format!("{}.part", out.display()));
-        let pipeline = gst::parse::launch(&format!(
-            "appsrc name=src format=time block=true max-bytes=8000000 ! videoconvert \
-             ! x264enc speed-preset=veryfast bframes=0 key-int-max=50 ! video/x-h264,profile=main ! h264parse \
-             ! {muxer} ! filesink name=file"
-        ))
-        .context("cannot build the encoder")?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| anyhow!("not a pipeline"))?;
-        pipeline
-            .by_name("file")
-            .context("no filesink")?
+        let pipeline = pipelines::launch(pipelines::ENCODE_FILE, &[("muxer", muxer)], "encoder")?;
+        pipelines::element(&pipeline, "file")?
             .set_property("location", part.to_string_lossy().as_ref());
-        let src = pipeline
-            .by_name("src")
-            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            .context("no appsrc")?;
+        let src = pipelines::appsrc(&pipeline, "src")?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|_| anyhow!("{}: cannot start encoding", out.display()))?;
@@ -231,10 +218,4 @@ impl Drop for FileSink {
             let _ = std::fs::remove_file(&self.part);
         }
     }
-}
-
-/// Waits up to `timeout` for a pipeline to reach PLAYING; used by tests and the bench.
-pub fn wait_playing(pipeline: &gst::Pipeline, timeout: Duration) -> bool {
-    let (res, state, _) = pipeline.state(gst::ClockTime::from_nseconds(timeout.as_nanos() as u64));
-    res.is_ok() && state == gst::State::Playing
 }

@@ -5,6 +5,7 @@
 pub mod camera;
 pub mod file;
 mod frames;
+pub mod pipelines;
 pub mod recorder;
 pub mod rtsp;
 pub mod sim;

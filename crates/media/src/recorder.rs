@@ -2,6 +2,7 @@
 //! `*.mp4.part`, and only when the muxer has closed it is it fsync'ed and renamed to `*.mp4` (then the
 //! directory is fsync'ed), so a crash never leaves a half-written file under a final name.
 
+use crate::pipelines;
 use anyhow::{Context, Result, anyhow};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -32,25 +33,14 @@ impl Recorder {
         let dir = dir.join(camera);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create recording directory {}", dir.display()))?;
-        let pipeline = gst::parse::launch(&format!(
-            "appsrc name=src is-live=true do-timestamp=true format=time block=false max-bytes=16000000 \
-             ! queue max-size-buffers=30 ! videoconvert ! videoscale ! capsfilter name=size \
-             ! x264enc name=enc tune=zerolatency speed-preset=veryfast key-int-max=20 bitrate=2000 \
-             ! video/x-h264,profile=main ! h264parse \
-             ! splitmuxsink name=mux muxer-factory=mp4mux send-keyframe-requests=true max-size-time={}",
-            segment.as_nanos()
-        ))
-        .context("cannot build the recording pipeline")?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| anyhow!("recording pipeline is not a pipeline"))?;
-        let get = |name: &str| {
-            pipeline
-                .by_name(name)
-                .ok_or_else(|| anyhow!("recording pipeline lacks {name}"))
-        };
-        let src = get("src")?
-            .downcast::<gst_app::AppSrc>()
-            .map_err(|_| anyhow!("src is not an appsrc"))?;
+        let segment_ns = segment.as_nanos().to_string();
+        let pipeline = pipelines::launch(
+            pipelines::RECORD,
+            &[("segment_ns", segment_ns.as_str())],
+            "recording",
+        )?;
+        let get = |name: &str| pipelines::element(&pipeline, name);
+        let src = pipelines::appsrc(&pipeline, "src")?;
         let size = get("size")?;
         let mux = get("mux")?;
         let cam = camera.to_string();

@@ -13,10 +13,6 @@ use parking_lot::Mutex;
 use stage::MaskedFrame;
 use std::sync::Arc;
 
-/// Encoder settings shared by the live mounts: low latency, main profile (what NVRs and x264enc agree on).
-const LIVE_ENCODER: &str = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=20 bitrate=2500 \
-     ! video/x-h264,profile=main";
-
 /// One RTSP server (one port) with its own GLib main loop thread.
 pub struct RtspOut {
     server: rtsp::RTSPServer,
@@ -67,11 +63,7 @@ impl RtspOut {
     pub fn mount(&self, name: &str) -> Result<LiveOut> {
         let live = LiveOut::default();
         let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(&format!(
-            "( appsrc name=src is-live=true do-timestamp=true format=time block=false max-bytes=8000000 \
-             ! queue max-size-buffers=4 leaky=downstream ! videoconvert ! {LIVE_ENCODER} \
-             ! rtph264pay name=pay0 pt=96 config-interval=1 )"
-        ));
+        factory.set_launch(&crate::pipelines::render(crate::pipelines::LIVE_OUT, &[]));
         factory.set_shared(true);
         let sinks = live.inner.clone();
         factory.connect_media_configure(move |_, media| {

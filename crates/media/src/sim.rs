@@ -28,21 +28,7 @@ impl SimCamera {
         }
         let rtsp = RtspOut::start(address, port)?;
         let live = rtsp.mount(name)?;
-        let pipeline = gst::parse::launch(
-            "filesrc name=file ! decodebin ! videoconvert ! video/x-raw,format=I420 \
-             ! appsink name=sink sync=true max-buffers=4 enable-last-sample=false",
-        )
-        .context("cannot build the simulated camera's reader")?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| anyhow!("not a pipeline"))?;
-        pipeline
-            .by_name("file")
-            .context("no filesrc")?
-            .set_property("location", video.to_string_lossy().as_ref());
-        let sink = pipeline
-            .by_name("sink")
-            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-            .context("no appsink")?;
+        let (pipeline, sink) = crate::file::decoder(video, true)?;
         pipeline
             .set_state(gst::State::Playing)
             .context("cannot start the simulated camera")?;

@@ -1,0 +1,97 @@
+//! The GStreamer launch templates of `pipelines/<family>/` (embedded at build time), filled and parsed here,
+//! with typed access to the named elements the code drives.
+
+use anyhow::{Context, Result, anyhow};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+
+pub const INGEST_RTSP: &str = include_str!("../../../pipelines/cpu/ingest-rtsp.txt");
+pub const INGEST_URI: &str = include_str!("../../../pipelines/cpu/ingest-uri.txt");
+pub const DECODE_FILE: &str = include_str!("../../../pipelines/cpu/decode-file.txt");
+pub const LIVE_OUT: &str = include_str!("../../../pipelines/cpu/live-out.txt");
+pub const RECORD: &str = include_str!("../../../pipelines/cpu/record.txt");
+pub const ENCODE_FILE: &str = include_str!("../../../pipelines/cpu/encode-file.txt");
+
+/// The launch line of `template`: comments dropped, lines joined, `{key}` replaced by its value.
+pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut line = template
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (k, v) in vars {
+        line = line.replace(&format!("{{{k}}}"), v);
+    }
+    line
+}
+
+/// Parses a rendered template into a pipeline; `what` names it in errors.
+pub fn launch(template: &str, vars: &[(&str, &str)], what: &str) -> Result<gst::Pipeline> {
+    crate::init()?;
+    gst::parse::launch(&render(template, vars))
+        .with_context(|| format!("cannot build the {what} pipeline"))?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| anyhow!("the {what} description is not a pipeline"))
+}
+
+pub fn element(pipeline: &gst::Pipeline, name: &str) -> Result<gst::Element> {
+    pipeline
+        .by_name(name)
+        .ok_or_else(|| anyhow!("pipeline {} has no element named {name}", pipeline.name()))
+}
+
+pub fn appsink(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSink> {
+    element(pipeline, name)?
+        .downcast::<gst_app::AppSink>()
+        .map_err(|_| anyhow!("{name} is not an appsink"))
+}
+
+pub fn appsrc(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSrc> {
+    element(pipeline, name)?
+        .downcast::<gst_app::AppSrc>()
+        .map_err(|_| anyhow!("{name} is not an appsrc"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_without_comments_or_leftover_placeholders() {
+        let all = [
+            render(INGEST_RTSP, &[]),
+            render(INGEST_URI, &[]),
+            render(DECODE_FILE, &[("sync", "false")]),
+            render(LIVE_OUT, &[]),
+            render(RECORD, &[("segment_ns", "60000000000")]),
+            render(ENCODE_FILE, &[("muxer", "mp4mux")]),
+        ];
+        for line in &all {
+            assert!(
+                !line.contains('#') && !line.contains('{') && !line.contains('\n'),
+                "{line}"
+            );
+        }
+        assert!(all[4].ends_with("max-size-time=60000000000"), "{}", all[4]);
+    }
+
+    #[test]
+    fn every_template_parses() {
+        crate::init().unwrap();
+        for (t, vars) in [
+            (INGEST_RTSP, vec![]),
+            (INGEST_URI, vec![]),
+            (DECODE_FILE, vec![("sync", "true")]),
+            (RECORD, vec![("segment_ns", "1000000000")]),
+            (ENCODE_FILE, vec![("muxer", "matroskamux")]),
+        ] {
+            launch(t, &vars, "test").unwrap();
+        }
+        // The live template is a bin description for the RTSP server: parse it as a bin.
+        let live = render(LIVE_OUT, &[]);
+        let inner = live.trim().trim_start_matches('(').trim_end_matches(')');
+        gst::parse::bin_from_description(inner, false).unwrap();
+    }
+}
