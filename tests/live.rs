@@ -194,6 +194,11 @@ fn killed_camera_is_reconnected_while_output_continues_and_credentials_never_lea
             r#"
 [site]
 name = "reconnect test"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "000"
 [server]
 http_bind = "127.0.0.1:18080"
 rtsp_port = 18554

@@ -68,6 +68,16 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// The public 운영·관리 방침 (Korean) rendered from a site policy file
+    Notice {
+        file: PathBuf,
+        /// Output format: md or html
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Render the notice of one facility only
+        #[arg(long)]
+        facility: Option<String>,
+    },
     /// Mask a video file offline with the same detectors and mask code as the live pipeline
     Mask(offline::MaskFileArgs),
     /// End-to-end throughput and per-stage latency on the bundled footage (JSON)
@@ -89,6 +99,11 @@ fn main() -> ExitCode {
         Command::Demo(a) => service::demo(&cli.models, a),
         Command::Run(a) => service::run(&cli.models, a),
         Command::Check { file, format } => return service::check(&file, &format),
+        Command::Notice {
+            file,
+            format,
+            facility,
+        } => service::notice(&file, &format, facility.as_deref()),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),

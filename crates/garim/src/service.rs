@@ -88,6 +88,23 @@ pub fn check(file: &Path, format: &str) -> ExitCode {
     }
 }
 
+pub fn notice(file: &Path, format: &str, facility: Option<&str>) -> Result<()> {
+    let format = match format {
+        "md" | "markdown" => policy::notice::Format::Markdown,
+        "html" => policy::notice::Format::Html,
+        other => {
+            return Err(anyhow!(
+                "--format: unknown format {other:?}; use md or html"
+            ));
+        }
+    };
+    let cfg = load_config(file)?;
+    let text =
+        policy::notice::render(&cfg, format, facility).map_err(|e| anyhow!("--facility: {e}"))?;
+    print!("{text}");
+    Ok(())
+}
+
 /// Finds a repository file (`examples/…`) from the working directory or next to the binary's checkout.
 fn find_repo_file(rel: &Path) -> PathBuf {
     if rel.is_absolute() || rel.exists() {

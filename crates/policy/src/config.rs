@@ -2,6 +2,9 @@
 //! unit in its field name. Parsing is strict (unknown fields are errors with a suggestion), then validation
 //! collects every problem with its path and value. Camera settings merge site defaults into each camera.
 
+use crate::legal::{
+    Contractor, Facility, NoticeInfo, Person, Purpose, RESTRICTED_AREA_WORDS, Role, Viewing,
+};
 use crate::secret::SecretUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -21,13 +24,29 @@ pub struct SiteConfig {
     #[serde(default)]
     pub defaults: CameraDefaults,
     #[serde(default)]
+    pub purposes: Vec<Purpose>,
+    #[serde(default)]
+    pub people: Vec<Person>,
+    #[serde(default)]
+    pub contractors: Vec<Contractor>,
+    #[serde(default)]
+    pub facilities: Vec<Facility>,
+    #[serde(default)]
+    pub viewing: Viewing,
+    #[serde(default)]
+    pub notice: NoticeInfo,
+    #[serde(default)]
     pub cameras: Vec<CameraConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
+    /// 기관명, as the notice names the body that operates the cameras.
     pub name: String,
+    /// The department that operates them, if not the body itself.
+    #[serde(default)]
+    pub operator: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -52,6 +71,8 @@ impl Default for ServerConfig {
 pub struct StorageConfig {
     pub path: String,
     pub segment_secs: u32,
+    /// 보관장소 as published (the room where the recorder stands).
+    pub place: Option<String>,
 }
 
 impl Default for StorageConfig {
@@ -59,6 +80,7 @@ impl Default for StorageConfig {
         StorageConfig {
             path: "./data".into(),
             segment_secs: 60,
+            place: None,
         }
     }
 }
@@ -70,6 +92,11 @@ pub struct CameraDefaults {
     pub mask_style: String,
     pub fail_closed_deadline_ms: u32,
     pub detect_every_n_frames: u32,
+    pub retention_days: u32,
+    /// Why footage is kept beyond 30 days (the guideline's ceiling), when it is.
+    pub retention_reason: Option<String>,
+    /// 촬영시간 as published.
+    pub recording_hours: String,
 }
 
 impl Default for CameraDefaults {
@@ -79,6 +106,9 @@ impl Default for CameraDefaults {
             mask_style: "pixelate".into(),
             fail_closed_deadline_ms: 200,
             detect_every_n_frames: 1,
+            retention_days: 30,
+            retention_reason: None,
+            recording_hours: "24시간".into(),
         }
     }
 }
@@ -113,12 +143,40 @@ pub struct CameraConfig {
     pub detect_every_n_frames: Option<u32>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Facility id (from `facilities`).
+    #[serde(default)]
+    pub facility: Option<String>,
+    /// 촬영범위 (e.g. "100m 이내", "90~180°").
+    #[serde(default)]
+    pub range: Option<String>,
+    /// Purpose ids (from `purposes`); all site purposes when empty.
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    #[serde(default)]
+    pub retention_reason: Option<String>,
+    #[serde(default)]
+    pub recording_hours: Option<String>,
+    /// Polygons (0..1) of the part of the scene that may be recorded; everything when empty.
+    #[serde(default)]
+    pub recording_zones: Vec<Vec<[f32; 2]>>,
+    /// Sound recording is forbidden (Art. 25(5)); present so a file that asks for it is refused loudly.
+    #[serde(default)]
+    pub audio: bool,
+    /// The legal exception that allows a camera in a restroom, changing room or bath (Art. 25(2) proviso).
+    #[serde(default)]
+    pub legal_exception: Option<String>,
 }
 
 /// One camera's effective settings: defaults merged, URL resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraSettings {
     pub id: String,
+    pub facility: Option<String>,
+    pub retention_days: u32,
+    pub recording_hours: String,
+    pub recording_zones: Vec<Vec<[f32; 2]>>,
     pub url: SecretUrl,
     pub detect: Vec<String>,
     pub mask_style: String,
@@ -293,6 +351,7 @@ impl SiteConfig {
         if self.cameras.is_empty() {
             errors.push(err("cameras", "", "no cameras configured"));
         }
+        self.validate_legal(&mut errors);
         let mut seen = std::collections::HashSet::new();
         for (i, cam) in self.cameras.iter().enumerate() {
             let p = if cam.id.is_empty() {
@@ -329,6 +388,10 @@ impl SiteConfig {
             for (k, poly) in cam.privacy_masks.iter().enumerate() {
                 check_polygon(&format!("{p}.privacy_masks[{k}]"), poly, &mut errors);
             }
+            for (k, poly) in cam.recording_zones.iter().enumerate() {
+                check_polygon(&format!("{p}.recording_zones[{k}]"), poly, &mut errors);
+            }
+            self.validate_camera_legal(&p, cam, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
@@ -359,8 +422,17 @@ impl SiteConfig {
             Err(e) => return Some(Err(e)),
         };
         let d = &self.defaults;
+        let fac = self.facility_of(cam);
         Some(Ok(CameraSettings {
             id: cam.id.clone(),
+            facility: cam.facility.clone(),
+            retention_days: self.retention_days(cam),
+            recording_hours: cam
+                .recording_hours
+                .clone()
+                .or_else(|| fac.and_then(|f| f.recording_hours.clone()))
+                .unwrap_or_else(|| d.recording_hours.clone()),
+            recording_zones: cam.recording_zones.clone(),
             url,
             detect: cam.detect.clone().unwrap_or_else(|| d.detect.clone()),
             mask_style: cam
@@ -373,6 +445,28 @@ impl SiteConfig {
                 .unwrap_or(d.fail_closed_deadline_ms),
             detect_every_n_frames: cam.detect_every_n_frames.unwrap_or(d.detect_every_n_frames),
         }))
+    }
+
+    pub fn facility_of(&self, cam: &CameraConfig) -> Option<&Facility> {
+        let id = cam.facility.as_deref()?;
+        self.facilities.iter().find(|f| f.id == id)
+    }
+
+    /// Retention merged camera → facility → site defaults.
+    pub fn retention_days(&self, cam: &CameraConfig) -> u32 {
+        cam.retention_days
+            .or_else(|| self.facility_of(cam).and_then(|f| f.retention_days))
+            .unwrap_or(self.defaults.retention_days)
+    }
+
+    fn retention_reason<'a>(&'a self, cam: &'a CameraConfig) -> Option<&'a str> {
+        cam.retention_reason
+            .as_deref()
+            .or_else(|| {
+                self.facility_of(cam)
+                    .and_then(|f| f.retention_reason.as_deref())
+            })
+            .or(self.defaults.retention_reason.as_deref())
     }
 
     /// Settings of every enabled camera; URL problems (unset env var, unreadable file) for all of them.
@@ -390,6 +484,138 @@ impl SiteConfig {
             Ok(out)
         } else {
             Err(ConfigErrors(errors))
+        }
+    }
+}
+
+impl SiteConfig {
+    fn validate_legal(&self, errors: &mut Vec<ConfigError>) {
+        if !self.people.iter().any(|p| p.role == Role::Manager) {
+            errors.push(err(
+                "people",
+                "",
+                "no 관리책임자: declare a person with role = \"manager\" (PIPA Art. 25(7), Decree Art. 25)",
+            ));
+        }
+        if self.defaults.retention_days == 0 {
+            errors.push(err(
+                "defaults.retention_days",
+                "0",
+                "retention of 0 days keeps nothing; use at least 1",
+            ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, x) in self.purposes.iter().enumerate() {
+            if !ids.insert(("purpose", x.id.clone())) {
+                errors.push(err(
+                    format!("purposes[{i}].id"),
+                    &x.id,
+                    "duplicate purpose id",
+                ));
+            }
+        }
+        for (i, x) in self.people.iter().enumerate() {
+            if !ids.insert(("person", x.id.clone())) {
+                errors.push(err(format!("people[{i}].id"), &x.id, "duplicate person id"));
+            }
+        }
+        for (i, x) in self.contractors.iter().enumerate() {
+            if !ids.insert(("contractor", x.id.clone())) {
+                errors.push(err(
+                    format!("contractors[{i}].id"),
+                    &x.id,
+                    "duplicate contractor id",
+                ));
+            }
+        }
+        for (i, f) in self.facilities.iter().enumerate() {
+            let p = format!("facilities[{}]", f.id);
+            if !ids.insert(("facility", f.id.clone())) {
+                errors.push(err(
+                    format!("facilities[{i}].id"),
+                    &f.id,
+                    "duplicate facility id",
+                ));
+            }
+            for (k, id) in f.people.iter().enumerate() {
+                if !self.people.iter().any(|x| &x.id == id) {
+                    errors.push(err(
+                        format!("{p}.people[{k}]"),
+                        id,
+                        "person not declared in [[people]]",
+                    ));
+                }
+            }
+            for (k, id) in f.contractors.iter().enumerate() {
+                if !self.contractors.iter().any(|x| &x.id == id) {
+                    errors.push(err(
+                        format!("{p}.contractors[{k}]"),
+                        id,
+                        "contractor not declared in [[contractors]]",
+                    ));
+                }
+            }
+            if f.retention_days == Some(0) {
+                errors.push(err(
+                    format!("{p}.retention_days"),
+                    "0",
+                    "retention of 0 days keeps nothing",
+                ));
+            }
+        }
+    }
+
+    fn validate_camera_legal(&self, p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
+        if let Some(f) = &cam.facility {
+            if !self.facilities.iter().any(|x| &x.id == f) {
+                errors.push(err(
+                    format!("{p}.facility"),
+                    f,
+                    "facility not declared in [[facilities]]",
+                ));
+            }
+        }
+        for (k, id) in cam.purposes.iter().enumerate() {
+            if !self.purposes.iter().any(|x| &x.id == id) {
+                errors.push(err(
+                    format!("{p}.purposes[{k}]"),
+                    id,
+                    "purpose not declared by the site in [[purposes]]",
+                ));
+            }
+        }
+        let days = self.retention_days(cam);
+        if cam.retention_days == Some(0) {
+            errors.push(err(
+                format!("{p}.retention_days"),
+                "0",
+                "retention of 0 days keeps nothing; use at least 1",
+            ));
+        } else if days > 30 && self.retention_reason(cam).is_none() {
+            errors.push(err(
+                format!("{p}.retention_days"),
+                days.to_string(),
+                "over 30 days needs retention_reason (the guideline's ceiling is 30 days)",
+            ));
+        }
+        if cam.audio {
+            errors.push(err(
+                format!("{p}.audio"),
+                "true",
+                "recording sound is forbidden (PIPA Art. 25(5)); remove audio",
+            ));
+        }
+        let location = cam.location.as_deref().unwrap_or("").to_lowercase();
+        if let Some(word) = RESTRICTED_AREA_WORDS.iter().find(|w| location.contains(*w)) {
+            if cam.legal_exception.is_none() {
+                errors.push(err(
+                    format!("{p}.location"),
+                    cam.location.clone().unwrap_or_default(),
+                    format!(
+                        "cameras are forbidden in a {word} (PIPA Art. 25(2)); state the legal exception in legal_exception"
+                    ),
+                ));
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 //! managers, retention, the public notice) extends these types.
 
 mod config;
+pub mod legal;
+pub mod notice;
 mod secret;
 
 pub use config::{

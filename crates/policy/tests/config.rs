@@ -6,6 +6,15 @@ use policy::SiteConfig;
 const GOOD: &str = r#"
 [site]
 name = "t"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "02-1"
+[[purposes]]
+id = "safety"
+ground = "facility_safety"
+text = "시설안전"
 [defaults]
 detect = ["person"]
 mask_style = "blur"
@@ -132,7 +141,7 @@ fn wrong_type_names_the_expected_type() {
         "detect_every_n_frames = \"two\"",
     ));
     assert!(
-        e[0].starts_with("<config>:15:")
+        e[0].starts_with("<config>:24:")
             && e[0].contains("detect_every_n_frames: invalid type")
             && e[0].contains("whole number"),
         "{e:?}"
@@ -157,4 +166,74 @@ fn non_utf8_file_is_an_error_naming_it() {
         "{e}"
     );
     std::fs::remove_file(p).unwrap();
+}
+
+#[test]
+fn legal_rules_are_enforced_with_paths() {
+    let bad = GOOD
+        .replace("role = \"manager\"", "role = \"access\"")
+        .replace(
+            "id = \"cam-1\"\n",
+            "id = \"cam-1\"\naudio = true\nlocation = \"2층 화장실 앞\"\nretention_days = 45\npurposes = [\"marketing\"]\nfacility = \"annex\"\n",
+        );
+    let e = errors(&bad);
+    let has = |needle: &str| e.iter().any(|l| l.contains(needle));
+    assert!(has("no 관리책임자"), "{e:?}");
+    assert!(has("cameras[cam-1].audio") && has("Art. 25(5)"), "{e:?}");
+    assert!(has("cameras[cam-1].location") && has("화장실"), "{e:?}");
+    assert!(
+        has("cameras[cam-1].retention_days") && has("retention_reason"),
+        "{e:?}"
+    );
+    assert!(
+        has("cameras[cam-1].purposes[0]") && has("marketing"),
+        "{e:?}"
+    );
+    assert!(has("cameras[cam-1].facility") && has("annex"), "{e:?}");
+    // A stated reason and legal exception make the same camera acceptable.
+    let fixed = bad
+        .replace("role = \"access\"", "role = \"manager\"")
+        .replace("audio = true\n", "")
+        .replace("retention_days = 45\n", "retention_days = 45\nretention_reason = \"수사 협조 요청에 따른 연장\"\nlegal_exception = \"화장실 입구 복도만 촬영, 내부 미촬영\"\n")
+        .replace("purposes = [\"marketing\"]\n", "")
+        .replace("facility = \"annex\"\n", "");
+    assert!(errors(&fixed).is_empty(), "{:?}", errors(&fixed));
+}
+
+#[test]
+fn random_documents_never_panic() {
+    // Mutations of a valid document (bytes dropped, swapped, duplicated) must give Ok or errors, not panics.
+    let base = GOOD.as_bytes().to_vec();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..3000 {
+        let mut doc = base.clone();
+        for _ in 0..(next() % 6 + 1) {
+            let i = (next() as usize) % doc.len().max(1);
+            match next() % 4 {
+                0 => {
+                    doc.remove(i);
+                }
+                1 => doc.insert(i, b"[]{}=\",.0\n#x"[(next() % 12) as usize]),
+                2 => {
+                    let j = (next() as usize) % doc.len();
+                    doc.swap(i, j);
+                }
+                _ => {
+                    let end = (i + (next() as usize % 40)).min(doc.len());
+                    let chunk = doc[i..end].to_vec();
+                    doc.splice(i..i, chunk);
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&doc);
+        if let Ok(cfg) = SiteConfig::from_toml_str(&text) {
+            let _ = policy::notice::render(&cfg, policy::notice::Format::Html, None);
+        }
+    }
 }
