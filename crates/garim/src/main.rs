@@ -77,6 +77,9 @@ enum Command {
         /// Render the notice of one facility only
         #[arg(long)]
         facility: Option<String>,
+        /// Render the printable signboards (안내판, Art. 25(4)), one per facility, instead
+        #[arg(long)]
+        signs: bool,
     },
     /// Mask a video file offline with the same detectors and mask code as the live pipeline
     Mask(offline::MaskFileArgs),
@@ -103,7 +106,8 @@ fn main() -> ExitCode {
             file,
             format,
             facility,
-        } => service::notice(&file, &format, facility.as_deref()),
+            signs,
+        } => service::notice(&file, &format, facility.as_deref(), signs),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),

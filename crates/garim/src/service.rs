@@ -88,7 +88,7 @@ pub fn check(file: &Path, format: &str) -> ExitCode {
     }
 }
 
-pub fn notice(file: &Path, format: &str, facility: Option<&str>) -> Result<()> {
+pub fn notice(file: &Path, format: &str, facility: Option<&str>, signs: bool) -> Result<()> {
     let format = match format {
         "md" | "markdown" => policy::notice::Format::Markdown,
         "html" => policy::notice::Format::Html,

@@ -452,6 +452,143 @@ fn html(body: &str, sections: &[Section]) -> String {
     out
 }
 
+/// One 안내판 per facility (the whole site when it has none) with the items of PIPA Art. 25(4): purpose and
+/// place, range and hours, the 관리책임자's name and contact, and the contractor when there is one.
+pub fn render_signs(cfg: &SiteConfig, format: Format) -> String {
+    let facilities: Vec<Option<&Facility>> = if cfg.facilities.is_empty() {
+        vec![None]
+    } else {
+        cfg.facilities.iter().map(Some).collect()
+    };
+    let mut signs: Vec<(String, Vec<(&str, String)>)> = Vec::new();
+    for f in facilities {
+        let fid = f.map(|f| f.id.as_str());
+        let cams: Vec<&CameraConfig> = cfg.cameras_of(fid).collect();
+        if cams.is_empty() {
+            continue;
+        }
+        let name = f.map_or(cfg.site.name.clone(), |f| {
+            format!("{} {}", cfg.site.name, f.name)
+        });
+        let purposes: Vec<String> = cfg
+            .purposes
+            .iter()
+            .filter(|p| {
+                cams.iter()
+                    .any(|c| c.purposes.is_empty() || c.purposes.contains(&p.id))
+            })
+            .map(|p| p.text.clone())
+            .collect();
+        let places: Vec<String> = location_rows(cams.iter().copied())
+            .into_iter()
+            .map(|(loc, n, _)| format!("{loc} ({n}대)"))
+            .collect();
+        let ranges: Vec<String> = location_rows(cams.iter().copied())
+            .into_iter()
+            .filter(|(_, _, r)| !r.is_empty())
+            .map(|(_, _, r)| r)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut hours: Vec<String> = cams
+            .iter()
+            .filter_map(|c| {
+                cfg.camera_settings(&c.id)
+                    .and_then(Result::ok)
+                    .map(|s| s.recording_hours)
+            })
+            .collect();
+        hours.sort();
+        hours.dedup();
+        if hours.is_empty() {
+            hours.push(cfg.defaults.recording_hours.clone());
+        }
+        let managers: Vec<String> = cfg
+            .people_of(f)
+            .into_iter()
+            .filter(|p| p.role == Role::Manager)
+            .map(|p| {
+                let who = p
+                    .name
+                    .clone()
+                    .map_or(p.title.clone(), |n| format!("{} {n}", p.title));
+                format!("{who} ({})", p.phone)
+            })
+            .collect();
+        let mut items = vec![
+            ("설치 목적", purposes.join(", ")),
+            ("설치 장소", places.join(", ")),
+            (
+                "촬영 범위",
+                if ranges.is_empty() {
+                    "설치 장소 주변".into()
+                } else {
+                    ranges.join(", ")
+                },
+            ),
+            ("촬영 시간", hours.join(", ")),
+            ("관리책임자 및 연락처", managers.join(", ")),
+        ];
+        let contractors: Vec<String> = match f {
+            Some(f) if !f.contractors.is_empty() => cfg
+                .contractors
+                .iter()
+                .filter(|c| f.contractors.contains(&c.id))
+                .collect::<Vec<_>>(),
+            _ => cfg.contractors.iter().collect(),
+        }
+        .into_iter()
+        .map(|c| format!("{} ({})", c.name, c.phone))
+        .collect();
+        if !contractors.is_empty() {
+            items.push(("수탁관리자 및 연락처", contractors.join(", ")));
+        }
+        signs.push((name, items));
+    }
+    match format {
+        Format::Markdown => signs
+            .iter()
+            .map(|(name, items)| {
+                let mut out = format!("# CCTV 설치 안내\n\n**{name}**\n\n");
+                for (k, v) in items {
+                    out.push_str(&format!("- {k}: {v}\n"));
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+            .join("\n---\n\n"),
+        Format::Html => {
+            let mut out = String::from(
+                "<!doctype html>\n<html lang=\"ko\">\n<head>\n<meta charset=\"utf-8\">\n\
+                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>CCTV 설치 안내</title>\n\
+                 <style>\n@page { size: A4; margin: 15mm; }\n\
+                 body { font-family: 'Noto Sans KR', 'Malgun Gothic', sans-serif; margin: 0; }\n\
+                 .sign { border: 4px solid #0b3d91; border-radius: 12px; padding: 1.2em 1.5em; margin: 1em auto; max-width: 40em; break-after: page; }\n\
+                 .sign h1 { background: #0b3d91; color: #fff; margin: -1.2em -1.5em 1em; padding: .6em; border-radius: 8px 8px 0 0; text-align: center; font-size: 1.8em; }\n\
+                 .sign h2 { text-align: center; font-size: 1.2em; }\n\
+                 th { text-align: left; padding: .4em 1em .4em 0; white-space: nowrap; vertical-align: top; } td { padding: .4em 0; }\n\
+                 </style>\n</head>\n<body>\n",
+            );
+            for (name, items) in &signs {
+                out.push_str(&format!(
+                    "<section class=\"sign\">\n<h1>CCTV 설치 안내</h1>\n<h2>{}</h2>\n<table>\n",
+                    esc(name)
+                ));
+                for (k, v) in items {
+                    out.push_str(&format!(
+                        "<tr><th>{}</th><td>{}</td></tr>\n",
+                        esc(k),
+                        esc(v)
+                    ));
+                }
+                out.push_str("</table>\n</section>\n");
+            }
+            out.push_str("</body>\n</html>\n");
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

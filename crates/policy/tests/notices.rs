@@ -140,3 +140,26 @@ fn demo_notice_renders() {
     let md = render(&load("demo.toml"), Format::Markdown, None).unwrap();
     assert_all(&md, &["총 1대", "홍길동", "촬영일로부터 30일"]);
 }
+
+#[test]
+fn signs_carry_the_article_25_4_items_per_facility() {
+    let cfg = load("michuhol.toml");
+    let md = policy::notice::render_signs(&cfg, Format::Markdown);
+    assert_eq!(md.matches("# CCTV 설치 안내").count(), 4, "{md}");
+    assert_all(
+        &md,
+        &[
+            "설치 목적",
+            "촬영 범위: 100m 이내",
+            "촬영 시간: 24시간",
+            "032-715-5648",
+            "수탁관리자 및 연락처: 에스원 (1588-3112)",
+        ],
+    );
+    let html = policy::notice::render_signs(&load("gimje-family.toml"), Format::Html);
+    assert_all(
+        &html,
+        &["break-after: page", "센터장 장덕상 (070-4632-2651)"],
+    );
+    assert!(!html.contains("수탁관리자"), "no contractor at this site");
+}
