@@ -99,8 +99,11 @@ pub fn notice(file: &Path, format: &str, facility: Option<&str>, signs: bool) ->
         }
     };
     let cfg = load_config(file)?;
-    let text =
-        policy::notice::render(&cfg, format, facility).map_err(|e| anyhow!("--facility: {e}"))?;
+    let text = if signs {
+        policy::notice::render_signs(&cfg, format)
+    } else {
+        policy::notice::render(&cfg, format, facility).map_err(|e| anyhow!("--facility: {e}"))?
+    };
     print!("{text}");
     Ok(())
 }
