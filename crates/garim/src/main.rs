@@ -81,6 +81,13 @@ enum Command {
         #[arg(long)]
         signs: bool,
     },
+    /// Add or update cameras from a spreadsheet (CSV with a header row) in a site file, validated first
+    Import {
+        csv: PathBuf,
+        /// The site file to update (rewritten only when the result is valid)
+        #[arg(long)]
+        into: PathBuf,
+    },
     /// Mask a video file offline with the same detectors and mask code as the live pipeline
     Mask(offline::MaskFileArgs),
     /// End-to-end throughput and per-stage latency on the bundled footage (JSON)
@@ -108,6 +115,7 @@ fn main() -> ExitCode {
             facility,
             signs,
         } => service::notice(&file, &format, facility.as_deref(), signs),
+        Command::Import { csv, into } => service::import(&csv, &into),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),

@@ -108,6 +108,37 @@ pub fn notice(file: &Path, format: &str, facility: Option<&str>, signs: bool) ->
     Ok(())
 }
 
+pub fn import(csv: &Path, into: &Path) -> Result<()> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read {} as UTF-8 text", p.display()))
+    };
+    let (site, rows) = (read(into)?, read(csv)?);
+    let (text, report) = policy::import::import_cameras(&site, &rows).map_err(|errs| {
+        anyhow!(
+            "nothing changed; {}:\n{}",
+            csv.display(),
+            errs.0
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    // Write beside the file, then rename over it: a crash never leaves a half-written policy.
+    let tmp = into.with_extension("toml.part");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, into).with_context(|| format!("cannot replace {}", into.display()))?;
+    println!(
+        "{}: {} cameras added, {} updated; the file is valid",
+        into.display(),
+        report.added,
+        report.updated
+    );
+    Ok(())
+}
+
 /// Finds a repository file (`examples/…`) from the working directory or next to the binary's checkout.
 fn find_repo_file(rel: &Path) -> PathBuf {
     if rel.is_absolute() || rel.exists() {

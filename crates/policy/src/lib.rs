@@ -3,6 +3,7 @@
 //! managers, retention, the public notice) extends these types.
 
 mod config;
+pub mod import;
 pub mod legal;
 pub mod notice;
 mod secret;
