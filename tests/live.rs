@@ -271,6 +271,38 @@ url_env = "GARIM_TEST_CAM_B"
     let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
     assert!(!m.contains("hunter2secret") && !health.contains("hunter2secret"));
 
+    // Hot reload: an invalid file changes nothing and is reported; a valid one is applied and kept.
+    let good = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        good.replace("detect_every_n_frames = 2", "detect_every_n_frames = 0"),
+    )
+    .unwrap();
+    let reloads = |result: &str| {
+        metric(
+            &metrics(),
+            &format!("garim_policy_reloads_total{{result=\"{result}\"}}"),
+        )
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || reloads("invalid") == Some(1.0)),
+        "invalid reload not counted"
+    );
+    let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
+    assert!(health.contains("detect_every_n_frames"), "{health}");
+    let masked_zone = good.replace(
+        "id = \"cam-a\"\n",
+        "id = \"cam-a\"\nprivacy_masks = [[[0.0, 0.0], [0.3, 0.0], [0.3, 0.3]]]\n",
+    );
+    std::fs::write(&config, masked_zone).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || reloads("applied") == Some(1.0)),
+        "valid reload not applied"
+    );
+    let index = std::fs::read_to_string(work.join("data/policy-history/index.jsonl")).unwrap();
+    assert_eq!(index.lines().count(), 2, "{index}");
+    assert!(index.contains("cameras[cam-a].privacy_masks"), "{index}");
+
     let (ok, stdout, stderr) = interrupt(garim_run);
     let _ = interrupt(camera);
     assert!(ok, "garim run failed:\n{stdout}\n{stderr}");

@@ -3,6 +3,7 @@
 
 mod detectors;
 mod offline;
+mod reload;
 mod service;
 mod signals;
 

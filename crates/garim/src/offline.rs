@@ -58,6 +58,7 @@ fn offline_stage(pool: &DetectorPool, classes: &[Class], m: &MaskArgs) -> Result
             detect_every: m.detect_every.unwrap_or(1).max(1),
             style,
             privacy_masks: Vec::new(),
+            recording_zones: Vec::new(),
             tracker: detect::TrackerConfig::default(),
         },
         detector,

@@ -3,12 +3,14 @@
 //! explicit shutdown that closes every open segment.
 
 use crate::detectors::DetectorPool;
+use crate::reload::{FileWatch, PolicyHistory, diff};
 use crate::{MaskArgs, ModelArgs, signals};
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use mask::{MaskStyle, Polygon};
 use media::camera::CameraSpec;
 use media::{CameraHandle, CameraRunner, RtspOut, SimCamera};
+use parking_lot::Mutex;
 use policy::{CameraSettings, SiteConfig};
 use stage::StageConfig;
 use std::path::{Path, PathBuf};
@@ -156,17 +158,7 @@ fn find_repo_file(rel: &Path) -> PathBuf {
 }
 
 fn load_config(path: &Path) -> Result<SiteConfig> {
-    SiteConfig::load(path).map_err(|errs| {
-        anyhow!(
-            "{} is invalid:\n{}",
-            path.display(),
-            errs.0
-                .iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    read_policy(path, &|_: &mut SiteConfig| {}).map(|(cfg, _)| cfg)
 }
 
 pub fn sim_camera(a: SimArgs) -> Result<()> {
@@ -189,27 +181,30 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
     };
     let sim = SimCamera::start(&video, "127.0.0.1", a.camera_port, "sim-1")?;
     let config_path = find_repo_file(&a.config);
-    let mut cfg = load_config(&config_path)?;
-    for cam in &mut cfg.cameras {
-        if cam.id == "sim-1" {
-            cam.url = Some(sim.url().to_string());
-            cam.url_env = None;
-            cam.url_file = None;
+    let sim_url = sim.url().to_string();
+    // The demo's camera is the simulated one, whatever URL the file gives (also after a reload).
+    let adjust = move |cfg: &mut SiteConfig| {
+        for cam in &mut cfg.cameras {
+            if cam.id == "sim-1" {
+                cam.url = Some(sim_url.clone());
+                cam.url_env = None;
+                cam.url_file = None;
+            }
         }
-    }
+    };
     println!(
         "garim demo: simulated camera {} serving {}",
         sim.url(),
         video.display()
     );
-    serve(models, &cfg, &a.mask, a.seconds)
+    serve(models, &config_path, &adjust, &a.mask, a.seconds)
 }
 
 pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
-    let cfg = load_config(&a.config)?;
     serve(
         models,
-        &cfg,
+        &a.config,
+        &|_: &mut SiteConfig| {},
         &MaskArgs {
             detect: None,
             style: None,
@@ -233,28 +228,70 @@ fn stage_config(cam: &CameraSettings, overrides: &MaskArgs) -> Result<StageConfi
             .iter()
             .map(|p| Polygon(p.clone()))
             .collect(),
+        recording_zones: cam
+            .recording_zones
+            .iter()
+            .map(|p| Polygon(p.clone()))
+            .collect(),
         tracker: detect::TrackerConfig::default(),
     })
 }
 
+/// Reads, adjusts and validates the policy file; returns it with the exact text that was applied.
+fn read_policy(path: &Path, adjust: &dyn Fn(&mut SiteConfig)) -> Result<(SiteConfig, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    // Parse the very text that is recorded, so the history holds exactly what was applied.
+    let mut cfg = SiteConfig::parse_named(&text, &path.display().to_string())
+        .map_err(|errs| anyhow!("{} is invalid:\n{}", path.display(), list_errors(&errs)))?;
+    adjust(&mut cfg);
+    Ok((cfg, text))
+}
+
+fn list_errors(errs: &policy::ConfigErrors) -> String {
+    errs.0
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The running cameras, by id, with what they were started from.
+struct Running {
+    id: String,
+    url: policy::SecretUrl,
+    classes: Vec<detect::Class>,
+    handle: CameraHandle,
+}
+
+fn classes_of(cam: &CameraSettings, overrides: &MaskArgs) -> Result<Vec<detect::Class>> {
+    detect::Class::parse_list(
+        &overrides
+            .detect
+            .clone()
+            .unwrap_or_else(|| cam.detect.join(",")),
+    )
+    .map_err(|e| anyhow!("cameras[{}].detect: {e}", cam.id))
+}
+
 fn serve(
     models: &ModelArgs,
-    cfg: &SiteConfig,
+    config_path: &Path,
+    adjust: &dyn Fn(&mut SiteConfig),
     overrides: &MaskArgs,
     seconds: Option<u64>,
 ) -> Result<()> {
     media::init()?;
     signals::install();
-    let cameras = cfg.enabled_cameras().map_err(|errs| {
-        anyhow!(
-            "{}",
-            errs.0
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })?;
+    let (mut cfg, text) = read_policy(config_path, adjust)?;
+    let cameras = cfg
+        .enabled_cameras()
+        .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+    let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
+    let hash = history.record(&text, &["started".to_string()])?;
+    let policy_state = Arc::new(Mutex::new(serde_json::json!({
+        "file": config_path.display().to_string(), "sha256": hash, "last_error": null,
+    })));
     // Models are verified before anything starts (a missing model is an error naming the file); sessions
     // then load in the background and frames that arrive earlier are masked whole.
     let pool = DetectorPool::verify(models)?;
@@ -267,30 +304,29 @@ fn serve(
     let rtsp = RtspOut::start(&host, cfg.server.rtsp_port)?;
     let record_dir = PathBuf::from(&cfg.storage.path);
     let segment = Duration::from_secs(u64::from(cfg.storage.segment_secs));
-    let mut handles: Vec<CameraHandle> = Vec::new();
+    let mut running: Vec<Running> = Vec::new();
     for cam in &cameras {
-        let classes = detect::Class::parse_list(
-            &overrides
-                .detect
-                .clone()
-                .unwrap_or_else(|| cam.detect.join(",")),
-        )
-        .map_err(|e| anyhow!("cameras[{}].detect: {e}", cam.id))?;
-        let detector = pool.detector_for(&classes)?;
+        let classes = classes_of(cam, overrides)?;
         let spec = CameraSpec {
             id: cam.id.clone(),
             url: cam.url.clone(),
             stage: stage_config(cam, overrides)?,
-            detector,
+            detector: pool.detector_for(&classes)?,
             live: Some(rtsp.mount(&cam.id)?),
             record: Some((record_dir.clone(), segment)),
         };
-        handles.push(CameraRunner::spawn(spec)?);
+        running.push(Running {
+            id: cam.id.clone(),
+            url: cam.url.clone(),
+            classes,
+            handle: CameraRunner::spawn(spec)?,
+        });
         tracing::info!(camera = %cam.id, source = %cam.url, "camera started");
     }
     pool.load_in_background();
-    let statuses: Vec<_> = handles.iter().map(|h| h.shared_status()).collect();
+    let statuses: Vec<_> = running.iter().map(|r| r.handle.shared_status()).collect();
     let pool_state = pool.state();
+    let health_policy = policy_state.clone();
     let http = server::HttpServer::start(
         &cfg.server.http_bind,
         Arc::new(move || {
@@ -309,7 +345,8 @@ fn serve(
                 .all(|s| s.lock().state == media::CameraState::Streaming);
             let models = pool_state.lock().clone();
             let ok = streaming && models == "loaded";
-            (ok, serde_json::json!({"ok": ok, "models": models, "cameras": cams}))
+            let policy = health_policy.lock().clone();
+            (ok, serde_json::json!({"ok": ok, "models": models, "policy": policy, "cameras": cams}))
         }),
     )
     .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
@@ -330,20 +367,42 @@ fn serve(
     }
     println!("  metrics   http://{http_addr}/metrics");
     println!("  health    http://{http_addr}/healthz");
+    println!(
+        "  policy    {} (reloaded on change or SIGHUP)",
+        config_path.display()
+    );
     match seconds {
         Some(s) => println!("running for {s} s (Ctrl-C stops earlier)"),
         None => println!("running (Ctrl-C stops)"),
     }
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut last_counts: Vec<(u64, u64)> = handles.iter().map(|_| (0, 0)).collect();
+    let mut last_check = Instant::now();
+    let mut watch = FileWatch::new(config_path);
+    let mut last_counts: Vec<(u64, u64)> = running.iter().map(|_| (0, 0)).collect();
     while !signals::stop_requested() && seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
         std::thread::sleep(Duration::from_millis(100));
+        if signals::take_reload_request()
+            || (last_check.elapsed() >= Duration::from_secs(1) && watch.changed())
+        {
+            reload(
+                config_path,
+                adjust,
+                overrides,
+                &mut cfg,
+                &running,
+                &history,
+                &policy_state,
+            );
+        }
+        if last_check.elapsed() >= Duration::from_secs(1) {
+            last_check = Instant::now();
+        }
         if last_report.elapsed() >= Duration::from_secs(5) {
             let secs = last_report.elapsed().as_secs_f64();
             last_report = Instant::now();
-            for (h, last) in handles.iter().zip(last_counts.iter_mut()) {
-                let s = h.status();
+            for (r, last) in running.iter().zip(last_counts.iter_mut()) {
+                let s = r.handle.status();
                 let fps_in = (s.frames_in - last.0) as f64 / secs;
                 let fps_out = (s.frames_out - last.1) as f64 / secs;
                 *last = (s.frames_in, s.frames_out);
@@ -362,15 +421,85 @@ fn serve(
         }
     }
     println!("stopping: closing open segments…");
-    for h in handles {
-        let id = h.status().id;
-        let segments = h.stop();
+    for r in running {
+        let segments = r.handle.stop();
         for seg in segments {
-            println!("  {id}: segment {}", seg.display());
+            println!("  {}: segment {}", r.id, seg.display());
         }
     }
     http.stop();
     drop(rtsp);
     println!("stopped cleanly");
     Ok(())
+}
+
+/// Applies a changed policy file to the running cameras, or reports why it cannot.
+#[allow(clippy::too_many_arguments)]
+fn reload(
+    path: &Path,
+    adjust: &dyn Fn(&mut SiteConfig),
+    overrides: &MaskArgs,
+    current: &mut SiteConfig,
+    running: &[Running],
+    history: &PolicyHistory,
+    state: &Arc<Mutex<serde_json::Value>>,
+) {
+    let m = telemetry::metrics();
+    let attempt = read_policy(path, adjust).and_then(|(cfg, text)| {
+        let cams = cfg
+            .enabled_cameras()
+            .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+        let mut configs = Vec::new();
+        for cam in &cams {
+            configs.push((
+                cam.clone(),
+                stage_config(cam, overrides)?,
+                classes_of(cam, overrides)?,
+            ));
+        }
+        Ok((cfg, text, configs))
+    });
+    let (cfg, text, configs) = match attempt {
+        Ok(x) => x,
+        Err(e) => {
+            let reason = format!("{e:#}");
+            tracing::error!("policy reload refused, the previous policy stays in force: {reason}");
+            m.policy_reloads_total.with_label_values(&["invalid"]).inc();
+            state.lock()["last_error"] = serde_json::Value::String(reason);
+            return;
+        }
+    };
+    let changes = diff(current, &cfg);
+    if changes.is_empty() {
+        return;
+    }
+    for (cam, stage_cfg, classes) in &configs {
+        match running.iter().find(|r| r.id == cam.id) {
+            Some(r) => {
+                if r.url != cam.url || &r.classes != classes {
+                    tracing::warn!(camera = %cam.id, "url or detect classes changed: takes effect at the next restart");
+                }
+                r.handle.update(stage_cfg.clone());
+            }
+            None => tracing::warn!(camera = %cam.id, "new camera: starts at the next restart"),
+        }
+    }
+    for r in running {
+        if !configs.iter().any(|(c, _, _)| c.id == r.id) {
+            tracing::warn!(camera = %r.id, "removed or disabled in the policy: stops at the next restart");
+        }
+    }
+    match history.record(&text, &changes) {
+        Ok(hash) => {
+            *state.lock() = serde_json::json!({
+                "file": path.display().to_string(), "sha256": hash, "last_error": null,
+            });
+        }
+        Err(e) => tracing::error!("policy applied but its history could not be written: {e:#}"),
+    }
+    for c in &changes {
+        tracing::info!("policy change: {c}");
+    }
+    m.policy_reloads_total.with_label_values(&["applied"]).inc();
+    *current = cfg;
 }

@@ -76,6 +76,7 @@ pub struct CameraSpec {
 
 pub struct CameraHandle {
     status: Arc<Mutex<CameraStatus>>,
+    pending: Arc<Mutex<Option<StageConfig>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Vec<PathBuf>>>,
 }
@@ -83,6 +84,12 @@ pub struct CameraHandle {
 impl CameraHandle {
     pub fn status(&self) -> CameraStatus {
         self.status.lock().clone()
+    }
+
+    /// Applies new masking settings (masks, style, deadline, schedule) from the next frame on, without
+    /// restarting the stream.
+    pub fn update(&self, cfg: StageConfig) {
+        *self.pending.lock() = Some(cfg);
     }
 
     /// The live status, for readers on other threads (/healthz).
@@ -112,6 +119,7 @@ impl Drop for CameraHandle {
 pub struct CameraRunner {
     spec: CameraSpec,
     stage: MaskingStage,
+    pending: Arc<Mutex<Option<StageConfig>>>,
     recorder: Option<Recorder>,
     status: Arc<Mutex<CameraStatus>>,
     stop: Arc<AtomicBool>,
@@ -148,9 +156,11 @@ impl CameraRunner {
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let stage = MaskingStage::new(spec.stage.clone(), spec.detector.clone());
+        let pending = Arc::new(Mutex::new(None));
         let mut runner = CameraRunner {
             spec,
             stage,
+            pending: pending.clone(),
             recorder,
             status: status.clone(),
             stop: stop.clone(),
@@ -164,6 +174,7 @@ impl CameraRunner {
             .context("spawn camera thread")?;
         Ok(CameraHandle {
             status,
+            pending,
             stop,
             thread: Some(thread),
         })
@@ -237,7 +248,12 @@ impl CameraRunner {
             live.push(frame, self.fps);
         }
         if let Some(rec) = &mut self.recorder {
-            rec.push(frame, self.fps);
+            let zones = &self.stage.config().recording_zones;
+            if zones.is_empty() {
+                rec.push(frame, self.fps);
+            } else {
+                rec.push(&frame.limited_to(zones), self.fps);
+            }
         }
         self.status.lock().frames_out += 1;
     }
@@ -313,6 +329,10 @@ impl CameraRunner {
             if self.status.lock().state != CameraState::Streaming {
                 tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
                 self.set_state(CameraState::Streaming);
+            }
+            if let Some(cfg) = self.pending.lock().take() {
+                tracing::info!(camera = %id, "new masking settings in force");
+                self.stage.set_config(cfg);
             }
             let masked = match self.stage.mask(layout, data, arrival) {
                 Ok(f) => f,

@@ -280,7 +280,8 @@ impl SiteConfig {
         Self::parse_named(s, "<config>")
     }
 
-    fn parse_named(s: &str, name: &str) -> Result<SiteConfig, ConfigErrors> {
+    /// Parses and validates `s`; errors name `name` (the file) with line and column.
+    pub fn parse_named(s: &str, name: &str) -> Result<SiteConfig, ConfigErrors> {
         let cfg: SiteConfig = toml::from_str(s).map_err(|e| {
             let at = e
                 .span()

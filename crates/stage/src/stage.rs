@@ -41,6 +41,8 @@ pub struct StageConfig {
     pub style: MaskStyle,
     /// Static privacy masks, normalized polygons, always applied.
     pub privacy_masks: Vec<Polygon>,
+    /// The purpose-limited part of the scene that may be recorded; everything when empty.
+    pub recording_zones: Vec<Polygon>,
     pub tracker: TrackerConfig,
 }
 
@@ -308,6 +310,28 @@ impl MaskedFrame {
 
     pub fn into_data(self) -> Vec<u8> {
         self.data
+    }
+
+    /// A copy for the recording branch with everything outside `zones` blacked out (the frame itself when
+    /// there are no zones): only the purpose-limited part of the scene is kept.
+    pub fn limited_to(&self, zones: &[Polygon]) -> MaskedFrame {
+        let mut out = self.clone();
+        if zones.is_empty() {
+            return out;
+        }
+        let l = out.layout;
+        let mut cov = Coverage::new(l.width, l.height);
+        for z in zones {
+            cov.add_polygon(z);
+        }
+        cov.invert();
+        if let Ok(mut f) = FrameMut::new(l, &mut out.data) {
+            // Sizes match by construction; on any mismatch the whole frame is blacked instead.
+            if mask::apply(&mut f, &cov, MaskStyle::BLACK).is_err() {
+                mask::mask_whole(&mut f, MaskStyle::BLACK);
+            }
+        }
+        out
     }
 
     /// The tracked boxes that were masked (static privacy masks not included; none when masked whole).

@@ -34,6 +34,7 @@ fn config(camera: &str, deadline_ms: u64, detect_every: u32) -> StageConfig {
             v: 128,
         },
         privacy_masks: Vec::new(),
+        recording_zones: Vec::new(),
         tracker: TrackerConfig {
             iou_match: 0.3,
             hold_frames: 5,
@@ -237,4 +238,24 @@ fn static_privacy_mask_is_always_applied() {
     let d = out.data();
     assert!(d[0] == FILL_Y && d[(H as usize / 2 - 1) * W as usize + W as usize / 2 - 1] == FILL_Y);
     assert_ne!(d[(H as usize - 1) * W as usize + W as usize - 1], FILL_Y);
+}
+
+#[test]
+fn recording_copy_keeps_only_the_recording_zone() {
+    let cam = "t-zones";
+    let mut stage = MaskingStage::new(config(cam, 200, 1), Arc::new(Sleeper(Duration::ZERO)));
+    let (layout, data) = textured();
+    let original = data.clone();
+    let out = stage.mask(layout, data, Instant::now()).unwrap();
+    let zone = Polygon(vec![[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]);
+    let rec = out.limited_to(&[zone]);
+    let (w, d) = (W as usize, rec.data());
+    for y in 0..H as usize {
+        for x in 0..w {
+            let want = if x >= w / 2 { original[y * w + x] } else { 16 };
+            assert_eq!(d[y * w + x], want, "({x},{y})");
+        }
+    }
+    // The live frame is untouched by the recording limit.
+    assert_eq!(out.data()[0], original[0]);
 }

@@ -17,6 +17,7 @@ pub mod names {
     pub const CAMERA_UP: &str = "garim_camera_up";
     pub const CAMERA_RECONNECTS_TOTAL: &str = "garim_camera_reconnects_total";
     pub const SEGMENTS_TOTAL: &str = "garim_segments_total";
+    pub const POLICY_RELOADS_TOTAL: &str = "garim_policy_reloads_total";
 }
 
 /// Pipeline stages counted by `garim_frames_total{stage}`.
@@ -36,6 +37,7 @@ pub struct Metrics {
     pub camera_up: IntGaugeVec,
     pub camera_reconnects_total: IntCounterVec,
     pub segments_total: IntCounterVec,
+    pub policy_reloads_total: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -109,7 +111,16 @@ impl Metrics {
             "Recording segments closed and committed to storage.",
             &["camera"],
         );
+        let policy_reloads_total = counter(
+            names::POLICY_RELOADS_TOTAL,
+            "Policy file reloads by result (applied, invalid, unchanged).",
+            &["result"],
+        );
+        for r in ["applied", "invalid"] {
+            policy_reloads_total.with_label_values(&[r]);
+        }
         Metrics {
+            policy_reloads_total,
             registry,
             frames_total,
             frames_dropped_total,
@@ -178,6 +189,7 @@ mod tests {
             names::CAMERA_UP,
             names::CAMERA_RECONNECTS_TOTAL,
             names::SEGMENTS_TOTAL,
+            names::POLICY_RELOADS_TOTAL,
         ] {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }
