@@ -154,3 +154,70 @@ fn mask_file_masks_people_and_writes_a_playable_file() {
         "dark pixels {d_in} → {d_out} of {total}"
     );
 }
+
+#[test]
+fn notice_and_import_work_from_the_command_line() {
+    let site = repo_root().join("examples/sites/gimje-family.toml");
+    let out = garim()
+        .args(["notice", site.to_str().unwrap(), "--format", "html"])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && html.contains("장덕상") && html.contains("총 28대"),
+        "{html}"
+    );
+    let out = garim()
+        .args(["notice", site.to_str().unwrap(), "--format", "pdf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    let dir = temp_dir("import");
+    let target = dir.join("site.toml");
+    std::fs::copy(&site, &target).unwrap();
+    let csv = dir.join("cams.csv");
+    std::fs::write(
+        &csv,
+        "id,location,url_env,retention_days\ngimje-29,\"2층, 상담실 복도\",GIMJE_29_URL,30\n",
+    )
+    .unwrap();
+    let out = garim()
+        .args([
+            "import",
+            csv.to_str().unwrap(),
+            "--into",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 cameras added"),
+        "{text}"
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("gimje-29")
+    );
+    // A bad row leaves the file as it was.
+    let before = std::fs::read_to_string(&target).unwrap();
+    std::fs::write(&csv, "id,url_env,retention_days\ngimje-30,X,0\n").unwrap();
+    let out = garim()
+        .args([
+            "import",
+            csv.to_str().unwrap(),
+            "--into",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("nothing changed") && err.contains("retention_days"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
+}

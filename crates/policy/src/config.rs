@@ -73,6 +73,8 @@ pub struct StorageConfig {
     pub segment_secs: u32,
     /// 보관장소 as published (the room where the recorder stands).
     pub place: Option<String>,
+    /// File holding the site key that wraps recording keys (readable only by garim).
+    pub key_file: Option<String>,
 }
 
 impl Default for StorageConfig {
@@ -81,6 +83,7 @@ impl Default for StorageConfig {
             path: "./data".into(),
             segment_secs: 60,
             place: None,
+            key_file: None,
         }
     }
 }
@@ -268,6 +271,31 @@ fn suggest(message: &str) -> String {
     }
 }
 
+/// The TOML table the end of `text` is in, as a path: `server`, `cameras[2]` (array tables by index).
+fn table_path_at(text: &str) -> String {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(name) = t
+            .strip_prefix("[[")
+            .and_then(|r| r.split_once("]]"))
+            .map(|(n, _)| n.trim())
+        {
+            let n = counts.entry(name.to_string()).or_insert(0);
+            current = format!("{name}[{n}]");
+            *n += 1;
+        } else if let Some(name) = t
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map(|(n, _)| n.trim())
+        {
+            current = name.to_string();
+        }
+    }
+    current
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -290,14 +318,26 @@ impl SiteConfig {
                     format!("{name}:{l}:{c}")
                 })
                 .unwrap_or_else(|| name.to_string());
-            // Name the key on the offending line, so a type error says which field it is about.
+            // Name the table and key at the error, so a type error or unknown field says which field.
             let key = e
                 .span()
-                .and_then(|sp| s[..sp.start.min(s.len())].rsplit('\n').next())
-                .and_then(|line| line.split_once('='))
-                .map(|(k, _)| k.trim())
-                .filter(|k| !k.is_empty())
-                .map(|k| format!("{k}: "))
+                .map(|sp| {
+                    let upto = &s[..sp.start.min(s.len())];
+                    let table = table_path_at(upto);
+                    // The whole line the error is on (the span may start at the key itself).
+                    let line_start = upto.rfind('\n').map_or(0, |i| i + 1);
+                    let line = s[line_start..].lines().next().unwrap_or("");
+                    let key = Some(line)
+                        .and_then(|line| line.split_once('='))
+                        .map(|(k, _)| k.trim().to_string())
+                        .filter(|k| !k.is_empty() && !k.starts_with('['));
+                    match (table.is_empty(), key) {
+                        (true, Some(k)) => format!("{k}: "),
+                        (false, Some(k)) => format!("{table}.{k}: "),
+                        (false, None) => format!("{table}: "),
+                        (true, None) => String::new(),
+                    }
+                })
                 .unwrap_or_default();
             let message = suggest(e.message()).replace("expected u32", "expected a whole number");
             ConfigErrors(vec![err(at, "", format!("{key}{message}"))])

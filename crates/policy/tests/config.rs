@@ -124,6 +124,7 @@ fn unknown_field_suggests_closest_name() {
     let e = errors(&GOOD.replace("privacy_masks =", "privacy_mask ="));
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("did you mean `privacy_masks`?"), "{e:?}");
+    assert!(e[0].contains("cameras[0].privacy_mask:"), "{e:?}");
     assert!(e[0].starts_with("<config>:"), "{e:?}");
 }
 
@@ -142,7 +143,7 @@ fn wrong_type_names_the_expected_type() {
     ));
     assert!(
         e[0].starts_with("<config>:24:")
-            && e[0].contains("detect_every_n_frames: invalid type")
+            && e[0].contains("cameras[1].detect_every_n_frames: invalid type")
             && e[0].contains("whole number"),
         "{e:?}"
     );
