@@ -32,7 +32,7 @@ fn sad(a: &[i32], b: &[i32]) -> i64 {
 fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let work = temp_dir("demo");
-    let child = spawn(
+    let child = Guard::new(spawn(
         garim()
             .args([
                 "demo",
@@ -44,7 +44,7 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
                 "person,face",
             ])
             .current_dir(&work),
-    );
+    ));
     // Wait until the models are loaded and the camera streams.
     let healthy = wait_for(Duration::from_secs(40), || {
         http_get("127.0.0.1:8080", "/healthz").is_some_and(|h| h.starts_with("HTTP/1.1 200"))
@@ -57,7 +57,7 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         metric(&metrics, masked).unwrap_or(0.0) > 0.0
     });
     let output = pull_rtsp("rtsp://127.0.0.1:8554/sim-1", 60, Duration::from_secs(15));
-    let (ok, stdout, stderr) = collect(&mut { child });
+    let (ok, stdout, stderr) = collect(&mut child.into_inner());
     assert!(healthy, "demo never became healthy:\n{stdout}\n{stderr}");
     assert!(ok, "demo failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("stopped cleanly"), "{stdout}");
@@ -150,23 +150,52 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     );
     eprintln!("{masked_boxes}/{checked} person boxes masked; {whole} frames masked whole");
 
-    // The segment was closed on shutdown and plays.
-    let segments: Vec<_> = std::fs::read_dir(work.join("data/sim-1"))
+    // The segment was sealed on shutdown: it is encrypted on disk (no plaintext MP4 anywhere), and exports
+    // into a playable file.
+    let day_dirs: Vec<_> = std::fs::read_dir(work.join("data/sim-1"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    let segments: Vec<_> = day_dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+        .collect();
     assert!(
-        segments
-            .iter()
-            .all(|p| p.extension().is_some_and(|e| e == "mp4")),
+        !segments.is_empty()
+            && segments
+                .iter()
+                .all(|p| p.extension().is_some_and(|e| e == "gseg")),
         "{segments:?}"
     );
-    let seg = segments.first().expect("a recorded segment");
-    let frames = decode_file(seg, 1000);
+    let stored = std::fs::read(&segments[0]).unwrap();
+    assert!(
+        !stored.windows(4).any(|w| w == b"ftyp" || w == b"moof"),
+        "MP4 structure visible on disk"
+    );
+    let demo_config = repo_root().join("examples/sites/demo.toml");
+    let export = work.join("export.mp4");
+    let out = garim()
+        .current_dir(&work)
+        .args([
+            "recordings",
+            "export",
+            "--config",
+            demo_config.to_str().unwrap(),
+            "--camera",
+            "sim-1",
+        ])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames = decode_file(&export, 1000);
     assert!(
         frames.len() >= 100,
-        "segment {} decodes to {} frames",
-        seg.display(),
+        "the export decodes to {} frames",
         frames.len()
     );
 }
@@ -177,14 +206,14 @@ fn killed_camera_is_reconnected_while_output_continues_and_credentials_never_lea
     let work = temp_dir("reconnect");
     let vtest = asset("vtest");
     let start_camera = || {
-        spawn(garim().args([
+        Guard::new(spawn(garim().args([
             "sim-camera",
             vtest.to_str().unwrap(),
             "--port",
             "18555",
             "--name",
             "cam-a",
-        ]))
+        ])))
     };
     let mut camera = start_camera();
     let config = work.join("site.toml");
@@ -219,7 +248,7 @@ url_env = "GARIM_TEST_CAM_B"
         ),
     )
     .unwrap();
-    let garim_run = spawn(
+    let garim_run = Guard::new(spawn(
         garim()
             .args([
                 "run",
@@ -231,8 +260,12 @@ url_env = "GARIM_TEST_CAM_B"
             .env(
                 "GARIM_TEST_CAM_B",
                 "rtsp://admin:hunter2secret@127.0.0.1:1/stream",
+            )
+            .env(
+                "GARIM_SITE_KEY",
+                "5ab1e0f2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e",
             ),
-    );
+    ));
     let metrics = || http_get("127.0.0.1:18080", "/metrics").unwrap_or_default();
     let up = |v: f64| move || metric(&metrics(), r#"garim_camera_up{camera="cam-a"}"#) == Some(v);
     assert!(
@@ -303,8 +336,8 @@ url_env = "GARIM_TEST_CAM_B"
     assert_eq!(index.lines().count(), 2, "{index}");
     assert!(index.contains("cameras[cam-a].privacy_masks"), "{index}");
 
-    let (ok, stdout, stderr) = interrupt(garim_run);
-    let _ = interrupt(camera);
+    let (ok, stdout, stderr) = interrupt(garim_run.into_inner());
+    let _ = interrupt(camera.into_inner());
     assert!(ok, "garim run failed:\n{stdout}\n{stderr}");
     assert!(
         !stdout.contains("hunter2secret") && !stderr.contains("hunter2secret"),

@@ -89,12 +89,55 @@ enum Command {
         #[arg(long)]
         into: PathBuf,
     },
+    /// Site key management
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Encrypted recordings in the vault
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
     /// Mask a video file offline with the same detectors and mask code as the live pipeline
     Mask(offline::MaskFileArgs),
     /// End-to-end throughput and per-stage latency on the bundled footage (JSON)
     Bench(offline::BenchArgs),
     /// Serve a video file looped over RTSP, like a camera (for tests and trials)
     SimCamera(service::SimArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new random site key (mode 0600); refuses to overwrite an existing file
+    Init {
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecordingsCommand {
+    /// List recorded segments
+    List {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        camera: Option<String>,
+        /// From (2026-11-24T09:00:00Z, 2026-11-24 or unix seconds)
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Decrypt and join one camera's segments into a playable MP4
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        camera: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -117,6 +160,20 @@ fn main() -> ExitCode {
             signs,
         } => service::notice(&file, &format, facility.as_deref(), signs),
         Command::Import { csv, into } => service::import(&csv, &into),
+        Command::Keys(KeysCommand::Init { file }) => service::keys_init(&file),
+        Command::Recordings(RecordingsCommand::List {
+            config,
+            camera,
+            from,
+            to,
+        }) => service::recordings_list(&config, camera.as_deref(), from.as_deref(), to.as_deref()),
+        Command::Recordings(RecordingsCommand::Export {
+            config,
+            camera,
+            from,
+            to,
+            out,
+        }) => service::recordings_export(&config, &camera, from.as_deref(), to.as_deref(), &out),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),

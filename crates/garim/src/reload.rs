@@ -83,7 +83,7 @@ impl PolicyHistory {
     /// Records an applied policy (its text, hash, time, and what changed).
     pub fn record(&self, text: &str, changes: &[String]) -> Result<String> {
         let hash = sha256_hex(text);
-        let stamp = media::recorder::utc_stamp(SystemTime::now());
+        let stamp = vault::time::utc_stamp(vault::time::unix_now());
         let copy = self.dir.join(format!("{stamp}-{}.toml", &hash[..12]));
         if !copy.exists() {
             let tmp = copy.with_extension("toml.part");

@@ -141,6 +141,73 @@ pub fn import(csv: &Path, into: &Path) -> Result<()> {
     Ok(())
 }
 
+pub fn keys_init(file: &Path) -> Result<()> {
+    vault::SecretKey::init_site_key(file).map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "{}: new site key written (mode 0600); point storage.key_file at it and keep a backup offline",
+        file.display()
+    );
+    Ok(())
+}
+
+fn parse_time_arg(flag: &str, v: Option<&str>, default: i64) -> Result<i64> {
+    match v {
+        None => Ok(default),
+        Some(s) => vault::time::parse_time(s).ok_or_else(|| {
+            anyhow!("{flag}: cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds")
+        }),
+    }
+}
+
+pub fn recordings_list(
+    config: &Path,
+    camera: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    let vault = open_vault(&cfg)?;
+    let (from, to) = (
+        parse_time_arg("--from", from, 0)?,
+        parse_time_arg("--to", to, i64::MAX)?,
+    );
+    let rows = vault.list(camera, from, to)?;
+    println!(
+        "{:<12} {:<18} {:<18} {:>12}  file",
+        "camera", "start (UTC)", "end (UTC)", "bytes"
+    );
+    for r in &rows {
+        println!(
+            "{:<12} {:<18} {:<18} {:>12}  {}",
+            r.camera,
+            vault::time::utc_stamp(r.start_unix),
+            vault::time::utc_stamp(r.end_unix),
+            r.bytes,
+            r.path.display()
+        );
+    }
+    println!("{} segments", rows.len());
+    Ok(())
+}
+
+pub fn recordings_export(
+    config: &Path,
+    camera: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    out: &Path,
+) -> Result<()> {
+    let cfg = load_config(config)?;
+    let vault = open_vault(&cfg)?;
+    let (from, to) = (
+        parse_time_arg("--from", from, 0)?,
+        parse_time_arg("--to", to, i64::MAX)?,
+    );
+    let (path, n) = media::export::export(&vault, camera, from, to, out)?;
+    println!("exported {n} segments of {camera} to {}", path.display());
+    Ok(())
+}
+
 /// Finds a repository file (`examples/…`) from the working directory or next to the binary's checkout.
 fn find_repo_file(rel: &Path) -> PathBuf {
     if rel.is_absolute() || rel.exists() {
@@ -181,6 +248,17 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
     };
     let sim = SimCamera::start(&video, "127.0.0.1", a.camera_port, "sim-1")?;
     let config_path = find_repo_file(&a.config);
+    // The demo makes its own site key on first run; `garim run` never does (it refuses to start without one).
+    if let Some(key_file) = load_config(&config_path)?.storage.key_file {
+        let p = Path::new(&key_file);
+        if !p.exists() {
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            vault::SecretKey::init_site_key(p).map_err(|e| anyhow!("{e}"))?;
+            println!("garim demo: created the demo site key {key_file}");
+        }
+    }
     let sim_url = sim.url().to_string();
     // The demo's camera is the simulated one, whatever URL the file gives (also after a reload).
     let adjust = move |cfg: &mut SiteConfig| {
@@ -287,6 +365,8 @@ fn serve(
     let cameras = cfg
         .enabled_cameras()
         .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+    let vault = open_vault(&cfg)?;
+    sweep(&vault, &cfg);
     let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
     let hash = history.record(&text, &["started".to_string()])?;
     let policy_state = Arc::new(Mutex::new(serde_json::json!({
@@ -313,7 +393,7 @@ fn serve(
             stage: stage_config(cam, overrides)?,
             detector: pool.detector_for(&classes)?,
             live: Some(rtsp.mount(&cam.id)?),
-            record: Some((record_dir.clone(), segment)),
+            record: Some((vault.clone(), segment)),
         };
         running.push(Running {
             id: cam.id.clone(),
@@ -378,6 +458,7 @@ fn serve(
     let started = Instant::now();
     let mut last_report = Instant::now();
     let mut last_check = Instant::now();
+    let mut last_sweep = Instant::now();
     let mut watch = FileWatch::new(config_path);
     let mut last_counts: Vec<(u64, u64)> = running.iter().map(|_| (0, 0)).collect();
     while !signals::stop_requested() && seconds.is_none_or(|s| started.elapsed().as_secs() < s) {
@@ -397,6 +478,10 @@ fn serve(
         }
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
+        }
+        if last_sweep.elapsed() >= SWEEP_EVERY {
+            last_sweep = Instant::now();
+            sweep(&vault, &cfg);
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
             let secs = last_report.elapsed().as_secs_f64();
@@ -431,6 +516,47 @@ fn serve(
     drop(rtsp);
     println!("stopped cleanly");
     Ok(())
+}
+
+/// How often expired days are destroyed (also at start).
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+/// Opens the vault with the site key; a missing or wrong key file stops the service (never plaintext).
+pub fn open_vault(cfg: &SiteConfig) -> Result<Arc<vault::Vault>> {
+    let key = vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
+        .map_err(|e| anyhow!("storage.key_file: {e}"))?;
+    Ok(Arc::new(
+        vault::Vault::open(Path::new(&cfg.storage.path), key).map_err(|e| anyhow!("{e}"))?,
+    ))
+}
+
+/// The retention sweep: every day older than its camera's retention_days is destroyed.
+fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
+    let retention = |camera: &str| {
+        cfg.cameras
+            .iter()
+            .find(|c| c.id == camera)
+            .map(|c| cfg.retention_days(c))
+    };
+    match vault.sweep(vault::time::unix_now(), &retention) {
+        Ok(r) => {
+            for (camera, n) in &r.per_camera {
+                telemetry::metrics()
+                    .segments_destroyed_total
+                    .with_label_values(&[camera])
+                    .inc_by(*n as u64);
+            }
+            if r.keys_destroyed > 0 || r.segments_deleted > 0 {
+                tracing::info!(
+                    keys = r.keys_destroyed,
+                    segments = r.segments_deleted,
+                    bytes = r.bytes_deleted,
+                    "retention sweep destroyed expired recordings"
+                );
+            }
+        }
+        Err(e) => tracing::error!("retention sweep failed (retried at the next run): {e}"),
+    }
 }
 
 /// Applies a changed policy file to the running cameras, or reports why it cannot.

@@ -70,8 +70,8 @@ pub struct CameraSpec {
     pub stage: StageConfig,
     pub detector: Arc<dyn Detector>,
     pub live: Option<LiveOut>,
-    /// Recording directory and segment length; no recording when `None`.
-    pub record: Option<(PathBuf, Duration)>,
+    /// The vault segments go to, and their length; no recording when `None`.
+    pub record: Option<(Arc<vault::Vault>, Duration)>,
 }
 
 pub struct CameraHandle {
@@ -139,7 +139,7 @@ impl CameraRunner {
         let id = spec.id.clone();
         telemetry::metrics().register_camera(&id);
         let recorder = match &spec.record {
-            Some((dir, seg)) => Some(Recorder::start(&id, dir, *seg)?),
+            Some((vault, seg)) => Some(Recorder::start(&id, vault.clone(), *seg)?),
             None => None,
         };
         let status = Arc::new(Mutex::new(CameraStatus {
@@ -219,8 +219,8 @@ impl CameraRunner {
         }
         self.set_state(CameraState::Stopped);
         match self.recorder.take() {
-            Some(r) => match r.finish(Duration::from_secs(10)) {
-                Ok(segments) => segments,
+            Some(r) => match r.finish(Duration::from_secs(20)) {
+                Ok(segments) => segments.into_iter().map(|s| s.path).collect(),
                 Err(e) => {
                     tracing::error!(camera = %self.spec.id, "{e}");
                     Vec::new()

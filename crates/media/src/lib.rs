@@ -3,6 +3,7 @@
 //! buffers and come back only as `stage::MaskedFrame`, so no output can be fed an unmasked frame.
 
 pub mod camera;
+pub mod export;
 pub mod file;
 mod frames;
 pub mod pipelines;

@@ -12,6 +12,7 @@ pub const DECODE_FILE: &str = include_str!("../../../pipelines/cpu/decode-file.t
 pub const LIVE_OUT: &str = include_str!("../../../pipelines/cpu/live-out.txt");
 pub const RECORD: &str = include_str!("../../../pipelines/cpu/record.txt");
 pub const ENCODE_FILE: &str = include_str!("../../../pipelines/cpu/encode-file.txt");
+pub const EXPORT: &str = include_str!("../../../pipelines/cpu/export.txt");
 
 /// The launch line of `template`: comments dropped, lines joined, `{key}` replaced by its value.
 pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
@@ -65,7 +66,7 @@ mod tests {
             render(INGEST_URI, &[]),
             render(DECODE_FILE, &[("sync", "false")]),
             render(LIVE_OUT, &[]),
-            render(RECORD, &[("segment_ns", "60000000000")]),
+            render(RECORD, &[]),
             render(ENCODE_FILE, &[("muxer", "mp4mux")]),
         ];
         for line in &all {
@@ -74,7 +75,7 @@ mod tests {
                 "{line}"
             );
         }
-        assert!(all[4].ends_with("max-size-time=60000000000"), "{}", all[4]);
+        assert!(all[4].contains("fragment-duration=1000"), "{}", all[4]);
     }
 
     #[test]
@@ -84,7 +85,7 @@ mod tests {
             (INGEST_RTSP, vec![]),
             (INGEST_URI, vec![]),
             (DECODE_FILE, vec![("sync", "true")]),
-            (RECORD, vec![("segment_ns", "1000000000")]),
+            (RECORD, vec![]),
             (ENCODE_FILE, vec![("muxer", "matroskamux")]),
         ] {
             launch(t, &vars, "test").unwrap();

@@ -18,6 +18,7 @@ pub mod names {
     pub const CAMERA_RECONNECTS_TOTAL: &str = "garim_camera_reconnects_total";
     pub const SEGMENTS_TOTAL: &str = "garim_segments_total";
     pub const POLICY_RELOADS_TOTAL: &str = "garim_policy_reloads_total";
+    pub const SEGMENTS_DESTROYED_TOTAL: &str = "garim_segments_destroyed_total";
 }
 
 /// Pipeline stages counted by `garim_frames_total{stage}`.
@@ -38,6 +39,7 @@ pub struct Metrics {
     pub camera_reconnects_total: IntCounterVec,
     pub segments_total: IntCounterVec,
     pub policy_reloads_total: IntCounterVec,
+    pub segments_destroyed_total: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -119,7 +121,13 @@ impl Metrics {
         for r in ["applied", "invalid"] {
             policy_reloads_total.with_label_values(&[r]);
         }
+        let segments_destroyed_total = counter(
+            names::SEGMENTS_DESTROYED_TOTAL,
+            "Recording segments destroyed at the end of retention (key destroyed, file deleted).",
+            &["camera"],
+        );
         Metrics {
+            segments_destroyed_total,
             policy_reloads_total,
             registry,
             frames_total,
@@ -150,6 +158,7 @@ impl Metrics {
         self.camera_up.with_label_values(&[camera]).set(0);
         self.camera_reconnects_total.with_label_values(&[camera]);
         self.segments_total.with_label_values(&[camera]);
+        self.segments_destroyed_total.with_label_values(&[camera]);
     }
 }
 
@@ -190,6 +199,7 @@ mod tests {
             names::CAMERA_RECONNECTS_TOTAL,
             names::SEGMENTS_TOTAL,
             names::POLICY_RELOADS_TOTAL,
+            names::SEGMENTS_DESTROYED_TOTAL,
         ] {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }

@@ -54,6 +54,8 @@ pub struct SweepReport {
     pub keys_destroyed: usize,
     pub segments_deleted: usize,
     pub bytes_deleted: i64,
+    /// Segments deleted per camera.
+    pub per_camera: std::collections::BTreeMap<String, usize>,
 }
 
 fn label(camera: &str, day: i64) -> String {
@@ -359,6 +361,9 @@ impl Vault {
             }
             let _ = std::fs::remove_dir(self.dir.join(&camera).join(day_label(day)));
             report.segments_deleted += n;
+            if n > 0 {
+                *report.per_camera.entry(camera.clone()).or_default() += n;
+            }
             report.bytes_deleted += bytes;
             // 3. The 파기 record, then the mark that it was written.
             let record = serde_json::json!({
@@ -406,14 +411,12 @@ fn day_from_label(s: &str) -> Option<i64> {
     if s.len() != 8 || !s.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    // Search the day whose label matches (labels are monotonic in the day number).
-    let (y, m, d): (i64, i64, i64) = (
+    let day = crate::time::days_from_civil(
         s[..4].parse().ok()?,
         s[4..6].parse().ok()?,
         s[6..].parse().ok()?,
     );
-    let approx = (y - 1970) * 365 + (y - 1969) / 4 + (m - 1) * 30 + d - 1;
-    (approx - 40..approx + 40).find(|&day| day_label(day) == s)
+    (day_label(day) == s).then_some(day)
 }
 
 fn start_from_name(name: &str) -> Option<i64> {

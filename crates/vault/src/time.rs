@@ -44,6 +44,41 @@ pub fn utc_stamp(unix: i64) -> String {
     )
 }
 
+/// Day number of a civil date (inverse of `civil`).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds from `1795923045`, `2026-11-29T03:30:45Z` or `2026-11-29` (UTC).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.chars().all(|c| c.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let (date, time) = s
+        .trim_end_matches('Z')
+        .split_once('T')
+        .unwrap_or((s, "00:00:00"));
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, sec) = (
+        t.next()??,
+        t.next().flatten().unwrap_or(0),
+        t.next().flatten().unwrap_or(0),
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&dd) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, dd as u32) * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +88,13 @@ mod tests {
         assert_eq!(utc_stamp(1_795_923_045), "20261129T033045Z");
         assert_eq!(utc_stamp(0), "19700101T000000Z");
         assert_eq!(day_label(day_of(951_782_400)), "20000229");
+        assert_eq!(parse_time("2026-11-29T03:30:45Z"), Some(1_795_923_045));
+        assert_eq!(parse_time("1795923045"), Some(1_795_923_045));
+        assert_eq!(parse_time("2026-11-29"), Some(1_795_910_400));
+        assert_eq!(parse_time("yesterday"), None);
+        for day in [0, 11_016, 20_416] {
+            let (y, m, d) = civil(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
     }
 }
