@@ -62,7 +62,14 @@ fn feed(pipeline: gst::Pipeline, sink: gst_app::AppSink, live: LiveOut, stop: Ar
     let bus = pipeline.bus().expect("pipeline has a bus");
     while !stop.load(Ordering::Relaxed) {
         if let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) {
-            if let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps_owned()) {
+            if let (Some(mut buffer), Some(caps)) = (sample.buffer_owned(), sample.caps_owned()) {
+                // The file's own timestamps restart at every loop and mean nothing to a client that joins
+                // later: drop them so the mount's appsrc stamps each frame with its running time.
+                {
+                    let b = buffer.make_mut();
+                    b.set_pts(gst::ClockTime::NONE);
+                    b.set_dts(gst::ClockTime::NONE);
+                }
                 live.push_raw(buffer, caps);
             }
         }
