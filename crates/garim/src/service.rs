@@ -159,18 +159,27 @@ fn parse_time_arg(flag: &str, v: Option<&str>, default: i64) -> Result<i64> {
     }
 }
 
+/// The vault of a site file and a `--from`/`--to` range (everything when omitted).
+fn vault_and_range(
+    config: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Arc<vault::Vault>, i64, i64)> {
+    let vault = open_vault(&load_config(config)?)?;
+    Ok((
+        vault,
+        parse_time_arg("--from", from, 0)?,
+        parse_time_arg("--to", to, i64::MAX)?,
+    ))
+}
+
 pub fn recordings_list(
     config: &Path,
     camera: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<()> {
-    let cfg = load_config(config)?;
-    let vault = open_vault(&cfg)?;
-    let (from, to) = (
-        parse_time_arg("--from", from, 0)?,
-        parse_time_arg("--to", to, i64::MAX)?,
-    );
+    let (vault, from, to) = vault_and_range(config, from, to)?;
     let rows = vault.list(camera, from, to)?;
     println!(
         "{:<12} {:<18} {:<18} {:>12}  file",
@@ -197,12 +206,7 @@ pub fn recordings_export(
     to: Option<&str>,
     out: &Path,
 ) -> Result<()> {
-    let cfg = load_config(config)?;
-    let vault = open_vault(&cfg)?;
-    let (from, to) = (
-        parse_time_arg("--from", from, 0)?,
-        parse_time_arg("--to", to, i64::MAX)?,
-    );
+    let (vault, from, to) = vault_and_range(config, from, to)?;
     let (path, n) = media::export::export(&vault, camera, from, to, out)?;
     println!("exported {n} segments of {camera} to {}", path.display());
     Ok(())
