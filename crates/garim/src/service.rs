@@ -536,11 +536,14 @@ pub fn open_vault(cfg: &SiteConfig) -> Result<Arc<vault::Vault>> {
 
 /// The retention sweep: every day older than its camera's retention_days is destroyed.
 fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
+    // A camera no longer in the policy keeps the site's default retention: its footage must not outlive it.
     let retention = |camera: &str| {
-        cfg.cameras
-            .iter()
-            .find(|c| c.id == camera)
-            .map(|c| cfg.retention_days(c))
+        Some(
+            cfg.cameras
+                .iter()
+                .find(|c| c.id == camera)
+                .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c)),
+        )
     };
     match vault.sweep(vault::time::unix_now(), &retention) {
         Ok(r) => {

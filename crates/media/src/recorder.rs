@@ -53,7 +53,11 @@ impl Recorder {
         })
     }
 
-    fn open_segment(&self, caps: &gst::Caps) -> Result<SegmentPipe> {
+    /// The encoder and muxer of one segment, ready to run.
+    fn build_pipeline(
+        &self,
+        caps: &gst::Caps,
+    ) -> Result<(gst::Pipeline, gst_app::AppSrc, gst_app::AppSink)> {
         let pipeline = pipelines::launch(pipelines::RECORD, &[], "recording")?;
         let src = pipelines::appsrc(&pipeline, "src")?;
         let out = pipelines::appsink(&pipeline, "out")?;
@@ -77,13 +81,25 @@ impl Recorder {
                     .inc();
                 gst::PadProbeReturn::Ok
             });
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| anyhow!("cannot start the recording pipeline of {}", self.camera))?;
+        Ok((pipeline, src, out))
+    }
+
+    fn open_segment(&self, caps: &gst::Caps) -> Result<SegmentPipe> {
+        // The vault first: cheap, and the usual reason a segment cannot start (key, disk).
         let mut seg = self
             .vault
             .begin(&self.camera, vault::time::unix_now())
             .map_err(|e| anyhow!("recording of {}: {e}", self.camera))?;
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|_| anyhow!("cannot start the recording pipeline of {}", self.camera))?;
+        let (pipeline, src, out) = match self.build_pipeline(caps) {
+            Ok(p) => p,
+            Err(e) => {
+                seg.abort();
+                return Err(e);
+            }
+        };
         let ending = Arc::new(AtomicBool::new(false));
         let drain = {
             let (vault, camera, committed, error, ending) = (
@@ -192,10 +208,18 @@ impl Recorder {
         let caps = crate::frames::caps_for(&l, fps);
         if self.current.is_none() {
             match self.open_segment(&caps) {
-                Ok(p) => self.current = Some(p),
+                Ok(p) => {
+                    self.current = Some(p);
+                    *self.error.lock() = None;
+                }
                 Err(e) => {
-                    tracing::error!(camera = %self.camera, "cannot start a segment: {e:#}");
-                    *self.error.lock() = Some(format!("{e:#}"));
+                    // Logged once per distinct failure, not once per frame.
+                    let text = format!("{e:#}");
+                    let mut last = self.error.lock();
+                    if last.as_deref() != Some(text.as_str()) {
+                        tracing::error!(camera = %self.camera, "cannot start a segment: {text}");
+                        *last = Some(text);
+                    }
                     return;
                 }
             }
