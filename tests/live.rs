@@ -90,6 +90,11 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         .unwrap_or(0.0)
             > 0.0
     );
+    assert_eq!(
+        metric(&body, r#"garim_recording_up{camera="sim-1"}"#),
+        Some(1.0),
+        "{body}"
+    );
 
     // Match each output frame to its source frame, run the person detector on the source, and check that
     // the inner part of every person box is filled in the output.

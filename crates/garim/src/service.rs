@@ -522,8 +522,8 @@ fn serve(
     Ok(())
 }
 
-/// How often expired days are destroyed (also at start).
-const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// How often expired days are destroyed and the storage floor checked (also at start).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Opens the vault with the site key; a missing or wrong key file stops the service (never plaintext).
 pub fn open_vault(cfg: &SiteConfig) -> Result<Arc<vault::Vault>> {
@@ -563,6 +563,40 @@ fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
             }
         }
         Err(e) => tracing::error!("retention sweep failed (retried at the next run): {e}"),
+    }
+    let m = telemetry::metrics();
+    let now = vault::time::unix_now();
+    match vault.enforce_floor(cfg.storage.min_free_bytes, now, &|| vault.free_bytes()) {
+        Ok(deleted) => {
+            let low = vault
+                .free_bytes()
+                .map_or(true, |f| f < cfg.storage.min_free_bytes);
+            m.storage_low.set(i64::from(low || !deleted.is_empty()));
+            for d in &deleted {
+                m.segments_destroyed_total
+                    .with_label_values(&[&d.camera])
+                    .inc();
+            }
+            if !deleted.is_empty() {
+                tracing::warn!(
+                    segments = deleted.len(),
+                    floor_bytes = cfg.storage.min_free_bytes,
+                    "free space under storage.min_free_bytes: oldest recordings removed"
+                );
+            }
+        }
+        Err(e) => {
+            m.storage_low.set(1);
+            tracing::error!("storage floor check failed: {e}");
+        }
+    }
+    if let Ok(usage) = vault.usage() {
+        for (camera, bytes, oldest) in usage {
+            m.storage_bytes.with_label_values(&[&camera]).set(bytes);
+            m.oldest_segment_age_seconds
+                .with_label_values(&[&camera])
+                .set((now - oldest).max(0));
+        }
     }
 }
 

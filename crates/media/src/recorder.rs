@@ -18,6 +18,8 @@ use vault::{SegmentRow, Vault};
 
 /// How long a closing segment may take to drain before it is abandoned (its partial file is removed).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// Pause before a new segment is tried after a recording failure.
+const RETRY_DELAY: Duration = Duration::from_secs(5);
 
 struct SegmentPipe {
     pipeline: gst::Pipeline,
@@ -36,6 +38,8 @@ pub struct Recorder {
     size: Option<(u32, u32)>,
     committed: Arc<Mutex<Vec<SegmentRow>>>,
     error: Arc<Mutex<Option<String>>>,
+    /// After a failure, no new segment is tried before this (the live output is not affected).
+    retry_after: Option<Instant>,
 }
 
 impl Recorder {
@@ -50,6 +54,7 @@ impl Recorder {
             size: None,
             committed: Arc::new(Mutex::new(Vec::new())),
             error: Arc::new(Mutex::new(None)),
+            retry_after: None,
         })
     }
 
@@ -159,6 +164,10 @@ impl Recorder {
                             Some(row)
                         }
                         Err(reason) => {
+                            telemetry::metrics()
+                                .recording_up
+                                .with_label_values(&[&camera])
+                                .set(0);
                             tracing::error!(camera = %camera, "recording segment lost: {reason}");
                             *error.lock() = Some(reason);
                             None
@@ -206,15 +215,27 @@ impl Recorder {
             self.rotate();
         }
         let caps = crate::frames::caps_for(&l, fps);
+        if self.retry_after.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
         if self.current.is_none() {
             match self.open_segment(&caps) {
                 Ok(p) => {
                     self.current = Some(p);
                     *self.error.lock() = None;
+                    telemetry::metrics()
+                        .recording_up
+                        .with_label_values(&[&self.camera])
+                        .set(1);
                 }
                 Err(e) => {
                     // Logged once per distinct failure, not once per frame.
                     let text = format!("{e:#}");
+                    self.retry_after = Some(Instant::now() + RETRY_DELAY);
+                    telemetry::metrics()
+                        .recording_up
+                        .with_label_values(&[&self.camera])
+                        .set(0);
                     let mut last = self.error.lock();
                     if last.as_deref() != Some(text.as_str()) {
                         tracing::error!(camera = %self.camera, "cannot start a segment: {text}");
@@ -229,7 +250,14 @@ impl Recorder {
             cur.src.set_caps(Some(&caps));
         }
         if let Err(e) = cur.src.push_buffer(crate::frames::masked_to_buffer(frame)) {
-            tracing::warn!(camera = %self.camera, "recording refused a frame: {e:?}");
+            // The segment's pipeline failed (disk full, encoder error): close it and try a new one later.
+            tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
+            telemetry::metrics()
+                .recording_up
+                .with_label_values(&[&self.camera])
+                .set(0);
+            self.rotate();
+            self.retry_after = Some(Instant::now() + RETRY_DELAY);
         }
     }
 

@@ -75,6 +75,8 @@ pub struct StorageConfig {
     pub place: Option<String>,
     /// File holding the site key that wraps recording keys (readable only by garim).
     pub key_file: Option<String>,
+    /// Below this much free space the oldest recordings are removed first (and an alert metric is raised).
+    pub min_free_bytes: u64,
 }
 
 impl Default for StorageConfig {
@@ -84,6 +86,7 @@ impl Default for StorageConfig {
             segment_secs: 60,
             place: None,
             key_file: None,
+            min_free_bytes: 1 << 30,
         }
     }
 }

@@ -19,6 +19,10 @@ pub mod names {
     pub const SEGMENTS_TOTAL: &str = "garim_segments_total";
     pub const POLICY_RELOADS_TOTAL: &str = "garim_policy_reloads_total";
     pub const SEGMENTS_DESTROYED_TOTAL: &str = "garim_segments_destroyed_total";
+    pub const RECORDING_UP: &str = "garim_recording_up";
+    pub const STORAGE_BYTES: &str = "garim_storage_bytes";
+    pub const OLDEST_SEGMENT_AGE_SECONDS: &str = "garim_oldest_segment_age_seconds";
+    pub const STORAGE_LOW: &str = "garim_storage_low";
 }
 
 /// Pipeline stages counted by `garim_frames_total{stage}`.
@@ -40,6 +44,10 @@ pub struct Metrics {
     pub segments_total: IntCounterVec,
     pub policy_reloads_total: IntCounterVec,
     pub segments_destroyed_total: IntCounterVec,
+    pub recording_up: IntGaugeVec,
+    pub storage_bytes: IntGaugeVec,
+    pub oldest_segment_age_seconds: IntGaugeVec,
+    pub storage_low: prometheus::IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -126,7 +134,41 @@ impl Metrics {
             "Recording segments destroyed at the end of retention (key destroyed, file deleted).",
             &["camera"],
         );
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
+            g
+        };
+        let recording_up = gauge(
+            names::RECORDING_UP,
+            "1 while the camera's recording seals segments, 0 when it is degraded (disk, key).",
+            &["camera"],
+        );
+        let storage_bytes = gauge(
+            names::STORAGE_BYTES,
+            "Bytes of encrypted recordings kept for the camera.",
+            &["camera"],
+        );
+        let oldest_segment_age_seconds = gauge(
+            names::OLDEST_SEGMENT_AGE_SECONDS,
+            "Age of the camera's oldest kept segment (compare with its retention).",
+            &["camera"],
+        );
+        let storage_low = prometheus::IntGauge::with_opts(Opts::new(
+            names::STORAGE_LOW,
+            "1 while free space is under storage.min_free_bytes (oldest recordings are being removed).",
+        ))
+        .expect("valid metric");
+        registry
+            .register(Box::new(storage_low.clone()))
+            .expect("unique metric");
         Metrics {
+            recording_up,
+            storage_bytes,
+            oldest_segment_age_seconds,
+            storage_low,
             segments_destroyed_total,
             policy_reloads_total,
             registry,
@@ -159,6 +201,7 @@ impl Metrics {
         self.camera_reconnects_total.with_label_values(&[camera]);
         self.segments_total.with_label_values(&[camera]);
         self.segments_destroyed_total.with_label_values(&[camera]);
+        self.recording_up.with_label_values(&[camera]);
     }
 }
 
@@ -200,6 +243,8 @@ mod tests {
             names::SEGMENTS_TOTAL,
             names::POLICY_RELOADS_TOTAL,
             names::SEGMENTS_DESTROYED_TOTAL,
+            names::RECORDING_UP,
+            names::STORAGE_LOW,
         ] {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }

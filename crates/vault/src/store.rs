@@ -376,15 +376,7 @@ impl Vault {
                 "how": "data key destroyed (crypto-shredding), files deleted, index rows removed",
                 "reason": format!("retention of {} days ended", retention_days(&camera).map_or("?".into(), |r| r.to_string())),
             });
-            let log = self.dir.join("destruction-log.jsonl");
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .map_err(|e| VaultError::io(&log, e))?;
-            writeln!(f, "{record}")
-                .and_then(|_| f.sync_all())
-                .map_err(|e| VaultError::io(&log, e))?;
+            self.record_destruction(&record)?;
             self.db
                 .lock()
                 .execute(
@@ -394,6 +386,86 @@ impl Vault {
                 .map_err(|e| self.idx(e))?;
         }
         Ok(report)
+    }
+}
+
+impl Vault {
+    /// Appends one 파기 record (fsync'ed) to the destruction log.
+    fn record_destruction(&self, record: &serde_json::Value) -> Result<(), VaultError> {
+        let log = self.dir.join("destruction-log.jsonl");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| VaultError::io(&log, e))?;
+        writeln!(f, "{record}")
+            .and_then(|_| f.sync_all())
+            .map_err(|e| VaultError::io(&log, e))
+    }
+
+    /// Per camera: bytes stored and the start of the oldest segment.
+    pub fn usage(&self) -> Result<Vec<(String, i64, i64)>, VaultError> {
+        let db = self.db.lock();
+        let mut st = db
+            .prepare("SELECT camera, SUM(bytes), MIN(start_unix) FROM segments GROUP BY camera")
+            .map_err(|e| self.idx(e))?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.idx(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.idx(e))
+    }
+
+    /// Free bytes on the vault's file system.
+    pub fn free_bytes(&self) -> Result<u64, VaultError> {
+        let c = std::ffi::CString::new(self.dir.as_os_str().as_encoded_bytes())
+            .map_err(|_| VaultError::io(&self.dir, std::io::Error::other("path has a NUL byte")))?;
+        // SAFETY: statvfs fills the struct we pass for a valid C path.
+        let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+            return Err(VaultError::io(&self.dir, std::io::Error::last_os_error()));
+        }
+        Ok(s.f_bavail as u64 * s.f_frsize as u64)
+    }
+
+    /// When free space is under `floor_bytes`, deletes the oldest segments (the nearest to expiry) until it is
+    /// not, each with a 파기 record. Returns the segments deleted.
+    pub fn enforce_floor(
+        &self,
+        floor_bytes: u64,
+        now_unix: i64,
+        free: &dyn Fn() -> Result<u64, VaultError>,
+    ) -> Result<Vec<SegmentRow>, VaultError> {
+        let mut deleted = Vec::new();
+        while free()? < floor_bytes {
+            let Some(oldest) = self
+                .list(None, i64::MIN, i64::MAX)?
+                .into_iter()
+                .min_by_key(|r| r.start_unix)
+            else {
+                break;
+            };
+            match std::fs::remove_file(&oldest.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(VaultError::io(&oldest.path, e)),
+            }
+            self.db
+                .lock()
+                .execute("DELETE FROM segments WHERE id = ?1", params![oldest.id])
+                .map_err(|e| self.idx(e))?;
+            self.record_destruction(&serde_json::json!({
+                "구분": "파기",
+                "at": utc_stamp(now_unix),
+                "camera": oldest.camera,
+                "day": day_label(oldest.day),
+                "segments": 1,
+                "bytes": oldest.bytes,
+                "how": "file deleted, index row removed",
+                "reason": format!("storage below its floor of {floor_bytes} bytes: oldest recording removed first"),
+            }))?;
+            deleted.push(oldest);
+        }
+        Ok(deleted)
     }
 }
 
@@ -538,6 +610,32 @@ mod tests {
                 .to_string()
                 .ends_with(".part"))
         );
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn storage_floor_removes_oldest_segments_first() {
+        let d = dir("floor");
+        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let a = put(&v, "cam-1", 1000, &[1u8; 100]);
+        let b = put(&v, "cam-2", 2000, &[2u8; 100]);
+        let c = put(&v, "cam-1", 3000, &[3u8; 100]);
+        // Pretend free space grows by 1000 bytes per deleted segment, from 500 under a floor of 2000.
+        let gone = std::cell::Cell::new(0u64);
+        let free = || {
+            let n = v.list(None, i64::MIN, i64::MAX).unwrap().len() as u64;
+            gone.set(3 - n);
+            Ok(500 + 1000 * gone.get())
+        };
+        let deleted = v.enforce_floor(2000, 5000, &free).unwrap();
+        assert_eq!(deleted, vec![a.clone(), b.clone()]);
+        assert!(!a.path.exists() && !b.path.exists() && c.path.exists());
+        let usage = v.usage().unwrap();
+        assert_eq!(usage, vec![("cam-1".to_string(), c.bytes, 3000)]);
+        assert!(v.free_bytes().unwrap() > 0);
+        let log = std::fs::read_to_string(d.join("destruction-log.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 2);
+        assert!(log.contains("storage below its floor"));
         std::fs::remove_dir_all(d).unwrap();
     }
 
