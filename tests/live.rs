@@ -56,6 +56,7 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         metrics = http_get("127.0.0.1:8080", "/metrics").unwrap_or_default();
         metric(&metrics, masked).unwrap_or(0.0) > 0.0
     });
+    let listing = http_get("127.0.0.1:8080", "/api/v1/recordings?camera=sim-1").unwrap_or_default();
     let output = pull_rtsp("rtsp://127.0.0.1:8554/sim-1", 60, Duration::from_secs(15));
     let (ok, stdout, stderr) = collect(&mut child.into_inner());
     assert!(healthy, "demo never became healthy:\n{stdout}\n{stderr}");
@@ -94,6 +95,10 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         metric(&body, r#"garim_recording_up{camera="sim-1"}"#),
         Some(1.0),
         "{body}"
+    );
+    assert!(
+        listing.starts_with("HTTP/1.1 200") && listing.contains("\"segments\""),
+        "{listing}"
     );
 
     // Match each output frame to its source frame, run the person detector on the source, and check that

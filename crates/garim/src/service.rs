@@ -432,6 +432,7 @@ fn serve(
             let policy = health_policy.lock().clone();
             (ok, serde_json::json!({"ok": ok, "models": models, "policy": policy, "cameras": cams}))
         }),
+        Some(recordings_api(vault.clone())),
     )
     .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
     let http_addr = http.addr();
@@ -520,6 +521,28 @@ fn serve(
     drop(rtsp);
     println!("stopped cleanly");
     Ok(())
+}
+
+/// `GET /api/v1/recordings?camera=&from=&to=`: the index rows (no content), the same listing as the CLI.
+fn recordings_api(vault: Arc<vault::Vault>) -> server::RecordingsFn {
+    Arc::new(move |camera, from, to| {
+        let from = parse_time_arg("from", from, 0).map_err(|e| e.to_string())?;
+        let to = parse_time_arg("to", to, i64::MAX).map_err(|e| e.to_string())?;
+        let rows = vault.list(camera, from, to).map_err(|e| e.to_string())?;
+        let segments: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "camera": r.camera,
+                    "start": vault::time::utc_stamp(r.start_unix),
+                    "end": vault::time::utc_stamp(r.end_unix),
+                    "bytes": r.bytes,
+                    "sha256": r.sha256,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({"segments": segments}))
+    })
 }
 
 /// How often expired days are destroyed and the storage floor checked (also at start).

@@ -13,16 +13,51 @@ use std::sync::Arc;
 /// Returns (healthy, detail) for `/healthz`.
 pub type HealthFn = Arc<dyn Fn() -> (bool, serde_json::Value) + Send + Sync>;
 
+/// Lists recordings for `/api/v1/recordings?camera=&from=&to=`; an error is a bad request (its text says why).
+pub type RecordingsFn = Arc<
+    dyn Fn(Option<&str>, Option<&str>, Option<&str>) -> Result<serde_json::Value, String>
+        + Send
+        + Sync,
+>;
+
 #[derive(Clone)]
 struct AppState {
     health: HealthFn,
+    recordings: Option<RecordingsFn>,
 }
 
-pub fn router(health: HealthFn) -> Router {
+pub fn router(health: HealthFn, recordings: Option<RecordingsFn>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
-        .with_state(AppState { health })
+        .route("/api/v1/recordings", get(list_recordings))
+        .with_state(AppState { health, recordings })
+}
+
+#[derive(serde::Deserialize)]
+struct RecordingsQuery {
+    camera: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn list_recordings(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<RecordingsQuery>,
+) -> impl IntoResponse {
+    let Some(f) = s.recordings else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": "recording is not enabled"})),
+        );
+    };
+    match f(q.camera.as_deref(), q.from.as_deref(), q.to.as_deref()) {
+        Ok(v) => (StatusCode::OK, axum::Json(v)),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": e})),
+        ),
+    }
 }
 
 async fn metrics() -> impl IntoResponse {
@@ -50,7 +85,11 @@ pub struct HttpServer {
 
 impl HttpServer {
     /// Binds `bind` (port 0 picks a free port; see `addr()`) and serves until `stop`.
-    pub fn start(bind: &str, health: HealthFn) -> std::io::Result<HttpServer> {
+    pub fn start(
+        bind: &str,
+        health: HealthFn,
+        recordings: Option<RecordingsFn>,
+    ) -> std::io::Result<HttpServer> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("http")
@@ -63,7 +102,7 @@ impl HttpServer {
             })?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(health);
+        let app = router(health, recordings);
         let thread = std::thread::Builder::new()
             .name("http".into())
             .spawn(move || {
@@ -134,6 +173,10 @@ mod tests {
                     serde_json::json!({"cameras": [{"id": "cam-http", "state": "retrying(1)"}]}),
                 )
             }),
+            Some(Arc::new(|camera, _, _| match camera {
+                Some("cam-http") => Ok(serde_json::json!({"segments": [{"camera": "cam-http"}]})),
+                other => Err(format!("unknown camera {other:?}")),
+            })),
         )
         .unwrap();
         let health = get(server.addr(), "/healthz");
@@ -144,6 +187,16 @@ mod tests {
         assert!(
             metrics.contains(r#"garim_camera_up{camera="cam-http"} 0"#),
             "{metrics}"
+        );
+        let rec = get(server.addr(), "/api/v1/recordings?camera=cam-http");
+        assert!(
+            rec.starts_with("HTTP/1.1 200") && rec.contains("segments"),
+            "{rec}"
+        );
+        let bad = get(server.addr(), "/api/v1/recordings?camera=x");
+        assert!(
+            bad.starts_with("HTTP/1.1 400") && bad.contains("unknown camera"),
+            "{bad}"
         );
         server.stop();
     }
