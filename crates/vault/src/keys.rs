@@ -39,6 +39,10 @@ impl SecretKey {
         SecretKey(random_bytes())
     }
 
+    pub fn from_bytes(b: &[u8]) -> Option<SecretKey> {
+        <[u8; KEY_LEN]>::try_from(b).ok().map(SecretKey)
+    }
+
     pub fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }

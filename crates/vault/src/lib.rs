@@ -3,11 +3,13 @@
 //! day's key first (crypto-shredding), then its files and index rows, then writes a 파기 record.
 
 pub mod keys;
+pub mod sealed;
 pub mod segment;
 mod store;
 pub mod time;
 
 pub use keys::SecretKey;
+pub use sealed::{Grant, SEALED_SUFFIX, SealedPublicKey};
 pub use segment::{SegmentWriter, read_segment};
 pub use store::{OpenSegment, SegmentRow, SweepReport, Vault};
 

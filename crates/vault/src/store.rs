@@ -29,10 +29,14 @@ pub struct SegmentRow {
     pub bytes: i64,
     pub path: PathBuf,
     pub sha256: String,
+    /// A sealed (unmasked, zone-limited) segment: readable only with a grant.
+    pub sealed: bool,
 }
 
 /// A segment being written.
 pub struct OpenSegment {
+    /// For sealed segments, their own data key wrapped to the sealed public key (stored with the row).
+    sealed_key: Option<Vec<u8>>,
     camera: String,
     day: i64,
     start_unix: i64,
@@ -81,7 +85,7 @@ impl Vault {
              CREATE TABLE IF NOT EXISTS segments (
                  id INTEGER PRIMARY KEY, camera TEXT NOT NULL, day INTEGER NOT NULL,
                  start_unix INTEGER NOT NULL, end_unix INTEGER NOT NULL, bytes INTEGER NOT NULL,
-                 path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL);
+                 path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, sealed_key BLOB);
              CREATE INDEX IF NOT EXISTS segments_by_time ON segments (camera, start_unix);",
         )
         .map_err(idx)?;
@@ -138,8 +142,54 @@ impl Vault {
 
     /// Starts a segment of `camera` beginning at `start_unix`.
     pub fn begin(&self, camera: &str, start_unix: i64) -> Result<OpenSegment, VaultError> {
+        let key = self.day_key(camera, day_of(start_unix))?;
+        self.begin_with(camera, start_unix, key, None)
+    }
+
+    /// Starts a sealed segment of `camera`: its own data key, wrapped to `public` (garim cannot read it back).
+    pub fn begin_sealed(
+        &self,
+        camera: &str,
+        start_unix: i64,
+        public: &crate::SealedPublicKey,
+    ) -> Result<OpenSegment, VaultError> {
+        let stream = format!("{camera}{}", crate::SEALED_SUFFIX);
         let day = day_of(start_unix);
-        let key = self.day_key(camera, day)?;
+        // A marker row per day (no key: keys are per segment) so the retention sweep destroys the day.
+        let destroyed: Option<bool> = {
+            let db = self.db.lock();
+            db.execute(
+                "INSERT OR IGNORE INTO keys (camera, day, wrapped, created) VALUES (?1, ?2, X'', ?3)",
+                params![stream, day, unix_now()],
+            )
+            .map_err(|e| self.idx(e))?;
+            db.query_row(
+                "SELECT destroyed_at IS NOT NULL FROM keys WHERE camera = ?1 AND day = ?2",
+                params![stream, day],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.idx(e))?
+        };
+        if destroyed == Some(true) {
+            return Err(VaultError::Key {
+                what: label(&stream, day),
+                reason: "this day was destroyed at the end of retention".into(),
+            });
+        }
+        let key = SecretKey::random();
+        let wrapped = crate::sealed::wrap_sealed(public, &key, &label(&stream, day));
+        self.begin_with(&stream, start_unix, key, Some(wrapped))
+    }
+
+    fn begin_with(
+        &self,
+        camera: &str,
+        start_unix: i64,
+        key: SecretKey,
+        sealed_key: Option<Vec<u8>>,
+    ) -> Result<OpenSegment, VaultError> {
+        let day = day_of(start_unix);
         let dir = self.dir.join(camera).join(day_label(day));
         std::fs::create_dir_all(&dir).map_err(|e| VaultError::io(&dir, e))?;
         let mut path = dir.join(format!("{camera}-{}.gseg", utc_stamp(start_unix)));
@@ -149,6 +199,7 @@ impl Vault {
             n += 1;
         }
         Ok(OpenSegment {
+            sealed_key,
             camera: camera.to_string(),
             day,
             start_unix,
@@ -159,7 +210,14 @@ impl Vault {
     /// Seals, renames and indexes a segment.
     pub fn commit(&self, seg: OpenSegment, end_unix: i64) -> Result<SegmentRow, VaultError> {
         let (path, _) = seg.writer.finish()?;
-        self.index(&seg.camera, seg.day, seg.start_unix, end_unix, &path)
+        self.index(
+            &seg.camera,
+            seg.day,
+            seg.start_unix,
+            end_unix,
+            &path,
+            seg.sealed_key.as_deref(),
+        )
     }
 
     fn index(
@@ -169,6 +227,7 @@ impl Vault {
         start: i64,
         end: i64,
         path: &Path,
+        sealed_key: Option<&[u8]>,
     ) -> Result<SegmentRow, VaultError> {
         let bytes = std::fs::read(path).map_err(|e| VaultError::io(path, e))?;
         let sha = hex::encode(Sha256::digest(&bytes));
@@ -179,9 +238,9 @@ impl Vault {
             .to_string();
         let db = self.db.lock();
         db.execute(
-            "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![camera, day, start, end, bytes.len() as i64, rel, sha],
+            "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![camera, day, start, end, bytes.len() as i64, rel, sha, sealed_key],
         )
         .map_err(|e| self.idx(e))?;
         let id = db
@@ -200,6 +259,7 @@ impl Vault {
             bytes: bytes.len() as i64,
             path: path.to_path_buf(),
             sha256: sha,
+            sealed: sealed_key.is_some(),
         })
     }
 
@@ -213,7 +273,8 @@ impl Vault {
         let db = self.db.lock();
         let mut st = db
             .prepare(
-                "SELECT id, camera, day, start_unix, end_unix, bytes, path, sha256 FROM segments
+                "SELECT id, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key IS NOT NULL
+                 FROM segments
                  WHERE (?1 IS NULL OR camera = ?1) AND end_unix > ?2 AND start_unix < ?3
                  ORDER BY camera, start_unix",
             )
@@ -229,6 +290,7 @@ impl Vault {
                     bytes: r.get(5)?,
                     path: self.dir.join(r.get::<_, String>(6)?),
                     sha256: r.get(7)?,
+                    sealed: r.get(8)?,
                 })
             })
             .map_err(|e| self.idx(e))?;
@@ -237,7 +299,38 @@ impl Vault {
 
     /// The plaintext of an indexed segment (authenticated chunk by chunk).
     pub fn read(&self, row: &SegmentRow) -> Result<Vec<u8>, VaultError> {
+        if row.sealed {
+            return Err(VaultError::Key {
+                what: label(&row.camera, row.day),
+                reason: "sealed recording: it opens only with a grant".into(),
+            });
+        }
         let key = self.day_key(&row.camera, row.day)?;
+        read_segment(&row.path, &key)
+    }
+
+    /// The plaintext of a sealed segment, opened with a grant (the private half of the sealed key pair).
+    pub fn read_sealed(
+        &self,
+        row: &SegmentRow,
+        grant: &crate::Grant,
+    ) -> Result<Vec<u8>, VaultError> {
+        let wrapped: Option<Vec<u8>> = self
+            .db
+            .lock()
+            .query_row(
+                "SELECT sealed_key FROM segments WHERE id = ?1",
+                params![row.id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.idx(e))?
+            .flatten();
+        let wrapped = wrapped.ok_or_else(|| VaultError::Key {
+            what: label(&row.camera, row.day),
+            reason: "not a sealed recording".into(),
+        })?;
+        let key = crate::sealed::unwrap_sealed(grant, &wrapped, &label(&row.camera, row.day))?;
         read_segment(&row.path, &key)
     }
 
@@ -295,7 +388,7 @@ impl Vault {
                                 .ok()
                                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                                 .map_or(start, |d| d.as_secs() as i64);
-                            self.index(&camera, d, start, mtime.max(start), &p)?;
+                            self.index(&camera, d, start, mtime.max(start), &p, None)?;
                             tracing::info!(file = %p.display(), "indexed a segment closed just before a crash");
                         }
                         _ => {
@@ -636,6 +729,37 @@ mod tests {
         let log = std::fs::read_to_string(d.join("destruction-log.jsonl")).unwrap();
         assert_eq!(log.lines().count(), 2);
         assert!(log.contains("storage below its floor"));
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn sealed_segments_open_only_with_the_grant_and_are_destroyed_with_their_day() {
+        let d = dir("sealed");
+        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let (grant_hex, public_hex) = crate::sealed::new_keypair();
+        let public = crate::SealedPublicKey::parse(&public_hex).unwrap();
+        let day = 20_000i64;
+        let mut s = v.begin_sealed("cam-1", day * 86_400 + 10, &public).unwrap();
+        s.write(b"unmasked zone").unwrap();
+        let row = v.commit(s, day * 86_400 + 70).unwrap();
+        assert!(row.sealed && row.camera == "cam-1.sealed");
+        let e = v.read(&row).unwrap_err().to_string();
+        assert!(e.contains("grant"), "{e}");
+        let grant = crate::Grant::parse(&grant_hex, "test").unwrap();
+        assert_eq!(v.read_sealed(&row, &grant).unwrap(), b"unmasked zone");
+        let (other, _) = crate::sealed::new_keypair();
+        assert!(
+            v.read_sealed(&row, &crate::Grant::parse(&other, "t").unwrap())
+                .is_err()
+        );
+        // Retention destroys the sealed day like any other.
+        let r = v.sweep((day + 40) * 86_400, &|_| Some(30)).unwrap();
+        assert_eq!(r.segments_deleted, 1);
+        assert!(!row.path.exists());
+        assert!(
+            v.begin_sealed("cam-1", day * 86_400 + 100, &public)
+                .is_err()
+        );
         std::fs::remove_dir_all(d).unwrap();
     }
 
