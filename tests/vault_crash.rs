@@ -114,3 +114,114 @@ url = "rtsp://127.0.0.1:18655/cam-k"
     );
     eprintln!("{sealed_total} segments sealed and verified after 20 SIGKILLs");
 }
+
+#[test]
+fn sealed_camera_records_only_sealed_segments_that_open_with_the_grant() {
+    let work = temp_dir("sealed");
+    let grant = work.join("grant.key");
+    let out = garim()
+        .args([
+            "keys",
+            "sealed-init",
+            "--grant-out",
+            grant.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let public = text
+        .split('"')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no public key printed: {text}"))
+        .to_string();
+    let _camera = Guard::new(spawn(garim().args([
+        "sim-camera",
+        asset("vtest").to_str().unwrap(),
+        "--port",
+        "18855",
+        "--name",
+        "cam-s",
+    ])));
+    let config = work.join("site.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[site]
+name = "sealed test"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "000"
+[server]
+http_bind = "127.0.0.1:18880"
+rtsp_port = 18854
+[storage]
+path = "{}"
+segment_secs = 2
+sealed_public_key = "{public}"
+[defaults]
+detect = ["person"]
+[[cameras]]
+id = "cam-s"
+url = "rtsp://127.0.0.1:18855/cam-s"
+recording = "sealed"
+recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]
+"#,
+            work.join("data").display()
+        ),
+    )
+    .unwrap();
+    let run = garim()
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--seconds",
+            "7",
+        ])
+        .env("GARIM_SITE_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let export = |args: &[&str], name: &str| {
+        let mut cmd = garim();
+        cmd.env("GARIM_SITE_KEY", KEY).args([
+            "recordings",
+            "export",
+            "--config",
+            config.to_str().unwrap(),
+            "--camera",
+            "cam-s",
+        ]);
+        cmd.args(args).arg(work.join(name)).output().unwrap()
+    };
+    // No masked recording exists for a sealed camera, and garim alone cannot open the sealed one.
+    let plain = export(&[], "plain.mp4");
+    assert!(!plain.status.success());
+    let opened = export(&["--grant", grant.to_str().unwrap()], "sealed.mp4");
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let frames = decode_file(&work.join("sealed.mp4"), 1000);
+    assert!(
+        frames.len() >= 20,
+        "sealed export has {} frames",
+        frames.len()
+    );
+    // Outside the recording zone (the lower half) the sealed video is black.
+    let f = &frames[frames.len() / 2];
+    let lower: Vec<u8> = (f.height * 3 / 4..f.height)
+        .step_by(7)
+        .flat_map(|y| (0..f.width).step_by(7).map(move |x| (x, y)))
+        .map(|(x, y)| f.luma(x, y))
+        .collect();
+    assert!(lower.iter().all(|&v| v < 40), "lower half not blacked");
+}

@@ -110,6 +110,12 @@ enum KeysCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Make the key pair of sealed recordings: prints the public key for the policy, writes the grant
+    SealedInit {
+        /// Where to write the grant (private key); keep it off the recording machine
+        #[arg(long)]
+        grant_out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +142,9 @@ enum RecordingsCommand {
         from: Option<String>,
         #[arg(long)]
         to: Option<String>,
+        /// Export the camera's sealed (unmasked, zone-limited) recordings, opened with this grant file
+        #[arg(long)]
+        grant: Option<PathBuf>,
         out: PathBuf,
     },
 }
@@ -161,6 +170,9 @@ fn main() -> ExitCode {
         } => service::notice(&file, &format, facility.as_deref(), signs),
         Command::Import { csv, into } => service::import(&csv, &into),
         Command::Keys(KeysCommand::Init { file }) => service::keys_init(&file),
+        Command::Keys(KeysCommand::SealedInit { grant_out }) => {
+            service::keys_sealed_init(&grant_out)
+        }
         Command::Recordings(RecordingsCommand::List {
             config,
             camera,
@@ -172,8 +184,16 @@ fn main() -> ExitCode {
             camera,
             from,
             to,
+            grant,
             out,
-        }) => service::recordings_export(&config, &camera, from.as_deref(), to.as_deref(), &out),
+        }) => service::recordings_export(
+            &config,
+            &camera,
+            from.as_deref(),
+            to.as_deref(),
+            grant.as_deref(),
+            &out,
+        ),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),

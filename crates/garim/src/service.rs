@@ -141,6 +141,26 @@ pub fn import(csv: &Path, into: &Path) -> Result<()> {
     Ok(())
 }
 
+pub fn keys_sealed_init(grant_out: &Path) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let (grant, public) = vault::sealed::new_keypair();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(grant_out)
+        .with_context(|| format!("cannot create {}", grant_out.display()))?;
+    writeln!(f, "{grant}")?;
+    f.sync_all()?;
+    println!("sealed_public_key = \"{public}\"   # put this under [storage] in the site policy");
+    println!(
+        "{}: the grant (private key). Keep it OFF this machine (e.g. split between two 관리책임자); garim cannot open sealed recordings without it.",
+        grant_out.display()
+    );
+    Ok(())
+}
+
 pub fn keys_init(file: &Path) -> Result<()> {
     vault::SecretKey::init_site_key(file).map_err(|e| anyhow!("{e}"))?;
     println!(
@@ -204,10 +224,19 @@ pub fn recordings_export(
     camera: &str,
     from: Option<&str>,
     to: Option<&str>,
+    grant: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
     let (vault, from, to) = vault_and_range(config, from, to)?;
-    let (path, n) = media::export::export(&vault, camera, from, to, out)?;
+    let grant = grant
+        .map(vault::Grant::load)
+        .transpose()
+        .map_err(|e| anyhow!("--grant: {e}"))?;
+    let stream = match &grant {
+        Some(_) => format!("{camera}{}", vault::SEALED_SUFFIX),
+        None => camera.to_string(),
+    };
+    let (path, n) = media::export::export(&vault, &stream, from, to, grant.as_ref(), out)?;
     println!("exported {n} segments of {camera} to {}", path.display());
     Ok(())
 }
@@ -391,7 +420,19 @@ fn serve(
     let mut running: Vec<Running> = Vec::new();
     for cam in &cameras {
         let classes = classes_of(cam, overrides)?;
+        let sealed = if cam.recording == "sealed" {
+            let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
+            let key = vault::SealedPublicKey::parse(text).map_err(|e| anyhow!("{e}"))?;
+            tracing::warn!(
+                camera = %cam.id,
+                "sealed recording: the zone-limited video is kept UNMASKED, encrypted to the sealed key; only a grant opens it"
+            );
+            Some(key)
+        } else {
+            None
+        };
         let spec = CameraSpec {
+            sealed,
             id: cam.id.clone(),
             url: cam.url.clone(),
             stage: stage_config(cam, overrides)?,

@@ -72,6 +72,8 @@ pub struct CameraSpec {
     pub live: Option<LiveOut>,
     /// The vault segments go to, and their length; no recording when `None`.
     pub record: Option<(Arc<vault::Vault>, Duration)>,
+    /// Sealed recording (zone-limited, unmasked, encrypted to this key) instead of the masked one.
+    pub sealed: Option<vault::SealedPublicKey>,
 }
 
 pub struct CameraHandle {
@@ -139,7 +141,7 @@ impl CameraRunner {
         let id = spec.id.clone();
         telemetry::metrics().register_camera(&id);
         let recorder = match &spec.record {
-            Some((vault, seg)) => Some(Recorder::start(&id, vault.clone(), *seg)?),
+            Some((vault, seg)) => Some(Recorder::start(&id, vault.clone(), *seg, spec.sealed)?),
             None => None,
         };
         let status = Arc::new(Mutex::new(CameraStatus {
@@ -329,6 +331,14 @@ impl CameraRunner {
             if self.status.lock().state != CameraState::Streaming {
                 tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
                 self.set_state(CameraState::Streaming);
+            }
+            if let Some(rec) = self.recorder.as_mut().filter(|r| r.is_sealed()) {
+                // Sealed mode keeps the zone-limited frame before the dynamic masks, encrypted only.
+                if let Ok(sealed) =
+                    stage::SealedFrame::capture(layout, &data, &self.stage.config().recording_zones)
+                {
+                    rec.push_sealed(&sealed, self.fps);
+                }
             }
             if let Some(cfg) = self.pending.lock().take() {
                 tracing::info!(camera = %id, "new masking settings in force");

@@ -9,11 +9,13 @@ use gstreamer::prelude::*;
 use std::path::{Path, PathBuf};
 use vault::Vault;
 
+/// `grant` opens sealed segments (the stream `<camera>.sealed`); without it only masked ones can be exported.
 pub fn export(
     vault: &Vault,
     camera: &str,
     from_unix: i64,
     to_unix: i64,
+    grant: Option<&vault::Grant>,
     out: &Path,
 ) -> Result<(PathBuf, usize)> {
     let rows = vault.list(Some(camera), from_unix, to_unix)?;
@@ -23,7 +25,11 @@ pub fn export(
     // Decrypt everything first: a tampered segment stops the export before any output exists.
     let mut plain = Vec::with_capacity(rows.len());
     for r in &rows {
-        plain.push(vault.read(r).map_err(|e| anyhow!("export stopped: {e}"))?);
+        let bytes = match (r.sealed, grant) {
+            (true, Some(g)) => vault.read_sealed(r, g),
+            _ => vault.read(r),
+        };
+        plain.push(bytes.map_err(|e| anyhow!("export stopped: {e}"))?);
     }
     let mut desc = pipelines::render(pipelines::EXPORT, &[]);
     for i in 0..rows.len() {

@@ -65,7 +65,15 @@ pub fn caps_for(layout: &Layout, fps: gst::Fraction) -> gst::Caps {
 
 /// A GStreamer buffer holding a masked frame; a VideoMeta carries its strides and offsets.
 pub fn masked_to_buffer(frame: &MaskedFrame) -> gst::Buffer {
-    let layout = frame.layout();
+    frame_buffer(frame.layout(), frame.data())
+}
+
+/// A buffer of a sealed frame, for the sealed recording branch only.
+pub(crate) fn sealed_to_buffer(frame: &stage::SealedFrame) -> gst::Buffer {
+    frame_buffer(frame.layout(), frame.data())
+}
+
+fn frame_buffer(layout: Layout, data: &[u8]) -> gst::Buffer {
     let format = match layout.format {
         PixelFormat::I420 => gst_video::VideoFormat::I420,
         PixelFormat::Nv12 => gst_video::VideoFormat::Nv12,
@@ -75,7 +83,7 @@ pub fn masked_to_buffer(frame: &MaskedFrame) -> gst::Buffer {
     } else {
         2
     };
-    let mut buffer = gst::Buffer::from_mut_slice(frame.data().to_vec());
+    let mut buffer = gst::Buffer::from_mut_slice(data.to_vec());
     {
         let b = buffer.get_mut().expect("new buffer is writable");
         let strides: Vec<i32> = layout.strides[..planes].iter().map(|&s| s as i32).collect();

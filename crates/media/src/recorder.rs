@@ -31,6 +31,8 @@ struct SegmentPipe {
 
 pub struct Recorder {
     camera: String,
+    /// Sealed mode: segments encrypted to this public key, fed with `push_sealed`.
+    sealed: Option<vault::SealedPublicKey>,
     vault: Arc<Vault>,
     segment: Duration,
     current: Option<SegmentPipe>,
@@ -43,9 +45,15 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn start(camera: &str, vault: Arc<Vault>, segment: Duration) -> Result<Recorder> {
+    pub fn start(
+        camera: &str,
+        vault: Arc<Vault>,
+        segment: Duration,
+        sealed: Option<vault::SealedPublicKey>,
+    ) -> Result<Recorder> {
         crate::init()?;
         Ok(Recorder {
+            sealed,
             camera: camera.to_string(),
             vault,
             segment,
@@ -94,10 +102,12 @@ impl Recorder {
 
     fn open_segment(&self, caps: &gst::Caps) -> Result<SegmentPipe> {
         // The vault first: cheap, and the usual reason a segment cannot start (key, disk).
-        let mut seg = self
-            .vault
-            .begin(&self.camera, vault::time::unix_now())
-            .map_err(|e| anyhow!("recording of {}: {e}", self.camera))?;
+        let now = vault::time::unix_now();
+        let mut seg = match &self.sealed {
+            Some(public) => self.vault.begin_sealed(&self.camera, now, public),
+            None => self.vault.begin(&self.camera, now),
+        }
+        .map_err(|e| anyhow!("recording of {}: {e}", self.camera))?;
         let (pipeline, src, out) = match self.build_pipeline(caps) {
             Ok(p) => p,
             Err(e) => {
@@ -203,8 +213,25 @@ impl Recorder {
         self.closing.retain(|h| !h.is_finished());
     }
 
+    /// Records a masked frame (masked mode; ignored in sealed mode).
     pub fn push(&mut self, frame: &MaskedFrame, fps: gst::Fraction) {
-        let l = frame.layout();
+        if self.sealed.is_none() {
+            self.push_buffer(frame.layout(), crate::frames::masked_to_buffer(frame), fps);
+        }
+    }
+
+    /// Records a sealed frame (sealed mode only; ignored otherwise, so it can never land in a masked recording).
+    pub fn push_sealed(&mut self, frame: &stage::SealedFrame, fps: gst::Fraction) {
+        if self.sealed.is_some() {
+            self.push_buffer(frame.layout(), crate::frames::sealed_to_buffer(frame), fps);
+        }
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.is_some()
+    }
+
+    fn push_buffer(&mut self, l: mask::Layout, buffer: gst::Buffer, fps: gst::Fraction) {
         // The file keeps its first size; later frames of another size are scaled to it.
         self.size.get_or_insert((l.width, l.height));
         if self
@@ -249,7 +276,7 @@ impl Recorder {
         if cur.src.caps().as_ref() != Some(&caps) {
             cur.src.set_caps(Some(&caps));
         }
-        if let Err(e) = cur.src.push_buffer(crate::frames::masked_to_buffer(frame)) {
+        if let Err(e) = cur.src.push_buffer(buffer) {
             // The segment's pipeline failed (disk full, encoder error): close it and try a new one later.
             tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
             telemetry::metrics()

@@ -77,6 +77,8 @@ pub struct StorageConfig {
     pub key_file: Option<String>,
     /// Below this much free space the oldest recordings are removed first (and an alert metric is raised).
     pub min_free_bytes: u64,
+    /// X25519 public key (hex) that sealed recordings are encrypted to; its private half is the grant.
+    pub sealed_public_key: Option<String>,
 }
 
 impl Default for StorageConfig {
@@ -87,6 +89,7 @@ impl Default for StorageConfig {
             place: None,
             key_file: None,
             min_free_bytes: 1 << 30,
+            sealed_public_key: None,
         }
     }
 }
@@ -173,12 +176,17 @@ pub struct CameraConfig {
     /// The legal exception that allows a camera in a restroom, changing room or bath (Art. 25(2) proviso).
     #[serde(default)]
     pub legal_exception: Option<String>,
+    /// "masked" (default: what the NVR sees) or "sealed" (zone-limited, unmasked, readable only with a grant).
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 /// One camera's effective settings: defaults merged, URL resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraSettings {
     pub id: String,
+    /// "masked" or "sealed".
+    pub recording: String,
     pub facility: Option<String>,
     pub retention_days: u32,
     pub recording_hours: String,
@@ -469,6 +477,7 @@ impl SiteConfig {
         let fac = self.facility_of(cam);
         Some(Ok(CameraSettings {
             id: cam.id.clone(),
+            recording: cam.recording.clone().unwrap_or_else(|| "masked".into()),
             facility: cam.facility.clone(),
             retention_days: self.retention_days(cam),
             recording_hours: cam
@@ -641,6 +650,23 @@ impl SiteConfig {
                 days.to_string(),
                 "over 30 days needs retention_reason (the guideline's ceiling is 30 days)",
             ));
+        }
+        match cam.recording.as_deref() {
+            None | Some("masked") => {}
+            Some("sealed") => {
+                if self.storage.sealed_public_key.is_none() {
+                    errors.push(err(
+                        format!("{p}.recording"),
+                        "sealed",
+                        "sealed recording needs storage.sealed_public_key (make one with `garim keys sealed-init`)",
+                    ));
+                }
+            }
+            Some(other) => errors.push(err(
+                format!("{p}.recording"),
+                other,
+                "unknown recording mode; valid modes: masked, sealed",
+            )),
         }
         if cam.audio {
             errors.push(err(

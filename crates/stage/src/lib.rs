@@ -8,5 +8,5 @@ mod stage;
 mod stats;
 
 pub use detectors::{DetectorSet, DetectorSlot};
-pub use stage::{FailClosedReason, MaskedFrame, MaskingStage, Outcome, StageConfig};
+pub use stage::{FailClosedReason, MaskedFrame, MaskingStage, Outcome, SealedFrame, StageConfig};
 pub use stats::RollingStats;

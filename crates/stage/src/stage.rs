@@ -360,3 +360,42 @@ impl MaskingStage {
         })
     }
 }
+
+/// The zone-limited, UNMASKED copy of a frame for a camera in `recording = "sealed"`. It exists only to be
+/// encrypted under the sealed key hierarchy: live and masked-recording outputs accept `MaskedFrame` only, so a
+/// `SealedFrame` cannot reach them.
+pub struct SealedFrame {
+    layout: Layout,
+    data: Vec<u8>,
+}
+
+impl SealedFrame {
+    /// Copies `data` and blacks out everything outside `zones` (the whole frame is kept when there are none).
+    pub fn capture(
+        layout: Layout,
+        data: &[u8],
+        zones: &[Polygon],
+    ) -> Result<SealedFrame, mask::FrameError> {
+        let mut data = data.to_vec();
+        if !zones.is_empty() {
+            let mut f = FrameMut::new(layout, &mut data)?;
+            let mut cov = Coverage::new(layout.width, layout.height);
+            for z in zones {
+                cov.add_polygon(z);
+            }
+            cov.invert();
+            if mask::apply(&mut f, &cov, MaskStyle::BLACK).is_err() {
+                mask::mask_whole(&mut f, MaskStyle::BLACK);
+            }
+        }
+        Ok(SealedFrame { layout, data })
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
