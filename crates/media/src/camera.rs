@@ -332,17 +332,22 @@ impl CameraRunner {
                 tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
                 self.set_state(CameraState::Streaming);
             }
-            if let Some(rec) = self.recorder.as_mut().filter(|r| r.is_sealed()) {
-                // Sealed mode keeps the zone-limited frame before the dynamic masks, encrypted only.
-                if let Ok(sealed) =
-                    stage::SealedFrame::capture(layout, &data, &self.stage.config().recording_zones)
-                {
-                    rec.push_sealed(&sealed, self.fps);
-                }
-            }
             if let Some(cfg) = self.pending.lock().take() {
                 tracing::info!(camera = %id, "new masking settings in force");
                 self.stage.set_config(cfg);
+            }
+            if let Some(rec) = self.recorder.as_mut().filter(|r| r.is_sealed()) {
+                // Sealed mode keeps the zone-limited frame before the dynamic masks (static privacy masks
+                // still apply), encrypted only.
+                let cfg = self.stage.config();
+                if let Ok(sealed) = stage::SealedFrame::capture(
+                    layout,
+                    &data,
+                    &cfg.recording_zones,
+                    &cfg.privacy_masks,
+                ) {
+                    rec.push_sealed(&sealed, self.fps);
+                }
             }
             let masked = match self.stage.mask(layout, data, arrival) {
                 Ok(f) => f,

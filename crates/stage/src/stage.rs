@@ -370,23 +370,28 @@ pub struct SealedFrame {
 }
 
 impl SealedFrame {
-    /// Copies `data` and blacks out everything outside `zones` (the whole frame is kept when there are none).
+    /// Copies `data`, blacks out everything outside `zones` (the whole frame is kept when there are none) and
+    /// inside the static `privacy_masks` (those areas are never recorded in any mode).
     pub fn capture(
         layout: Layout,
         data: &[u8],
         zones: &[Polygon],
+        privacy_masks: &[Polygon],
     ) -> Result<SealedFrame, mask::FrameError> {
         let mut data = data.to_vec();
+        let mut f = FrameMut::new(layout, &mut data)?;
+        let mut cov = Coverage::new(layout.width, layout.height);
         if !zones.is_empty() {
-            let mut f = FrameMut::new(layout, &mut data)?;
-            let mut cov = Coverage::new(layout.width, layout.height);
             for z in zones {
                 cov.add_polygon(z);
             }
             cov.invert();
-            if mask::apply(&mut f, &cov, MaskStyle::BLACK).is_err() {
-                mask::mask_whole(&mut f, MaskStyle::BLACK);
-            }
+        }
+        for p in privacy_masks {
+            cov.add_polygon(p);
+        }
+        if mask::apply(&mut f, &cov, MaskStyle::BLACK).is_err() {
+            mask::mask_whole(&mut f, MaskStyle::BLACK);
         }
         Ok(SealedFrame { layout, data })
     }

@@ -259,3 +259,21 @@ fn recording_copy_keeps_only_the_recording_zone() {
     // The live frame is untouched by the recording limit.
     assert_eq!(out.data()[0], original[0]);
 }
+
+#[test]
+fn sealed_copy_is_unmasked_inside_zones_but_honours_privacy_masks() {
+    let (layout, data) = textured();
+    let zone = Polygon(vec![[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]);
+    let private = Polygon(vec![[0.0, 0.0], [0.25, 0.0], [0.25, 0.25], [0.0, 0.25]]);
+    let sealed = stage::SealedFrame::capture(layout, &data, &[zone], &[private]).unwrap();
+    let (w, h, d) = (W as usize, H as usize, sealed.data());
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let in_zone = y < h / 2;
+            let in_private = x < w / 4 && y < h / 4;
+            let want = if in_zone && !in_private { data[i] } else { 16 };
+            assert_eq!(d[i], want, "({x},{y})");
+        }
+    }
+}
