@@ -225,3 +225,84 @@ recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]
         .collect();
     assert!(lower.iter().all(|&v| v < 40), "lower half not blacked");
 }
+
+#[test]
+fn full_disk_degrades_recording_while_masked_output_keeps_flowing() {
+    use std::os::unix::process::CommandExt;
+    let work = temp_dir("full");
+    let _camera = Guard::new(spawn(garim().args([
+        "sim-camera",
+        asset("vtest").to_str().unwrap(),
+        "--port",
+        "18955",
+        "--name",
+        "cam-f",
+    ])));
+    let config = work.join("site.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[site]
+name = "full disk test"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "000"
+[server]
+http_bind = "127.0.0.1:18980"
+rtsp_port = 18954
+[storage]
+path = "{}"
+segment_secs = 60
+[defaults]
+detect = ["person"]
+[[cameras]]
+id = "cam-f"
+url = "rtsp://127.0.0.1:18955/cam-f"
+"#,
+            work.join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = garim();
+    cmd.args(["run", "--config", config.to_str().unwrap()])
+        .env("GARIM_SITE_KEY", KEY);
+    // Every file garim writes may grow to 200 kB at most: the first segment hits the "disk full" wall.
+    // SAFETY: only async-signal-safe setrlimit runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 200_000,
+                rlim_max: 200_000,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let run = Guard::new(spawn(&mut cmd));
+    let metrics = || http_get("127.0.0.1:18980", "/metrics").unwrap_or_default();
+    let degraded = wait_for(Duration::from_secs(30), || {
+        metric(&metrics(), r#"garim_recording_up{camera="cam-f"}"#) == Some(0.0)
+    });
+    assert!(
+        degraded,
+        "recording never reported degraded:\n{}",
+        metrics()
+    );
+    let masked =
+        |m: &str| metric(m, r#"garim_frames_total{camera="cam-f",stage="masked"}"#).unwrap_or(0.0);
+    let before = masked(&metrics());
+    std::thread::sleep(Duration::from_secs(2));
+    let after = masked(&metrics());
+    assert!(
+        after > before + 10.0,
+        "masked output stalled: {before} → {after}"
+    );
+    let (ok, _, stderr) = interrupt(run.into_inner());
+    assert!(ok, "garim did not stop cleanly:\n{stderr}");
+    assert!(stderr.contains("recording"), "{stderr}");
+}

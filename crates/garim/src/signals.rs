@@ -20,6 +20,8 @@ pub fn install() {
         libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGHUP, on_signal as *const () as libc::sighandler_t);
+        // A write past a file-size limit must fail (and degrade the recording), not kill the service.
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
