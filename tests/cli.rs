@@ -221,3 +221,34 @@ fn notice_and_import_work_from_the_command_line() {
     );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
 }
+
+#[test]
+fn run_refuses_to_start_without_its_site_key() {
+    let dir = temp_dir("nokey");
+    let site = dir.join("site.toml");
+    std::fs::write(
+        &site,
+        format!(
+            "[site]\nname = \"t\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"1\"\n\
+             [storage]\npath = \"{}\"\nkey_file = \"{}\"\n[[cameras]]\nid = \"c\"\nurl = \"rtsp://127.0.0.1:1/c\"\n",
+            dir.join("data").display(),
+            dir.join("missing.key").display()
+        ),
+    )
+    .unwrap();
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .args(["run", "--config", site.to_str().unwrap(), "--seconds", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.key") && err.contains("garim keys init"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("data").join("c").exists(),
+        "nothing may be recorded without the key"
+    );
+}
