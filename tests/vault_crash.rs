@@ -28,39 +28,20 @@ fn files_with(dir: &std::path::Path, ext: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn sigkill_at_random_moments_never_leaves_a_broken_vault() {
     let work = temp_dir("crash");
-    let _camera = Guard::new(spawn(garim().args([
-        "sim-camera",
-        asset("vtest").to_str().unwrap(),
-        "--port",
-        "18655",
-        "--name",
-        "cam-k",
-    ])));
+    let _camera = sim_camera(18655, "cam-k");
     let config = work.join("site.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-[site]
-name = "crash test"
-[[people]]
-id = "m"
-role = "manager"
-title = "과장"
-phone = "000"
-[server]
-http_bind = "127.0.0.1:18680"
-rtsp_port = 18654
-[storage]
-path = "{}"
-segment_secs = 2
-[defaults]
+        site_policy(
+            18680,
+            18654,
+            &work.join("data"),
+            r#"segment_secs = 2"#,
+            r#"[defaults]
 detect = ["person"]
 [[cameras]]
 id = "cam-k"
-url = "rtsp://127.0.0.1:18655/cam-k"
-"#,
-            work.join("data").display()
+url = "rtsp://127.0.0.1:18655/cam-k""#,
         ),
     )
     .unwrap();
@@ -134,42 +115,22 @@ fn sealed_camera_records_only_sealed_segments_that_open_with_the_grant() {
         .nth(1)
         .unwrap_or_else(|| panic!("no public key printed: {text}"))
         .to_string();
-    let _camera = Guard::new(spawn(garim().args([
-        "sim-camera",
-        asset("vtest").to_str().unwrap(),
-        "--port",
-        "18855",
-        "--name",
-        "cam-s",
-    ])));
+    let _camera = sim_camera(18855, "cam-s");
     let config = work.join("site.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-[site]
-name = "sealed test"
-[[people]]
-id = "m"
-role = "manager"
-title = "과장"
-phone = "000"
-[server]
-http_bind = "127.0.0.1:18880"
-rtsp_port = 18854
-[storage]
-path = "{}"
-segment_secs = 2
-sealed_public_key = "{public}"
-[defaults]
+        site_policy(
+            18880,
+            18854,
+            &work.join("data"),
+            &format!("segment_secs = 2\nsealed_public_key = \"{public}\""),
+            r#"[defaults]
 detect = ["person"]
 [[cameras]]
 id = "cam-s"
 url = "rtsp://127.0.0.1:18855/cam-s"
 recording = "sealed"
-recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]
-"#,
-            work.join("data").display()
+recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]"#,
         ),
     )
     .unwrap();
@@ -230,39 +191,20 @@ recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]
 fn full_disk_degrades_recording_while_masked_output_keeps_flowing() {
     use std::os::unix::process::CommandExt;
     let work = temp_dir("full");
-    let _camera = Guard::new(spawn(garim().args([
-        "sim-camera",
-        asset("vtest").to_str().unwrap(),
-        "--port",
-        "18955",
-        "--name",
-        "cam-f",
-    ])));
+    let _camera = sim_camera(18955, "cam-f");
     let config = work.join("site.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-[site]
-name = "full disk test"
-[[people]]
-id = "m"
-role = "manager"
-title = "과장"
-phone = "000"
-[server]
-http_bind = "127.0.0.1:18980"
-rtsp_port = 18954
-[storage]
-path = "{}"
-segment_secs = 60
-[defaults]
+        site_policy(
+            18980,
+            18954,
+            &work.join("data"),
+            r#"segment_secs = 60"#,
+            r#"[defaults]
 detect = ["person"]
 [[cameras]]
 id = "cam-f"
-url = "rtsp://127.0.0.1:18955/cam-f"
-"#,
-            work.join("data").display()
+url = "rtsp://127.0.0.1:18955/cam-f""#,
         ),
     )
     .unwrap();

@@ -225,3 +225,45 @@ impl Drop for Guard {
         }
     }
 }
+
+/// `garim sim-camera` serving vtest.avi at rtsp://127.0.0.1:PORT/NAME, killed when the guard drops.
+pub fn sim_camera(port: u16, name: &str) -> Guard {
+    Guard::new(spawn(garim().args([
+        "sim-camera",
+        asset("vtest").to_str().unwrap(),
+        "--port",
+        &port.to_string(),
+        "--name",
+        name,
+    ])))
+}
+
+/// A minimal valid site policy: one 관리책임자, HTTP and RTSP on the given ports, storage under `storage`,
+/// then `extra` (defaults and cameras) verbatim.
+pub fn site_policy(
+    http_port: u16,
+    rtsp_port: u16,
+    storage: &Path,
+    storage_extra: &str,
+    extra: &str,
+) -> String {
+    format!(
+        r#"
+[site]
+name = "test site"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "000"
+[server]
+http_bind = "127.0.0.1:{http_port}"
+rtsp_port = {rtsp_port}
+[storage]
+path = "{}"
+{storage_extra}
+{extra}
+"#,
+        storage.display()
+    )
+}

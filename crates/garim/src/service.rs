@@ -654,6 +654,11 @@ fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
             tracing::error!("storage floor check failed: {e}");
         }
     }
+    for cam in &cfg.cameras {
+        m.retention_seconds
+            .with_label_values(&[&cam.id])
+            .set(i64::from(cfg.retention_days(cam)) * 86_400);
+    }
     if let Ok(usage) = vault.usage() {
         for (camera, bytes, oldest) in usage {
             m.storage_bytes.with_label_values(&[&camera]).set(bytes);

@@ -23,6 +23,26 @@ pub mod names {
     pub const STORAGE_BYTES: &str = "garim_storage_bytes";
     pub const OLDEST_SEGMENT_AGE_SECONDS: &str = "garim_oldest_segment_age_seconds";
     pub const STORAGE_LOW: &str = "garim_storage_low";
+    pub const RETENTION_SECONDS: &str = "garim_retention_seconds";
+
+    /// Every name above, for dashboards and alert rules to be checked against.
+    pub const ALL: [&str; 15] = [
+        FRAMES_TOTAL,
+        FRAMES_DROPPED_TOTAL,
+        INFERENCE_SECONDS,
+        FRAME_LATENCY_SECONDS,
+        FAIL_CLOSED_FRAMES_TOTAL,
+        CAMERA_UP,
+        CAMERA_RECONNECTS_TOTAL,
+        SEGMENTS_TOTAL,
+        POLICY_RELOADS_TOTAL,
+        SEGMENTS_DESTROYED_TOTAL,
+        RECORDING_UP,
+        STORAGE_BYTES,
+        OLDEST_SEGMENT_AGE_SECONDS,
+        STORAGE_LOW,
+        RETENTION_SECONDS,
+    ];
 }
 
 /// Pipeline stages counted by `garim_frames_total{stage}`.
@@ -48,6 +68,7 @@ pub struct Metrics {
     pub storage_bytes: IntGaugeVec,
     pub oldest_segment_age_seconds: IntGaugeVec,
     pub storage_low: prometheus::IntGauge,
+    pub retention_seconds: IntGaugeVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -164,7 +185,13 @@ impl Metrics {
         registry
             .register(Box::new(storage_low.clone()))
             .expect("unique metric");
+        let retention_seconds = gauge(
+            names::RETENTION_SECONDS,
+            "The camera's retention from the policy, for comparison with the oldest segment's age.",
+            &["camera"],
+        );
         Metrics {
+            retention_seconds,
             recording_up,
             storage_bytes,
             oldest_segment_age_seconds,
@@ -231,21 +258,13 @@ mod tests {
         m.fail_closed_frames_total
             .with_label_values(&["cam-a", "late"])
             .inc();
+        m.storage_bytes.with_label_values(&["cam-a"]).set(1);
+        m.oldest_segment_age_seconds
+            .with_label_values(&["cam-a"])
+            .set(1);
+        m.retention_seconds.with_label_values(&["cam-a"]).set(1);
         let text = m.encode_text();
-        for name in [
-            names::FRAMES_TOTAL,
-            names::FRAMES_DROPPED_TOTAL,
-            names::INFERENCE_SECONDS,
-            names::FRAME_LATENCY_SECONDS,
-            names::FAIL_CLOSED_FRAMES_TOTAL,
-            names::CAMERA_UP,
-            names::CAMERA_RECONNECTS_TOTAL,
-            names::SEGMENTS_TOTAL,
-            names::POLICY_RELOADS_TOTAL,
-            names::SEGMENTS_DESTROYED_TOTAL,
-            names::RECORDING_UP,
-            names::STORAGE_LOW,
-        ] {
+        for name in names::ALL {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }
         assert!(text.contains(r#"garim_fail_closed_frames_total{camera="cam-a",reason="late"} 1"#));
