@@ -726,7 +726,8 @@ fn check_url(p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
         .split_once("://")
         .map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(""))
         .unwrap_or("");
-    if authority.contains('@') {
+    // A password in the query string is as inline as one in the userinfo (redaction shows it as ***).
+    if authority.contains('@') || shown != *url {
         errors.push(err(
             format!("{p}.url"),
             shown,

@@ -238,3 +238,19 @@ fn random_documents_never_panic() {
         }
     }
 }
+
+#[test]
+fn secret_query_parameters_count_as_inline_credentials() {
+    let e = errors(&GOOD.replace(
+        "rtsp://10.0.0.1/live",
+        "rtsp://10.0.0.1/live?user=admin&password=hunter2",
+    ));
+    let line = e
+        .iter()
+        .find(|l| l.contains("cameras[cam-1].url"))
+        .expect("url error");
+    assert!(
+        line.contains("url_env") && !line.contains("hunter2"),
+        "{line}"
+    );
+}
