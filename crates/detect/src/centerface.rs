@@ -125,7 +125,7 @@ impl<B: Backend> CenterFaceDetector<B> {
         if out.len() < 3 {
             return Err(DetectError::BadOutput {
                 model: self.backend.model_name().into(),
-                what: format!("{} outputs, expected 4", out.len()),
+                what: format!("{} outputs, expected heatmap, scale and offset", out.len()),
             });
         }
         let dets = self
@@ -264,5 +264,52 @@ mod tests {
         let b = dets[0].bbox;
         assert!((b.x0 - 24.0).abs() < 1e-3, "{b:?}");
         assert!((b.y0 - 5.0 * 720.0 / 352.0).abs() < 1e-3, "{b:?}");
+    }
+
+    #[test]
+    fn detect_in_maps_crop_boxes_back_to_the_frame() {
+        // Crop 128x64 at (100, 50) run at 64x32: model px ×2, then offset by the crop origin.
+        let l = Layout::packed(PixelFormat::Nv12, 320, 240);
+        let data = vec![128u8; l.min_len()];
+        let det = CenterFaceDetector::new(Fake);
+        let crop = BBox {
+            x0: 100.0,
+            y0: 50.0,
+            x1: 228.0,
+            y1: 114.0,
+        };
+        let dets = det
+            .detect_in(&FrameRef::new(l, &data).unwrap(), crop, 64, 32)
+            .unwrap();
+        assert_eq!(dets.len(), 1);
+        // Model box (12, 5)-(20, 17), see decodes_one_peak_like_the_reference.
+        assert_eq!(
+            dets[0].bbox,
+            BBox {
+                x0: 124.0,
+                y0: 60.0,
+                x1: 140.0,
+                y1: 84.0
+            }
+        );
+    }
+
+    #[test]
+    fn too_few_outputs_are_bad_output() {
+        struct Short;
+        impl Backend for Short {
+            fn run(&self, _: Tensor) -> Result<Vec<Tensor>, DetectError> {
+                Ok(vec![])
+            }
+            fn model_name(&self) -> &str {
+                "short"
+            }
+        }
+        let l = Layout::packed(PixelFormat::I420, 64, 64);
+        let data = vec![128u8; l.min_len()];
+        assert!(matches!(
+            CenterFaceDetector::new(Short).detect(&FrameRef::new(l, &data).unwrap()),
+            Err(DetectError::BadOutput { .. })
+        ));
     }
 }

@@ -218,4 +218,89 @@ mod tests {
         );
         assert!(left.data.iter().all(|&v| v < 5.0));
     }
+
+    fn stripes(format: PixelFormat, w: u32, h: u32) -> (Layout, Vec<u8>) {
+        // Same content in either layout: luma ramps along x, chroma varies along both axes.
+        let l = Layout::packed(format, w, h);
+        let mut d = vec![0u8; l.min_len()];
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                d[y * w as usize + x] = (16 + (x * 7 + y * 3) % 220) as u8;
+            }
+        }
+        let (cw, ch) = l.chroma_size();
+        for cy in 0..ch {
+            for cx in 0..cw {
+                let (u, v) = ((60 + cx * 5) as u8, (200 - cy * 4) as u8);
+                match format {
+                    PixelFormat::I420 => {
+                        d[l.offsets[1] + cy * l.strides[1] + cx] = u;
+                        d[l.offsets[2] + cy * l.strides[2] + cx] = v;
+                    }
+                    PixelFormat::Nv12 => {
+                        d[l.offsets[1] + cy * l.strides[1] + 2 * cx] = u;
+                        d[l.offsets[1] + cy * l.strides[1] + 2 * cx + 1] = v;
+                    }
+                }
+            }
+        }
+        (l, d)
+    }
+
+    #[test]
+    fn nv12_and_i420_of_the_same_picture_give_the_same_tensor() {
+        let (li, di) = stripes(PixelFormat::I420, 40, 30);
+        let (ln, dn) = stripes(PixelFormat::Nv12, 40, 30);
+        let fi = FrameRef::new(li, &di).unwrap();
+        let fnv = FrameRef::new(ln, &dn).unwrap();
+        assert_eq!(
+            letterbox_bgr(&fi, 32, 114.0),
+            letterbox_bgr(&fnv, 32, 114.0)
+        );
+        let crop = BBox {
+            x0: 3.0,
+            y0: 5.0,
+            x1: 27.0,
+            y1: 21.0,
+        };
+        assert_eq!(
+            crop_resize_rgb(&fi, crop, 16, 16),
+            crop_resize_rgb(&fnv, crop, 16, 16)
+        );
+    }
+
+    /// `cargo test -p detect --release -- --ignored --nocapture` prints the per-frame cost.
+    #[test]
+    #[ignore = "timing; run in release"]
+    fn letterbox_of_a_pal_frame_is_fast() {
+        let (l, d) = stripes(PixelFormat::I420, 768, 576);
+        let f = FrameRef::new(l, &d).unwrap();
+        let n = 200;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(letterbox_bgr(&f, 416, 114.0));
+        }
+        let per = t.elapsed() / n;
+        println!("letterbox 768x576 -> 416: {per:?} per frame");
+        let (l, d) = stripes(PixelFormat::Nv12, 768, 576);
+        let f = FrameRef::new(l, &d).unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(crop_resize_rgb(
+                &f,
+                BBox {
+                    x0: 0.0,
+                    y0: 0.0,
+                    x1: 768.0,
+                    y1: 576.0,
+                },
+                640,
+                480,
+            ));
+        }
+        println!(
+            "crop_resize 768x576 -> 640x480 (NV12): {:?} per frame",
+            t.elapsed() / n
+        );
+    }
 }

@@ -214,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn crossing_tracks_keep_separate_boxes() {
+    fn approaching_tracks_keep_separate_boxes() {
         let mut t = Tracker::new(cfg());
         t.update(&[det(0.0, 0.0), det(100.0, 0.0)]);
         t.update(&[det(5.0, 0.0), det(95.0, 0.0)]);
@@ -225,6 +225,37 @@ mod tests {
             (xs[0] - 3.0).abs() < 1e-3 && (xs[1] - 93.0).abs() < 1e-3,
             "{xs:?}"
         );
+    }
+
+    #[test]
+    fn crossing_tracks_keep_their_identity_through_the_crossing() {
+        // A walks right and B walks left, 8 px per frame, on the same row; they pass through each other
+        // between frames 6 and 7. A swap would show as velocities of ±4 instead of ±8.
+        let mut t = Tracker::new(cfg());
+        for k in 0..13 {
+            let (a, b) = (8.0 * k as f32, 100.0 - 8.0 * k as f32);
+            t.update(&[det(a, 0.0), det(b, 0.0)]);
+            assert_eq!(t.len(), 2, "frame {k}");
+            if k == 0 {
+                continue;
+            }
+            let mut ahead = t.clone();
+            ahead.predict();
+            let boxes: Vec<(f32, f32)> = ahead
+                .boxes()
+                .iter()
+                .map(|d| (d.bbox.x0, d.bbox.x1))
+                .collect();
+            // Dilated last box (±2 px) stretched 8 px along each track's own motion.
+            for want in [(a - 2.0, a + 30.0), (b - 10.0, b + 22.0)] {
+                assert!(
+                    boxes
+                        .iter()
+                        .any(|g| (g.0 - want.0).abs() < 1e-3 && (g.1 - want.1).abs() < 1e-3),
+                    "frame {k}: {want:?} not in {boxes:?}"
+                );
+            }
+        }
     }
 
     #[test]

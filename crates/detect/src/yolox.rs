@@ -26,12 +26,14 @@ impl Default for YoloxDecoder {
     }
 }
 
-/// COCO class index → garim class (persons, and the vehicles whose plates matter).
-fn coco_class(i: usize) -> Option<Class> {
-    match i {
-        0 => Some(Class::Person),
-        2 | 3 | 5 | 7 => Some(Class::Vehicle),
-        _ => None,
+/// COCO class indices behind each garim class (persons, and the vehicles whose plates matter); other COCO
+/// classes are ignored.
+fn coco_classes(c: Class) -> &'static [usize] {
+    match c {
+        Class::Person => &[0],
+        // car, motorcycle, bus, truck
+        Class::Vehicle => &[2, 3, 5, 7],
+        Class::Face | Class::Plate => &[],
     }
 }
 
@@ -69,17 +71,6 @@ impl YoloxDecoder {
                     if obj < self.conf_threshold {
                         continue;
                     }
-                    let (best, prob) = p[5..]
-                        .iter()
-                        .enumerate()
-                        .fold((0, 0.0f32), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
-                    let score = obj * prob;
-                    if score < self.conf_threshold {
-                        continue;
-                    }
-                    let Some(class) = coco_class(best).filter(|c| want.contains(c)) else {
-                        continue;
-                    };
                     let st = stride as f32;
                     let cx = (p[0] + gx as f32) * st;
                     let cy = (p[1] + gy as f32) * st;
@@ -92,8 +83,20 @@ impl YoloxDecoder {
                         y1: (cy + h / 2.0) / scale,
                     }
                     .clip(frame_w, frame_h);
-                    if bbox.area() > 0.0 {
-                        dets.push(Detection { bbox, score, class });
+                    if bbox.area() <= 0.0 {
+                        continue;
+                    }
+                    // Each wanted class is scored on its own rather than taking the arg-max over all 80: a
+                    // rider whose anchor scores "motorcycle" highest is still a person to be masked.
+                    for &class in want {
+                        let prob = coco_classes(class)
+                            .iter()
+                            .map(|&k| p[5 + k])
+                            .fold(0.0f32, f32::max);
+                        let score = obj * prob;
+                        if score >= self.conf_threshold {
+                            dets.push(Detection { bbox, score, class });
+                        }
                     }
                 }
             }
@@ -203,6 +206,22 @@ mod tests {
     }
 
     #[test]
+    fn a_wanted_class_counts_even_when_another_class_scores_higher() {
+        // A motorcyclist: the anchor's best class is motorcycle, yet the person score clears the threshold.
+        let mut t = head_with(&[(40, [0.0, 0.0, 1.0, 1.0], 0.9, 3, 0.9)]);
+        t.data[40 * 85 + 5] = 0.6; // person
+        let d = YoloxDecoder::default();
+        let persons = d.decode(&t, 1.0, 416, 416, &[Class::Person]).unwrap();
+        assert_eq!(persons.len(), 1);
+        assert_eq!(persons[0].class, Class::Person);
+        assert!((persons[0].score - 0.54).abs() < 1e-5);
+        let both = d
+            .decode(&t, 1.0, 416, 416, &[Class::Person, Class::Vehicle])
+            .unwrap();
+        assert_eq!(both.len(), 2, "class-wise NMS keeps one box per class");
+    }
+
+    #[test]
     fn wrong_output_shape_is_an_error() {
         let t = Tensor {
             shape: vec![1, 10, 85],
@@ -240,5 +259,24 @@ mod tests {
             (b.x0 - 152.0).abs() < 1e-3 && (b.x1 - 184.0).abs() < 1e-3,
             "{b:?}"
         );
+        assert!(
+            (b.y0 - 152.0).abs() < 1e-3 && (b.y1 - 184.0).abs() < 1e-3,
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_row_count_from_the_backend_is_bad_output() {
+        let t = Tensor {
+            shape: vec![1, 3549, 84],
+            data: vec![0.0; 3549 * 84],
+        };
+        let det = YoloxDetector::new(Fake(t), vec![Class::Person]);
+        let l = Layout::packed(PixelFormat::I420, 64, 48);
+        let data = vec![128u8; l.min_len()];
+        assert!(matches!(
+            det.detect(&FrameRef::new(l, &data).unwrap()),
+            Err(DetectError::BadOutput { .. })
+        ));
     }
 }

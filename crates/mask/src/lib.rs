@@ -1,10 +1,12 @@
 //! Pure pixel work on raw YUV planes: which pixels a mask covers (rectangles, polygons, whole frame) and how
 //! they are hidden (pixelate, blur, fill). Knows nothing of GStreamer or models, so it is tested pixel by pixel.
 
+pub mod coverage;
 pub mod frame;
-pub mod ops;
+pub mod hide;
+pub mod no_signal;
 
+pub use coverage::{Coverage, Polygon, RectPx};
 pub use frame::{FrameError, FrameMut, FrameRef, Layout, PixelFormat};
-pub use ops::{
-    Coverage, MaskError, MaskStyle, Polygon, RectPx, apply, mask_whole, no_signal_frame,
-};
+pub use hide::{MaskError, MaskStyle, apply, mask_whole};
+pub use no_signal::no_signal_frame;
