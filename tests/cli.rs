@@ -252,3 +252,252 @@ fn run_refuses_to_start_without_its_site_key() {
         "nothing may be recorded without the key"
     );
 }
+
+fn smpte_clip(dir: &std::path::Path, frames: u32) -> std::path::PathBuf {
+    let clip = dir.join("bars.mkv");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            &format!("num-buffers={frames}"),
+            "pattern=smpte",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=10/1",
+            "!",
+            "x264enc",
+            "speed-preset=ultrafast",
+            "!",
+            "matroskamux",
+            "!",
+            "filesink",
+            &format!("location={}", clip.display()),
+        ])
+        .status()
+        .expect("gst-launch-1.0 (gstreamer1.0-tools) is installed by scripts/test");
+    assert!(status.success());
+    clip
+}
+
+#[test]
+fn eval_counts_every_unmasked_ground_truth_box_as_a_leak() {
+    // Colour bars show nobody, so a ground-truth "person" painted on them is never masked: every box leaks,
+    // in one run as long as the clip, and nothing is over-masked. Rows with conf 0 do not count.
+    let dir = temp_dir("eval");
+    let clip = smpte_clip(&dir, 20);
+    let mut gt = String::new();
+    for f in 1..=20 {
+        gt += &format!("{f},7,100,60,40,100,1,-1,-1,-1\n");
+        gt += &format!("{f},8,10,10,20,20,0,-1,-1,-1\n");
+    }
+    std::fs::write(dir.join("gt.txt"), gt).unwrap();
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .args(["eval", "--json", "--detect", "person", "--video"])
+        .arg(&clip)
+        .arg("--gt")
+        .arg(dir.join("gt.txt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON report");
+    assert_eq!(v["frames"], 20, "{v}");
+    assert_eq!(v["gt_boxes"], 20, "{v}");
+    assert_eq!(v["leaked_boxes"], 20, "{v}");
+    assert_eq!(v["leak_rate"], 1.0, "{v}");
+    assert_eq!(v["longest_leaked_run_long_tracks"], 20, "{v}");
+    assert_eq!(v["over_masking"], 0.0, "{v}");
+    assert_eq!(v["per_track"][0]["track"], 7, "{v}");
+    assert!(v["fps"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!(v["settings"]["classes"], "person", "{v}");
+}
+
+#[test]
+fn eval_rejects_malformed_ground_truth_naming_file_and_line() {
+    let dir = temp_dir("eval-bad");
+    std::fs::write(dir.join("gt.txt"), "1,1,10,10,5,5,1\n2,1,ten,10,5,5,1\n").unwrap();
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .args(["eval", "--video", "nothing.avi", "--gt"])
+        .arg(dir.join("gt.txt"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("gt.txt") && err.contains("line 2") && err.contains("\"ten\""),
+        "{err}"
+    );
+}
+
+/// A site with `n` cameras whose sources never answer (nothing listens on port 1).
+fn unreachable_site(dir: &std::path::Path, http: u16, rtsp: u16, n: usize) -> std::path::PathBuf {
+    let cams: String = (0..n)
+        .map(|i| format!("[[cameras]]\nid = \"cam-{i}\"\nurl = \"rtsp://127.0.0.1:1/cam-{i}\"\n"))
+        .collect();
+    let site = dir.join("site.toml");
+    std::fs::write(
+        &site,
+        site_policy(
+            http,
+            rtsp,
+            &dir.join("data"),
+            "",
+            &format!("[defaults]\ndetect = [\"person\"]\n{cams}"),
+        ),
+    )
+    .unwrap();
+    site
+}
+
+const TEST_KEY: &str = "3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d";
+
+#[test]
+fn second_replica_claiming_the_same_shard_refuses_and_the_holder_reports_it() {
+    let dir = temp_dir("shard-conflict");
+    let site = unreachable_site(&dir, 19080, 19054, 8);
+    let mine: Vec<String> = (0..8)
+        .map(|i| format!("cam-{i}"))
+        .filter(|id| policy::shard_of(id, 2) == 1)
+        .collect();
+    let first = Guard::new(spawn(
+        garim()
+            .args([
+                "run",
+                "--config",
+                site.to_str().unwrap(),
+                "--shard",
+                "1/2",
+                "--seconds",
+                "60",
+            ])
+            .env("GARIM_SITE_KEY", TEST_KEY),
+    ));
+    let health = || http_get("127.0.0.1:19080", "/healthz").unwrap_or_default();
+    assert!(
+        wait_for(std::time::Duration::from_secs(30), || health()
+            .contains("\"shard\"")),
+        "first replica never served"
+    );
+    let h = health();
+    let body: serde_json::Value =
+        serde_json::from_str(h.split_once("\r\n\r\n").unwrap().1.trim()).unwrap();
+    assert_eq!(body["shard"]["index"], 1);
+    assert_eq!(body["shard"]["count"], 2);
+    assert_eq!(body["shard"]["cameras"], mine.len());
+    assert_eq!(body["shard"]["site_cameras"], 8);
+    let ids: Vec<&str> = body["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, mine.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Same shard again (GARIM_SHARD this time): refused before it binds or records anything, naming the holder.
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .env("GARIM_SITE_KEY", TEST_KEY)
+        .env("GARIM_SHARD", "1/2")
+        .args(["run", "--config", site.to_str().unwrap(), "--seconds", "5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("shard 1/2")
+            && err.contains("already claimed")
+            && err.contains(&format!("pid={}", first.id())),
+        "{err}"
+    );
+    assert!(err.contains("shard-1-of-2.lock"), "{err}");
+    let metrics = || http_get("127.0.0.1:19080", "/metrics").unwrap_or_default();
+    assert!(
+        wait_for(std::time::Duration::from_secs(15), || metric(
+            &metrics(),
+            "garim_shard_conflict"
+        ) == Some(1.0)),
+        "the holder does not report the conflict"
+    );
+    // An index outside the shard count is refused with the value.
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .env("GARIM_SITE_KEY", TEST_KEY)
+        .args(["run", "--config", site.to_str().unwrap(), "--shard", "7/4"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--shard") && err.contains("7/4"), "{err}");
+
+    let (ok, stdout, stderr) = interrupt(first.into_inner());
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("another replica tried to claim"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn logs_are_json_lines_with_camera_state_changes_and_no_secret() {
+    let dir = temp_dir("json-logs");
+    let site = dir.join("site.toml");
+    std::fs::write(
+        &site,
+        site_policy(
+            19280,
+            19254,
+            &dir.join("data"),
+            "",
+            "[defaults]\ndetect = [\"person\"]\n[[cameras]]\nid = \"cam-j\"\nurl_env = \"GARIM_TEST_CAM_J\"\n",
+        ),
+    )
+    .unwrap();
+    // stderr is a pipe, not a terminal: JSON by default.
+    let run = Guard::new(spawn(
+        garim()
+            .args(["run", "--config", site.to_str().unwrap(), "--seconds", "6"])
+            .env("GARIM_SITE_KEY", TEST_KEY)
+            .env(
+                "GARIM_TEST_CAM_J",
+                "rtsp://admin:s3cretpass@127.0.0.1:1/stream",
+            )
+            .env_remove("GARIM_LOG_FORMAT"),
+    ));
+    let (ok, stdout, stderr) = collect(&mut run.into_inner());
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("s3cretpass") && !stderr.contains("s3cretpass"),
+        "secret leaked:\n{stderr}"
+    );
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["level"].is_string() && e["timestamp"].is_string())
+    );
+    let changes: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["message"] == "camera state changed" && e["camera"] == "cam-j")
+        .collect();
+    assert!(
+        changes.iter().any(|e| e["from"] == "starting"
+            && e["to"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("retrying(1)")),
+        "no starting → retrying event:\n{stderr}"
+    );
+    assert!(
+        changes.iter().any(|e| e["to"] == "stopped"),
+        "no stop event:\n{stderr}"
+    );
+}

@@ -111,6 +111,21 @@ pub fn decode_file(path: &Path, max: usize) -> Vec<Frame> {
     )
 }
 
+/// Decodes a still image scaled to `width`×`height` (packed I420 needs a width that is a multiple of 4).
+pub fn decode_image(path: &Path, width: u32, height: u32) -> Frame {
+    pull_frames(
+        &format!(
+            "filesrc location={} ! decodebin ! videoconvert ! videoscale \
+             ! video/x-raw,format=I420,width={width},height={height} ! appsink name=sink sync=false",
+            path.display()
+        ),
+        1,
+        Duration::from_secs(60),
+    )
+    .pop()
+    .unwrap_or_else(|| panic!("{} does not decode", path.display()))
+}
+
 /// Pulls up to `max` frames from an RTSP URL within `timeout`.
 pub fn pull_rtsp(url: &str, max: usize, timeout: Duration) -> Vec<Frame> {
     pull_frames(

@@ -1,10 +1,11 @@
-//! Detection without a model runtime: the `Detector` trait, pre- and post-processing for YOLOX-nano and
-//! CenterFace (the model itself runs behind `Backend`), NMS, and the tracker that carries boxes between
-//! detections. Boxes are in frame pixels.
+//! Detection without a model runtime: the `Detector` trait, pre- and post-processing for YOLOX-nano,
+//! CenterFace and HyperLPR3 (plates on vehicle crops); the models themselves run behind `Backend`. Also NMS
+//! and the tracker that carries boxes between detections. Boxes are in frame pixels.
 
 pub mod centerface;
 pub mod heads;
 pub mod nms;
+pub mod plate;
 pub mod preprocess;
 pub mod tracker;
 pub mod types;
@@ -13,7 +14,8 @@ pub mod yolox;
 pub use centerface::{CenterFaceDecoder, CenterFaceDetector};
 pub use heads::{FacesFromPersons, head_region};
 pub use nms::nms;
-pub use preprocess::{crop_resize_rgb, letterbox_bgr};
+pub use plate::{HyperLprDecoder, PlateQuad, PlatesFromVehicles};
+pub use preprocess::{Letterbox, crop_resize_rgb, letterbox_bgr, letterbox_crop_rgb};
 pub use tracker::{Tracker, TrackerConfig};
 pub use types::{BBox, Backend, Class, DetectError, Detection, Detector, Tensor};
 pub use yolox::{YoloxDecoder, YoloxDetector};

@@ -115,6 +115,74 @@ pub fn letterbox_bgr(frame: &FrameRef<'_>, size: u32, pad: f32) -> (Tensor, f32)
     )
 }
 
+/// Where a letterboxed crop sits in the model input, to map model pixels back to frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Letterbox {
+    /// Top-left of the crop in the frame.
+    pub origin: (f32, f32),
+    /// Top-left of the content in the model input.
+    pub offset: (f32, f32),
+    /// Model pixels per frame pixel, per axis (the content is rounded to whole pixels).
+    pub scale: (f32, f32),
+}
+
+impl Letterbox {
+    pub fn to_frame(&self, x: f32, y: f32) -> (f32, f32) {
+        (
+            self.origin.0 + (x - self.offset.0) / self.scale.0,
+            self.origin.1 + (y - self.offset.1) / self.scale.1,
+        )
+    }
+}
+
+/// Crops `crop` (clipped to the frame) and letterboxes it *centred* into size×size, NCHW RGB multiplied by
+/// `norm` (1/255 for HyperLPR3), padding `pad` — the preprocessing of HyperLPR3's `letter_box`: scale
+/// r = min(size/h, size/w), content int(w·r)×int(h·r), offset int((size − content)/2).
+pub fn letterbox_crop_rgb(
+    frame: &FrameRef<'_>,
+    crop: BBox,
+    size: u32,
+    pad: f32,
+    norm: f32,
+) -> (Tensor, Letterbox) {
+    let c = crop.clip(frame.width(), frame.height());
+    let s = size as usize;
+    let (cw, ch) = (c.width().max(1.0), c.height().max(1.0));
+    let r = (size as f32 / cw).min(size as f32 / ch);
+    let w = ((cw * r) as usize).clamp(1, s);
+    let h = ((ch * r) as usize).clamp(1, s);
+    let (left, top) = ((s - w) / 2, (s - h) / 2);
+    let mut data = vec![pad; 3 * s * s];
+    // `resample` writes plane c at c·s² + y·s + x, so starting the slice at the content's offset places it.
+    resample(
+        frame,
+        c.x0,
+        c.y0,
+        cw / w as f32,
+        ch / h as f32,
+        w,
+        h,
+        &mut data[top * s + left..],
+        s,
+        s,
+        Order::Rgb,
+    );
+    if norm != 1.0 {
+        data.iter_mut().for_each(|v| *v *= norm);
+    }
+    (
+        Tensor {
+            shape: vec![1, 3, s, s],
+            data,
+        },
+        Letterbox {
+            origin: (c.x0, c.y0),
+            offset: (left as f32, top as f32),
+            scale: (w as f32 / cw, h as f32 / ch),
+        },
+    )
+}
+
 /// Crops `crop` (clipped to the frame) and resizes it to out_w×out_h, NCHW RGB 0..255 ([1,3,out_h,out_w]).
 pub fn crop_resize_rgb(frame: &FrameRef<'_>, crop: BBox, out_w: u32, out_h: u32) -> Tensor {
     let c = crop.clip(frame.width(), frame.height());
@@ -217,6 +285,51 @@ mod tests {
             8,
         );
         assert!(left.data.iter().all(|&v| v < 5.0));
+    }
+
+    #[test]
+    fn crop_letterbox_is_centred_normalised_and_maps_back() {
+        // 40x20 frame, right half white; crop the right half (20x20) into 16: fills it whole. Crop a 20x10
+        // band instead: content 16x8, centred at rows 4..12, black (0) padding above and below.
+        let (l, mut d) = uniform(40, 20, 16, 128, 128);
+        for y in 0..20 {
+            for x in 20..40 {
+                d[y * 40 + x] = 235;
+            }
+        }
+        let f = FrameRef::new(l, &d).unwrap();
+        let band = BBox {
+            x0: 20.0,
+            y0: 5.0,
+            x1: 40.0,
+            y1: 15.0,
+        };
+        let (t, lb) = letterbox_crop_rgb(&f, band, 16, 0.0, 1.0 / 255.0);
+        assert_eq!(t.shape, vec![1, 3, 16, 16]);
+        let px = |c: usize, x: usize, y: usize| t.data[c * 256 + y * 16 + x];
+        for c in 0..3 {
+            assert!(px(c, 0, 4) > 0.98 && px(c, 15, 11) > 0.98);
+            assert_eq!((px(c, 7, 3), px(c, 7, 12)), (0.0, 0.0));
+        }
+        assert_eq!(lb.offset, (0.0, 4.0));
+        assert_eq!(lb.scale, (0.8, 0.8));
+        // Model pixel (0, 4) is the crop's top-left; (16, 12) its bottom-right.
+        assert_eq!(lb.to_frame(0.0, 4.0), (20.0, 5.0));
+        assert_eq!(lb.to_frame(16.0, 12.0), (40.0, 15.0));
+        // A tall crop is centred horizontally.
+        let (_, tall) = letterbox_crop_rgb(
+            &f,
+            BBox {
+                x0: 0.0,
+                y0: 0.0,
+                x1: 10.0,
+                y1: 20.0,
+            },
+            16,
+            0.0,
+            1.0,
+        );
+        assert_eq!((tall.offset, tall.scale), ((4.0, 0.0), (0.8, 0.8)));
     }
 
     fn stripes(format: PixelFormat, w: u32, h: u32) -> (Layout, Vec<u8>) {

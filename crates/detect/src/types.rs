@@ -159,6 +159,17 @@ pub trait Detector: Send + Sync {
     fn name(&self) -> &str;
 }
 
+/// A boxed detector is a detector, so compositions (faces from persons, plates from vehicles) can be stacked
+/// as the requested classes decide.
+impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn detect(&self, frame: &mask::FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        (**self).detect(frame)
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+}
+
 /// A dense float tensor, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {

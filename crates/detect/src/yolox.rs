@@ -20,7 +20,9 @@ impl Default for YoloxDecoder {
     fn default() -> Self {
         YoloxDecoder {
             input_size: 416,
-            conf_threshold: 0.3,
+            // Chosen with `garim eval` (docs/quality.md): at 0.3 people half hidden behind others were
+            // dropped for up to 2 s; 0.1–0.15 closed those gaps at little extra masked area.
+            conf_threshold: 0.15,
             nms_iou: 0.45,
         }
     }
@@ -191,7 +193,7 @@ mod tests {
     fn unwanted_and_weak_classes_are_dropped() {
         let t = head_with(&[
             (10, [0.0, 0.0, 1.0, 1.0], 0.9, 2, 0.9),  // car
-            (20, [0.0, 0.0, 1.0, 1.0], 0.9, 0, 0.2),  // person, score 0.18
+            (20, [0.0, 0.0, 1.0, 1.0], 0.9, 0, 0.1),  // person, score 0.09
             (30, [0.0, 0.0, 1.0, 1.0], 0.9, 15, 0.9), // cat
         ]);
         let d = YoloxDecoder::default();

@@ -4,7 +4,10 @@
 
 use crate::ModelArgs;
 use anyhow::{Result, anyhow};
-use detect::{CenterFaceDetector, Class, Detector, FacesFromPersons, YoloxDetector};
+use detect::{
+    CenterFaceDetector, Class, Detector, FacesFromPersons, PlatesFromVehicles, YoloxDecoder,
+    YoloxDetector,
+};
 use onnx::{OrtBackend, Runtime, RuntimeOptions};
 use parking_lot::Mutex;
 use stage::{DetectorSet, DetectorSlot};
@@ -13,33 +16,40 @@ use std::sync::Arc;
 
 pub const YOLOX: &str = "yolox_nano";
 pub const CENTERFACE: &str = "centerface";
+pub const HYPERLPR: &str = "hyperlpr3_320";
+
+/// Detector settings chosen by `garim eval` (see docs/quality.md); overridable from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    pub face_width: u32,
+    pub yolox: YoloxDecoder,
+}
 
 pub struct DetectorPool {
     runtime: Arc<Runtime>,
-    face_width: u32,
+    tuning: Tuning,
     slots: Mutex<Vec<(Vec<Class>, Arc<DetectorSlot>)>>,
     state: Arc<Mutex<String>>,
 }
 
 fn models_for(classes: &[Class]) -> Result<Vec<&'static str>> {
     let mut models = Vec::new();
-    // Faces are also found through the people they belong to (see detect::heads), so YOLOX runs for faces.
-    if classes
-        .iter()
-        .any(|c| matches!(c, Class::Person | Class::Vehicle | Class::Face))
-    {
+    // Every class goes through YOLOX: persons and vehicles directly, faces also through the people they
+    // belong to (detect::heads), plates through the vehicles they belong to (detect::plate). It runs once per
+    // frame whatever the mix.
+    if !classes.is_empty() {
         models.push(YOLOX);
     }
     if classes.contains(&Class::Face) {
         models.push(CENTERFACE);
     }
     if classes.contains(&Class::Plate) {
-        return Err(anyhow!(
-            "plate detection is not available in this build; use person, face or vehicle"
-        ));
+        models.push(HYPERLPR);
     }
     if models.is_empty() {
-        return Err(anyhow!("nothing to detect: choose person, face or vehicle"));
+        return Err(anyhow!(
+            "nothing to detect: choose person, face, plate or vehicle"
+        ));
     }
     Ok(models)
 }
@@ -54,7 +64,13 @@ impl DetectorPool {
         })?;
         Ok(DetectorPool {
             runtime: Arc::new(runtime),
-            face_width: args.face_width,
+            tuning: Tuning {
+                face_width: args.face_width,
+                yolox: YoloxDecoder {
+                    conf_threshold: args.person_conf,
+                    ..YoloxDecoder::default()
+                },
+            },
             slots: Mutex::new(Vec::new()),
             state: Arc::new(Mutex::new("loading".into())),
         })
@@ -89,7 +105,7 @@ impl DetectorPool {
 
     /// Creates the sessions now (offline use).
     pub fn load_now(&self) -> Result<()> {
-        let result = load(&self.runtime, self.face_width, &self.slots.lock());
+        let result = load(&self.runtime, self.tuning, &self.slots.lock());
         *self.state.lock() = match &result {
             Ok(()) => "loaded".into(),
             Err(e) => format!("error: {e:#}"),
@@ -99,12 +115,12 @@ impl DetectorPool {
 
     pub fn load_in_background(&self) {
         let runtime = self.runtime.clone();
-        let face_width = self.face_width;
+        let tuning = self.tuning;
         let slots = self.slots.lock().clone();
         let state = self.state.clone();
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            let result = load(&runtime, face_width, &slots);
+            let result = load(&runtime, tuning, &slots);
             match &result {
                 Ok(()) => {
                     tracing::info!("models loaded in {:.1} s", started.elapsed().as_secs_f64())
@@ -123,42 +139,55 @@ impl DetectorPool {
 
 fn load(
     runtime: &Runtime,
-    face_width: u32,
+    tuning: Tuning,
     slots: &[(Vec<Class>, Arc<DetectorSlot>)],
 ) -> Result<()> {
     let mut sessions: BTreeMap<&str, Arc<OrtBackend>> = BTreeMap::new();
+    let mut session = |model: &'static str| -> Result<Arc<OrtBackend>> {
+        if let Some(b) = sessions.get(model) {
+            return Ok(b.clone());
+        }
+        let b = Arc::new(runtime.backend(model)?);
+        sessions.insert(model, b.clone());
+        Ok(b)
+    };
     for (classes, slot) in slots {
         let mut members: Vec<Arc<dyn Detector>> = Vec::new();
         for model in models_for(classes)? {
-            let backend = match sessions.get(model) {
-                Some(b) => b.clone(),
-                None => {
-                    let b = Arc::new(runtime.backend(model)?);
-                    sessions.insert(model, b.clone());
-                    b
-                }
-            };
+            let backend = session(model)?;
             members.push(match model {
+                // One YOLOX run per frame feeds persons, the face regions derived from them and the vehicle
+                // crops the plate model runs on.
                 YOLOX => {
+                    let has = |c: Class| classes.contains(&c);
                     let mut want: Vec<Class> = classes
                         .iter()
                         .copied()
                         .filter(|c| matches!(c, Class::Person | Class::Vehicle))
                         .collect();
-                    if classes.contains(&Class::Face) {
-                        if !want.contains(&Class::Person) {
-                            want.push(Class::Person);
-                        }
-                        let keep_persons = classes.contains(&Class::Person);
-                        Arc::new(FacesFromPersons::new(
-                            YoloxDetector::new(backend, want),
-                            keep_persons,
-                        ))
-                    } else {
-                        Arc::new(YoloxDetector::new(backend, want))
+                    if has(Class::Face) && !want.contains(&Class::Person) {
+                        want.push(Class::Person);
                     }
+                    if has(Class::Plate) && !want.contains(&Class::Vehicle) {
+                        want.push(Class::Vehicle);
+                    }
+                    let mut d: Box<dyn Detector> =
+                        Box::new(YoloxDetector::new(backend, want).with_decoder(tuning.yolox));
+                    if has(Class::Face) {
+                        d = Box::new(FacesFromPersons::new(d, has(Class::Person)));
+                    }
+                    if has(Class::Plate) {
+                        d = Box::new(PlatesFromVehicles::new(
+                            d,
+                            session(HYPERLPR)?,
+                            has(Class::Vehicle),
+                        ));
+                    }
+                    Arc::from(d)
                 }
-                _ => Arc::new(CenterFaceDetector::new(backend).with_max_width(face_width)),
+                // Runs inside the YOLOX member, on its vehicle crops.
+                HYPERLPR => continue,
+                _ => Arc::new(CenterFaceDetector::new(backend).with_max_width(tuning.face_width)),
             });
         }
         let detector: Arc<dyn Detector> = if members.len() == 1 {

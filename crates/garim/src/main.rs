@@ -2,9 +2,13 @@
 //! stage, server).
 
 mod detectors;
+mod eval;
+mod healthcheck;
 mod offline;
 mod reload;
+mod scene_cmd;
 mod service;
+mod shard;
 mod signals;
 
 use clap::{Args, Parser, Subcommand};
@@ -40,13 +44,17 @@ pub struct ModelArgs {
     /// covered through the people they belong to, so this only needs to resolve larger faces.
     #[arg(long, global = true, default_value_t = 384)]
     pub face_width: u32,
+    /// Minimum person (and vehicle) score from YOLOX; lower masks more
+    #[arg(long, global = true, default_value_t = detect::YoloxDecoder::default().conf_threshold)]
+    pub person_conf: f32,
 }
 
-/// Detector and mask options shared by `demo`, `mask` and `bench`.
-#[derive(Args, Clone, Debug)]
+/// Detector and mask options shared by `demo`, `mask`, `bench` and `eval`.
+#[derive(Args, Clone, Debug, Default)]
 pub struct MaskArgs {
-    /// What to detect and mask: person, face, vehicle (comma-separated)
-    #[arg(long)]
+    /// What to detect and mask: person, face, plate, vehicle (comma-separated; default: the shipped
+    /// default classes)
+    #[arg(long, visible_alias = "classes")]
     pub detect: Option<String>,
     /// How to hide: pixelate, blur or fill
     #[arg(long)]
@@ -54,6 +62,24 @@ pub struct MaskArgs {
     /// Run detection on every k-th frame; the tracker covers the frames between
     #[arg(long)]
     pub detect_every: Option<u32>,
+    /// Grow each masked box by this fraction of its size on every side
+    #[arg(long)]
+    pub dilate: Option<f32>,
+    /// Detection runs a tracked box is kept after its person was last seen
+    #[arg(long)]
+    pub hold: Option<u32>,
+}
+
+impl MaskArgs {
+    /// The shipped tracker settings with the command line's overrides.
+    pub fn tracker(&self) -> detect::TrackerConfig {
+        let d = detect::TrackerConfig::default();
+        detect::TrackerConfig {
+            dilate_frac: self.dilate.unwrap_or(d.dilate_frac),
+            hold_frames: self.hold.unwrap_or(d.hold_frames),
+            ..d
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -95,12 +121,19 @@ enum Command {
     /// Encrypted recordings in the vault
     #[command(subcommand)]
     Recordings(RecordingsCommand),
+    /// Re-aim / tamper alarms: each camera's reference view, and a manager's acceptance of a new view
+    #[command(subcommand)]
+    Scene(scene_cmd::SceneCommand),
     /// Mask a video file offline with the same detectors and mask code as the live pipeline
     Mask(offline::MaskFileArgs),
+    /// Masking quality against ground truth: leak rate, longest leaked run per track, over-masking, fps
+    Eval(eval::EvalArgs),
     /// End-to-end throughput and per-stage latency on the bundled footage (JSON)
     Bench(offline::BenchArgs),
     /// Serve a video file looped over RTSP, like a camera (for tests and trials)
     SimCamera(service::SimArgs),
+    /// Exit 0 when the service's /healthz answers 200 (the container HEALTHCHECK; no curl needed)
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,14 +182,37 @@ enum RecordingsCommand {
     },
 }
 
+/// Logs go to stderr: JSON lines when stderr is not a terminal (containers, journald, log shippers), text on a
+/// terminal; `GARIM_LOG_FORMAT=json|text` overrides, `GARIM_LOG` sets the filter (default `info`).
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GARIM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match std::env::var("GARIM_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        Ok(other) if !other.is_empty() => {
+            eprintln!("GARIM_LOG_FORMAT={other:?} is not json or text; using text");
+            false
+        }
+        _ => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GARIM_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(a) => service::demo(&cli.models, a),
@@ -194,9 +250,12 @@ fn main() -> ExitCode {
             grant.as_deref(),
             &out,
         ),
+        Command::Scene(c) => scene_cmd::run(c),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
+        Command::Eval(a) => eval::eval(&cli.models, a),
         Command::SimCamera(a) => service::sim_camera(a),
+        Command::Healthcheck(a) => healthcheck::healthcheck(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 /// Offline work has no real-time deadline; this only guards against a hung detector.
 const OFFLINE_DEADLINE: Duration = Duration::from_secs(60);
 
+/// The classes a camera masks when its policy names none: the shipped default (policy `defaults.detect`).
+pub(crate) fn default_classes() -> String {
+    policy::CameraDefaults::default().detect.join(",")
+}
+
 #[derive(Args, Debug)]
 pub struct MaskFileArgs {
     /// Input video file
@@ -40,14 +45,18 @@ pub struct BenchArgs {
     /// Frames per run (default: the whole file)
     #[arg(long)]
     pub frames: Option<u64>,
-    /// Runs to do: person, face, person+face (comma-separated list of these)
-    #[arg(long, default_value = "person,face,person+face")]
+    /// Runs to do, comma-separated; each is a class or classes joined by + (person, face, plate, vehicle)
+    #[arg(long, default_value = "person,face,plate,person+face+plate")]
     pub runs: String,
     #[command(flatten)]
     pub mask: MaskArgs,
 }
 
-fn offline_stage(pool: &DetectorPool, classes: &[Class], m: &MaskArgs) -> Result<MaskingStage> {
+pub(crate) fn offline_stage(
+    pool: &DetectorPool,
+    classes: &[Class],
+    m: &MaskArgs,
+) -> Result<MaskingStage> {
     let style = MaskStyle::parse(m.style.as_deref().unwrap_or("pixelate"))
         .map_err(|e| anyhow!("--style: {e}"))?;
     let detector = pool.detector_for(classes)?;
@@ -59,14 +68,14 @@ fn offline_stage(pool: &DetectorPool, classes: &[Class], m: &MaskArgs) -> Result
             style,
             privacy_masks: Vec::new(),
             recording_zones: Vec::new(),
-            tracker: detect::TrackerConfig::default(),
+            tracker: m.tracker(),
         },
         detector,
     ))
 }
 
 pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
-    let classes = Class::parse_list(a.mask.detect.as_deref().unwrap_or("person,face"))
+    let classes = Class::parse_list(&a.mask.detect.clone().unwrap_or_else(default_classes))
         .map_err(|e| anyhow!("--detect: {e}"))?;
     if a.input == a.output {
         return Err(anyhow!(

@@ -26,6 +26,10 @@ pub struct RunArgs {
     /// Stop cleanly after this many seconds
     #[arg(long)]
     pub seconds: Option<u64>,
+    /// Run only shard K of N of the site's cameras (K/N, or hostname/N to take K from a StatefulSet pod
+    /// name such as garim-3) [env: GARIM_SHARD]
+    #[arg(long)]
+    pub shard: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -292,6 +296,13 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
             println!("garim demo: created the demo site key {key_file}");
         }
     }
+    // The simulated camera's footage is chosen per run (--video): its reference view is taken afresh.
+    let scene_state =
+        stage::scene::SceneStore::new(Path::new(&load_config(&config_path)?.storage.path))
+            .state_path("sim-1");
+    if std::fs::remove_file(&scene_state).is_ok() {
+        println!("garim demo: sim-1 takes a new reference view (simulated camera)");
+    }
     let sim_url = sim.url().to_string();
     // The demo's camera is the simulated one, whatever URL the file gives (also after a reload).
     let adjust = move |cfg: &mut SiteConfig| {
@@ -308,20 +319,25 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
         sim.url(),
         video.display()
     );
-    serve(models, &config_path, &adjust, &a.mask, a.seconds)
+    serve(
+        models,
+        &config_path,
+        &adjust,
+        &a.mask,
+        a.seconds,
+        policy::Shard::WHOLE,
+    )
 }
 
 pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
+    let shard = crate::shard::resolve(a.shard.as_deref())?;
     serve(
         models,
         &a.config,
         &|_: &mut SiteConfig| {},
-        &MaskArgs {
-            detect: None,
-            style: None,
-            detect_every: None,
-        },
+        &MaskArgs::default(),
         a.seconds,
+        shard,
     )
 }
 
@@ -344,7 +360,7 @@ fn stage_config(cam: &CameraSettings, overrides: &MaskArgs) -> Result<StageConfi
             .iter()
             .map(|p| Polygon(p.clone()))
             .collect(),
-        tracker: detect::TrackerConfig::default(),
+        tracker: overrides.tracker(),
     })
 }
 
@@ -372,6 +388,7 @@ struct Running {
     id: String,
     url: policy::SecretUrl,
     classes: Vec<detect::Class>,
+    scene_check_secs: u32,
     handle: CameraHandle,
 }
 
@@ -391,13 +408,31 @@ fn serve(
     adjust: &dyn Fn(&mut SiteConfig),
     overrides: &MaskArgs,
     seconds: Option<u64>,
+    shard: policy::Shard,
 ) -> Result<()> {
     media::init()?;
     signals::install();
     let (mut cfg, text) = read_policy(config_path, adjust)?;
-    let cameras = cfg
+    let site_cameras = cfg
         .enabled_cameras()
         .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+    let site_total = site_cameras.len();
+    // This replica's cameras only; the policy (retention of every camera, history) stays whole.
+    let cameras: Vec<_> = site_cameras
+        .into_iter()
+        .filter(|c| shard.contains(&c.id))
+        .collect();
+    // Claimed before the vault opens: its crash recovery must not run beside a replica that is recording.
+    let mut claim = crate::shard::claim(Path::new(&cfg.storage.path), shard)?;
+    tracing::info!(
+        shard = %shard,
+        cameras = cameras.len(),
+        site_cameras = site_total,
+        "shard claimed"
+    );
+    if cameras.is_empty() && shard.count > 1 {
+        tracing::warn!(shard = %shard, "no camera of the site falls in this shard");
+    }
     let vault = open_vault(&cfg)?;
     sweep(&vault, &cfg);
     let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
@@ -439,11 +474,16 @@ fn serve(
             detector: pool.detector_for(&classes)?,
             live: Some(rtsp.mount(&cam.id)?),
             record: Some((vault.clone(), segment)),
+            scene: Some(stage::scene::SceneConfig::every(
+                Duration::from_secs(u64::from(cam.scene_check_secs)),
+                Some(record_dir.clone()),
+            )),
         };
         running.push(Running {
             id: cam.id.clone(),
             url: cam.url.clone(),
             classes,
+            scene_check_secs: cam.scene_check_secs,
             handle: CameraRunner::spawn(spec)?,
         });
         tracing::info!(camera = %cam.id, source = %cam.url, "camera started");
@@ -471,7 +511,10 @@ fn serve(
             let models = pool_state.lock().clone();
             let ok = streaming && models == "loaded";
             let policy = health_policy.lock().clone();
-            (ok, serde_json::json!({"ok": ok, "models": models, "policy": policy, "cameras": cams}))
+            let shard = serde_json::json!({
+                "index": shard.index, "count": shard.count, "cameras": cams.len(), "site_cameras": site_total,
+            });
+            (ok, serde_json::json!({"ok": ok, "models": models, "policy": policy, "shard": shard, "cameras": cams}))
         }),
         Some(recordings_api(vault.clone())),
     )
@@ -489,6 +532,12 @@ fn serve(
             "  {:<10} recordings   {}/",
             "",
             record_dir.join(&cam.id).display()
+        );
+    }
+    if shard.count > 1 {
+        println!(
+            "  shard     {shard}: {} of {site_total} cameras",
+            cameras.len()
         );
     }
     println!("  metrics   http://{http_addr}/metrics");
@@ -520,6 +569,7 @@ fn serve(
                 &running,
                 &history,
                 &policy_state,
+                shard,
             );
         }
         if last_check.elapsed() >= Duration::from_secs(1) {
@@ -530,6 +580,7 @@ fn serve(
             sweep(&vault, &cfg);
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
+            claim.poll_conflicts();
             let secs = last_report.elapsed().as_secs_f64();
             last_report = Instant::now();
             for (r, last) in running.iter().zip(last_counts.iter_mut()) {
@@ -679,12 +730,14 @@ fn reload(
     running: &[Running],
     history: &PolicyHistory,
     state: &Arc<Mutex<serde_json::Value>>,
+    shard: policy::Shard,
 ) {
     let m = telemetry::metrics();
     let attempt = read_policy(path, adjust).and_then(|(cfg, text)| {
-        let cams = cfg
+        let mut cams = cfg
             .enabled_cameras()
             .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+        cams.retain(|c| shard.contains(&c.id));
         let mut configs = Vec::new();
         for cam in &cams {
             configs.push((
@@ -714,6 +767,9 @@ fn reload(
             Some(r) => {
                 if r.url != cam.url || &r.classes != classes {
                     tracing::warn!(camera = %cam.id, "url or detect classes changed: takes effect at the next restart");
+                }
+                if r.scene_check_secs != cam.scene_check_secs {
+                    tracing::warn!(camera = %cam.id, "scene_check_secs changed: takes effect at the next restart");
                 }
                 r.handle.update(stage_cfg.clone());
             }

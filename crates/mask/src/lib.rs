@@ -5,8 +5,12 @@ pub mod coverage;
 pub mod frame;
 pub mod hide;
 pub mod no_signal;
+pub mod scene;
 
 pub use coverage::{Coverage, Polygon, RectPx};
 pub use frame::{FrameError, FrameMut, FrameRef, Layout, PixelFormat};
 pub use hide::{MaskError, MaskStyle, apply, mask_whole};
 pub use no_signal::no_signal_frame;
+pub use scene::{
+    SceneComparison, SceneFingerprint, SceneScores, SceneShift, SceneThresholds, SceneVerdict,
+};

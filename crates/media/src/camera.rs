@@ -74,6 +74,8 @@ pub struct CameraSpec {
     pub record: Option<(Arc<vault::Vault>, Duration)>,
     /// Sealed recording (zone-limited, unmasked, encrypted to this key) instead of the masked one.
     pub sealed: Option<vault::SealedPublicKey>,
+    /// Re-aim / tamper check against the camera's reference view (applied at start).
+    pub scene: Option<stage::scene::SceneConfig>,
 }
 
 pub struct CameraHandle {
@@ -157,7 +159,8 @@ impl CameraRunner {
             height: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let stage = MaskingStage::new(spec.stage.clone(), spec.detector.clone());
+        let mut stage = MaskingStage::new(spec.stage.clone(), spec.detector.clone());
+        stage.set_scene_guard(spec.scene.clone());
         let pending = Arc::new(Mutex::new(None));
         let mut runner = CameraRunner {
             spec,
@@ -188,7 +191,12 @@ impl CameraRunner {
             .camera_up
             .with_label_values(&[&self.spec.id])
             .set(up);
-        self.status.lock().state = state;
+        let mut status = self.status.lock();
+        if status.state != state {
+            // One event per change, with the camera id only: retry reasons are already scrubbed of the URL.
+            tracing::info!(camera = %self.spec.id, from = %status.state, to = %state, "camera state changed");
+        }
+        status.state = state;
     }
 
     fn run(&mut self) -> Vec<PathBuf> {
@@ -316,6 +324,9 @@ impl CameraRunner {
             };
             if info.fps().numer() > 0 {
                 self.fps = info.fps();
+                self.stage.set_frame_rate(
+                    f64::from(self.fps.numer()) / f64::from(self.fps.denom().max(1)),
+                );
             }
             // The appsink keeps only the newest frames; gaps in the timestamps are the frames it dropped.
             let pts = sample.buffer().and_then(|b| b.pts());
@@ -336,19 +347,15 @@ impl CameraRunner {
                 tracing::info!(camera = %id, "new masking settings in force");
                 self.stage.set_config(cfg);
             }
-            if let Some(rec) = self.recorder.as_mut().filter(|r| r.is_sealed()) {
+            let sealed = if self.recorder.as_ref().is_some_and(|r| r.is_sealed()) {
                 // Sealed mode keeps the zone-limited frame before the dynamic masks (static privacy masks
                 // still apply), encrypted only.
                 let cfg = self.stage.config();
-                if let Ok(sealed) = stage::SealedFrame::capture(
-                    layout,
-                    &data,
-                    &cfg.recording_zones,
-                    &cfg.privacy_masks,
-                ) {
-                    rec.push_sealed(&sealed, self.fps);
-                }
-            }
+                stage::SealedFrame::capture(layout, &data, &cfg.recording_zones, &cfg.privacy_masks)
+                    .ok()
+            } else {
+                None
+            };
             let masked = match self.stage.mask(layout, data, arrival) {
                 Ok(f) => f,
                 Err(e) => {
@@ -359,6 +366,14 @@ impl CameraRunner {
                     continue;
                 }
             };
+            if let (Some(sealed), Some(rec)) = (sealed, self.recorder.as_mut()) {
+                // A re-aimed camera's zones no longer frame what they were drawn for: black until accepted.
+                if masked.outcome().fail_closed == Some(stage::FailClosedReason::SceneChanged) {
+                    rec.push_sealed(&stage::SealedFrame::blank(layout), self.fps);
+                } else {
+                    rec.push_sealed(&sealed, self.fps);
+                }
+            }
             self.last_layout = Some(masked.layout());
             let latency = arrival.elapsed();
             m.frame_latency_seconds

@@ -101,6 +101,8 @@ pub struct CameraDefaults {
     pub mask_style: String,
     pub fail_closed_deadline_ms: u32,
     pub detect_every_n_frames: u32,
+    /// How often each camera's view is compared with its accepted reference view (re-aim and tamper check).
+    pub scene_check_secs: u32,
     pub retention_days: u32,
     /// Why footage is kept beyond 30 days (the guideline's ceiling), when it is.
     pub retention_reason: Option<String>,
@@ -111,10 +113,12 @@ pub struct CameraDefaults {
 impl Default for CameraDefaults {
     fn default() -> Self {
         CameraDefaults {
-            detect: vec!["person".into(), "face".into()],
+            // The shipped default (docs/quality.md): people, their faces, and the plates of vehicles.
+            detect: vec!["person".into(), "face".into(), "plate".into()],
             mask_style: "pixelate".into(),
             fail_closed_deadline_ms: 200,
             detect_every_n_frames: 1,
+            scene_check_secs: 3,
             retention_days: 30,
             retention_reason: None,
             recording_hours: "24시간".into(),
@@ -150,6 +154,8 @@ pub struct CameraConfig {
     pub fail_closed_deadline_ms: Option<u32>,
     #[serde(default)]
     pub detect_every_n_frames: Option<u32>,
+    #[serde(default)]
+    pub scene_check_secs: Option<u32>,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Facility id (from `facilities`).
@@ -197,6 +203,7 @@ pub struct CameraSettings {
     pub privacy_masks: Vec<Vec<[f32; 2]>>,
     pub fail_closed_deadline_ms: u32,
     pub detect_every_n_frames: u32,
+    pub scene_check_secs: u32,
 }
 
 /// One problem in a configuration: where, what value, why.
@@ -400,6 +407,11 @@ impl SiteConfig {
             Some(self.defaults.detect_every_n_frames),
             &mut errors,
         );
+        check_scene_secs(
+            "defaults",
+            Some(self.defaults.scene_check_secs),
+            &mut errors,
+        );
         if self.cameras.is_empty() {
             errors.push(err("cameras", "", "no cameras configured"));
         }
@@ -437,6 +449,7 @@ impl SiteConfig {
                 cam.detect_every_n_frames,
                 &mut errors,
             );
+            check_scene_secs(&p, cam.scene_check_secs, &mut errors);
             for (k, poly) in cam.privacy_masks.iter().enumerate() {
                 check_polygon(&format!("{p}.privacy_masks[{k}]"), poly, &mut errors);
             }
@@ -497,6 +510,7 @@ impl SiteConfig {
                 .fail_closed_deadline_ms
                 .unwrap_or(d.fail_closed_deadline_ms),
             detect_every_n_frames: cam.detect_every_n_frames.unwrap_or(d.detect_every_n_frames),
+            scene_check_secs: cam.scene_check_secs.unwrap_or(d.scene_check_secs),
         }))
     }
 
@@ -780,6 +794,19 @@ fn check_common(
                 format!("{p}.detect_every_n_frames"),
                 k.to_string(),
                 "must be between 1 and 30",
+            ));
+        }
+    }
+}
+
+/// The re-aim check cannot be switched off (PIPA Art. 25(5)); it can only be made rarer, up to 5 minutes.
+fn check_scene_secs(p: &str, secs: Option<u32>, errors: &mut Vec<ConfigError>) {
+    if let Some(s) = secs {
+        if s == 0 || s > 300 {
+            errors.push(err(
+                format!("{p}.scene_check_secs"),
+                s.to_string(),
+                "must be between 1 and 300",
             ));
         }
     }

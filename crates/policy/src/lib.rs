@@ -7,9 +7,11 @@ pub mod import;
 pub mod legal;
 pub mod notice;
 mod secret;
+pub mod shard;
 
 pub use config::{
     CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, DETECT_CLASSES,
     MASK_STYLES, ServerConfig, Site, SiteConfig, StorageConfig,
 };
 pub use secret::{SecretUrl, redact_url};
+pub use shard::{Shard, shard_of};

@@ -254,3 +254,31 @@ fn secret_query_parameters_count_as_inline_credentials() {
         "{line}"
     );
 }
+
+#[test]
+fn scene_check_defaults_to_three_seconds_and_cannot_be_switched_off() {
+    // SAFETY: every test that sets this variable sets the same value.
+    unsafe { std::env::set_var("GARIM_POLICY_TEST_URL", "rtsp://u:secret@10.0.0.2/live") };
+    let cfg = SiteConfig::from_toml_str(&GOOD.replace(
+        "detect_every_n_frames = 2",
+        "detect_every_n_frames = 2\nscene_check_secs = 10",
+    ))
+    .unwrap();
+    let cam = |id: &str| cfg.camera_settings(id).unwrap().unwrap();
+    assert_eq!(cam("cam-1").scene_check_secs, 3);
+    assert_eq!(cam("cam-2").scene_check_secs, 10);
+    let e = errors(&GOOD.replace(
+        "mask_style = \"fill\"",
+        "mask_style = \"fill\"\nscene_check_secs = 0",
+    ));
+    assert_eq!(
+        e,
+        ["cameras[cam-2].scene_check_secs: must be between 1 and 300 (value: 0)"]
+    );
+    let e = errors(&GOOD.replace(
+        "mask_style = \"blur\"",
+        "mask_style = \"blur\"\nscene_check_secs = 301",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("defaults.scene_check_secs"), "{e:?}");
+}

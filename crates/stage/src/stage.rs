@@ -1,6 +1,7 @@
 //! `MaskingStage`: one per camera. Detection runs on a worker thread so the stage can stop waiting at the
 //! deadline; whatever the detector does (hang, fail, not loaded yet), the frame that leaves `process` is masked.
 
+use crate::scene::{self, SceneConfig, SceneGuard, SceneHold};
 use crate::stats::RollingStats;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use detect::{DetectError, Detection, Detector, Tracker, TrackerConfig};
@@ -17,6 +18,8 @@ pub enum FailClosedReason {
     DetectorError,
     /// The models were still loading.
     ModelNotLoaded,
+    /// The camera's view is not its accepted reference view (turned, covered, blinded, defocused).
+    SceneChanged,
 }
 
 impl FailClosedReason {
@@ -26,6 +29,7 @@ impl FailClosedReason {
             FailClosedReason::Late => "late",
             FailClosedReason::DetectorError => "detector_error",
             FailClosedReason::ModelNotLoaded => "model_not_loaded",
+            FailClosedReason::SceneChanged => "scene_changed",
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct MaskingStage {
     inference: RollingStats,
     /// Boxes masked in the last frame (clipped to it), for `MaskedFrame::regions`.
     last_regions: Vec<Detection>,
+    /// Re-aim and tamper check against the camera's reference view; none when not configured.
+    scene: Option<SceneGuard>,
 }
 
 impl MaskingStage {
@@ -126,6 +132,23 @@ impl MaskingStage {
             coverage: Coverage::new(1, 1),
             inference: RollingStats::new(200),
             last_regions: Vec::new(),
+            scene: None,
+        }
+    }
+
+    /// Turns the scene guard on (with its saved reference and alarm, if any) or off.
+    pub fn set_scene_guard(&mut self, cfg: Option<SceneConfig>) {
+        self.scene = cfg.map(|c| SceneGuard::open(&self.cfg.camera, c));
+    }
+
+    pub fn scene_guard(&self) -> Option<&SceneGuard> {
+        self.scene.as_ref()
+    }
+
+    /// The camera's frame rate (the scene check period is in seconds).
+    pub fn set_frame_rate(&mut self, fps: f64) {
+        if let Some(g) = &mut self.scene {
+            g.set_fps(fps);
         }
     }
 
@@ -146,6 +169,9 @@ impl MaskingStage {
     /// Masks `frame` in place. `arrival` is when the frame reached garim (the deadline counts from it).
     pub fn process(&mut self, frame: &mut FrameMut<'_>, arrival: Instant) -> Outcome {
         self.harvest_late_results();
+        if self.scene_changed(frame) {
+            return self.mask_scene_changed(frame);
+        }
         let detect_now = self.index % u64::from(self.cfg.detect_every.max(1)) == 0;
         self.index += 1;
         if detect_now {
@@ -178,6 +204,37 @@ impl MaskingStage {
             .with_label_values(&[&self.cfg.camera, telemetry::stage::MASKED])
             .inc();
         outcome
+    }
+
+    /// Runs the scene guard on the raw frame (inside the stage: no copy leaves it).
+    fn scene_changed(&mut self, frame: &FrameMut<'_>) -> bool {
+        let Some(guard) = &mut self.scene else {
+            return false;
+        };
+        let zones = scene::zone_counts(&self.cfg.privacy_masks, &self.cfg.recording_zones);
+        guard.observe(&frame.as_ref(), zones) == SceneHold::Changed
+    }
+
+    /// A frame of a changed scene: masked whole, no detection. The tracker's boxes belong to the old view, so
+    /// it starts over; frames after an accepted view stay whole-masked until the next scheduled detection.
+    fn mask_scene_changed(&mut self, frame: &mut FrameMut<'_>) -> Outcome {
+        let reason = FailClosedReason::SceneChanged;
+        self.index += 1;
+        self.vouch = Err(reason);
+        self.tracker = Tracker::new(self.cfg.tracker);
+        self.last_regions.clear();
+        mask::mask_whole(frame, self.cfg.style);
+        let m = telemetry::metrics();
+        m.fail_closed_frames_total
+            .with_label_values(&[&self.cfg.camera, reason.as_str()])
+            .inc();
+        m.frames_total
+            .with_label_values(&[&self.cfg.camera, telemetry::stage::MASKED])
+            .inc();
+        Outcome {
+            fail_closed: Some(reason),
+            boxes: 0,
+        }
     }
 
     fn mask_tracked(&mut self, frame: &mut FrameMut<'_>) -> usize {
@@ -394,6 +451,17 @@ impl SealedFrame {
             mask::mask_whole(&mut f, MaskStyle::BLACK);
         }
         Ok(SealedFrame { layout, data })
+    }
+
+    /// An all-black sealed frame (nothing of the camera in it), kept while the camera's view is not its
+    /// accepted reference.
+    pub fn blank(layout: Layout) -> SealedFrame {
+        let l = Layout::packed(layout.format, layout.width, layout.height);
+        let mut data = vec![0u8; l.min_len()];
+        if let Ok(mut f) = FrameMut::new(l, &mut data) {
+            mask::mask_whole(&mut f, MaskStyle::BLACK);
+        }
+        SealedFrame { layout: l, data }
     }
 
     pub fn layout(&self) -> Layout {

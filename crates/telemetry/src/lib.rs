@@ -24,9 +24,12 @@ pub mod names {
     pub const OLDEST_SEGMENT_AGE_SECONDS: &str = "garim_oldest_segment_age_seconds";
     pub const STORAGE_LOW: &str = "garim_storage_low";
     pub const RETENTION_SECONDS: &str = "garim_retention_seconds";
+    pub const SCENE_CHANGED: &str = "garim_scene_changed";
+    pub const SCENE_CHANGES_TOTAL: &str = "garim_scene_changes_total";
+    pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 18] = [
         FRAMES_TOTAL,
         FRAMES_DROPPED_TOTAL,
         INFERENCE_SECONDS,
@@ -42,6 +45,9 @@ pub mod names {
         OLDEST_SEGMENT_AGE_SECONDS,
         STORAGE_LOW,
         RETENTION_SECONDS,
+        SCENE_CHANGED,
+        SCENE_CHANGES_TOTAL,
+        SHARD_CONFLICT,
     ];
 }
 
@@ -69,6 +75,9 @@ pub struct Metrics {
     pub oldest_segment_age_seconds: IntGaugeVec,
     pub storage_low: prometheus::IntGauge,
     pub retention_seconds: IntGaugeVec,
+    pub scene_changed: IntGaugeVec,
+    pub scene_changes_total: IntCounterVec,
+    pub shard_conflict: prometheus::IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -190,7 +199,28 @@ impl Metrics {
             "The camera's retention from the policy, for comparison with the oldest segment's age.",
             &["camera"],
         );
+        let shard_conflict = prometheus::IntGauge::with_opts(Opts::new(
+            names::SHARD_CONFLICT,
+            "1 while another replica has recently tried to claim this replica's shard (misconfigured ordinal).",
+        ))
+        .expect("valid metric");
+        registry
+            .register(Box::new(shard_conflict.clone()))
+            .expect("unique metric");
+        let scene_changed = gauge(
+            names::SCENE_CHANGED,
+            "1 while the camera's view differs from its accepted reference (turned, covered, blinded, defocused): every frame is masked whole until a manager accepts the view.",
+            &["camera"],
+        );
+        let scene_changes_total = counter(
+            names::SCENE_CHANGES_TOTAL,
+            "Times the camera's view was found changed from its reference, by verdict (turned, covered, blinded, defocused).",
+            &["camera", "verdict"],
+        );
         Metrics {
+            scene_changed,
+            scene_changes_total,
+            shard_conflict,
             retention_seconds,
             recording_up,
             storage_bytes,
@@ -263,6 +293,10 @@ mod tests {
             .with_label_values(&["cam-a"])
             .set(1);
         m.retention_seconds.with_label_values(&["cam-a"]).set(1);
+        m.scene_changed.with_label_values(&["cam-a"]).set(0);
+        m.scene_changes_total
+            .with_label_values(&["cam-a", "turned"])
+            .inc();
         let text = m.encode_text();
         for name in names::ALL {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");

@@ -1,0 +1,654 @@
+//! The scene guard: every few seconds a camera's view is compared with its accepted reference view; a
+//! camera that was turned, covered, blinded or defocused has every frame masked whole (fail-closed reason
+//! `scene_changed`) until a 관리책임자 accepts the new view — PIPA Art. 25(5) forbids pointing a camera at
+//! anything but its published range, so a re-aim is an event to review, not to adapt to. The alarm latches:
+//! turning the camera back does not clear it. The reference, the alarm and the last acceptance are kept in
+//! `<storage>/scene/<camera>.json` (written whole, fsync'ed, renamed over) so a restart keeps the alarm; every
+//! event is a row of `<storage>/scene-log.jsonl`. `garim scene accept` asks for acceptance by writing
+//! `<storage>/scene/<camera>.accept.json`, which the guard picks up at its next check.
+//!
+//! The fingerprints are 64×48 luma averages: people in them are a few cells tall, nobody can be recognized.
+
+use mask::scene::{self, SceneComparison, SceneFingerprint, SceneShift};
+use mask::{FrameRef, Polygon, SceneThresholds, SceneVerdict};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A check that is not `Same` is repeated this many times, `1/CONFIRM_DIVISOR` of the check period apart,
+/// before the alarm latches (frames are masked whole meanwhile): a bus filling the view for a moment is not
+/// a re-aim.
+pub const CONFIRM_CHECKS: u32 = 2;
+const CONFIRM_DIVISOR: u64 = 3;
+/// A new view whose content moved more than this share of the frame (either axis) from the old reference
+/// needs `--zones-checked`: privacy masks and recording zones are drawn in frame coordinates.
+pub const ZONE_SHIFT_LIMIT: f32 = 0.02;
+/// Below this match score the shift estimate is meaningless (another scene): zones must be checked too.
+pub const MIN_SHIFT_MATCH: f32 = 0.5;
+/// Frame rate assumed until the camera reports its own.
+const DEFAULT_FPS: f64 = 10.0;
+
+/// Scene guard settings of one camera.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneConfig {
+    pub check_every: Duration,
+    /// The storage path (`[storage] path`): state under `scene/`, ledger `scene-log.jsonl`. In memory only
+    /// when `None` (tests, offline masking).
+    pub storage: Option<PathBuf>,
+    pub thresholds: SceneThresholds,
+}
+
+impl SceneConfig {
+    pub fn every(check_every: Duration, storage: Option<PathBuf>) -> SceneConfig {
+        SceneConfig {
+            check_every,
+            storage,
+            thresholds: SceneThresholds::default(),
+        }
+    }
+}
+
+/// The alarm while a camera's view is not its reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SceneAlarm {
+    pub since_unix: i64,
+    pub verdict: SceneVerdict,
+    pub reason: String,
+    pub scores: mask::SceneScores,
+}
+
+/// One comparison with the reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SceneCheck {
+    pub at_unix: i64,
+    pub verdict: SceneVerdict,
+    pub reason: String,
+    pub scores: mask::SceneScores,
+}
+
+/// What `garim scene accept` asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptRequest {
+    pub by: String,
+    /// The person checked that the privacy masks and recording zones fit the new view.
+    pub zones_checked: bool,
+    pub requested_unix: i64,
+}
+
+/// What became of the last acceptance request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptOutcome {
+    pub at_unix: i64,
+    pub by: String,
+    pub accepted: bool,
+    pub message: String,
+    pub shift: Option<SceneShift>,
+}
+
+/// Everything kept per camera.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SceneState {
+    pub camera: String,
+    pub reference: Option<SceneFingerprint>,
+    pub reference_since_unix: i64,
+    /// Who accepted the reference (`None`: taken automatically when the camera was first seen).
+    pub reference_by: Option<String>,
+    pub alarm: Option<SceneAlarm>,
+    /// The latest check while alarmed (or the one that raised the alarm).
+    pub last_check: Option<SceneCheck>,
+    pub last_acceptance: Option<AcceptOutcome>,
+}
+
+impl SceneState {
+    fn new(camera: &str) -> SceneState {
+        SceneState {
+            camera: camera.to_string(),
+            reference: None,
+            reference_since_unix: 0,
+            reference_by: None,
+            alarm: None,
+            last_check: None,
+            last_acceptance: None,
+        }
+    }
+
+    /// The newest shift estimate between the reference and the camera's view while alarmed.
+    pub fn current_shift(&self) -> Option<SceneShift> {
+        self.last_check
+            .as_ref()
+            .map(|c| c.scores.shift)
+            .or_else(|| self.alarm.as_ref().map(|a| a.scores.shift))
+    }
+}
+
+/// Whether a view that moved by `shift` may be accepted without `--zones-checked`.
+pub fn zones_still_fit(shift: Option<SceneShift>) -> bool {
+    shift.is_some_and(|s| s.score >= MIN_SHIFT_MATCH && s.magnitude() <= ZONE_SHIFT_LIMIT)
+}
+
+/// The names of the camera's zones a re-aim may have displaced, e.g. `privacy_masks[0]`.
+pub fn zone_names(privacy_masks: usize, recording_zones: usize) -> Vec<String> {
+    (0..privacy_masks)
+        .map(|i| format!("privacy_masks[{i}]"))
+        .chain((0..recording_zones).map(|i| format!("recording_zones[{i}]")))
+        .collect()
+}
+
+pub fn describe_shift(s: &SceneShift) -> String {
+    if s.score < MIN_SHIFT_MATCH {
+        format!(
+            "an unknown amount (the new view matches the old one only {:.2})",
+            s.score
+        )
+    } else {
+        format!(
+            "about {:+.1}% across and {:+.1}% down",
+            s.dx * 100.0,
+            s.dy * 100.0
+        )
+    }
+}
+
+/// Files of the scene guard under a storage path.
+#[derive(Debug, Clone)]
+pub struct SceneStore {
+    root: PathBuf,
+}
+
+impl SceneStore {
+    pub fn new(storage: &Path) -> SceneStore {
+        SceneStore {
+            root: storage.to_path_buf(),
+        }
+    }
+
+    pub fn state_path(&self, camera: &str) -> PathBuf {
+        self.root.join("scene").join(format!("{camera}.json"))
+    }
+
+    pub fn request_path(&self, camera: &str) -> PathBuf {
+        self.root
+            .join("scene")
+            .join(format!("{camera}.accept.json"))
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.root.join("scene-log.jsonl")
+    }
+
+    /// The saved state; `Ok(None)` when the camera has none yet.
+    pub fn load(&self, camera: &str) -> Result<Option<SceneState>, String> {
+        let p = self.state_path(camera);
+        match std::fs::read_to_string(&p) {
+            Ok(text) => serde_json::from_str::<SceneState>(&text)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", p.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    }
+
+    pub fn save(&self, state: &SceneState) -> std::io::Result<()> {
+        let text = serde_json::to_string(state).map_err(std::io::Error::other)?;
+        write_atomic(&self.state_path(&state.camera), text.as_bytes())
+    }
+
+    pub fn request(&self, camera: &str, req: &AcceptRequest) -> std::io::Result<()> {
+        let text = serde_json::to_string(req).map_err(std::io::Error::other)?;
+        write_atomic(&self.request_path(camera), text.as_bytes())
+    }
+
+    pub fn pending_request(&self, camera: &str) -> bool {
+        self.request_path(camera).exists()
+    }
+
+    /// A pending acceptance request, if there is one (removed with `done_request` once answered).
+    fn read_request(&self, camera: &str) -> Option<Result<AcceptRequest, String>> {
+        let p = self.request_path(camera);
+        let text = std::fs::read_to_string(&p).ok()?;
+        Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display())))
+    }
+
+    fn done_request(&self, camera: &str) {
+        let _ = std::fs::remove_file(self.request_path(camera));
+    }
+
+    /// Appends one row (fsync'ed) to the scene ledger.
+    pub fn log(&self, row: &serde_json::Value) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())?;
+        writeln!(f, "{row}")?;
+        f.sync_all()
+    }
+}
+
+/// Writes beside the target, fsyncs, renames over it: a crash leaves the old file or the new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.part");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// What the guard says about a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SceneHold {
+    /// The view is the reference one (or none is known yet): mask as usual.
+    Clear,
+    /// The view differs (suspected or alarmed): mask the frame whole.
+    Changed,
+}
+
+/// The running guard of one camera (state as in `SceneState`, plus the schedule).
+pub struct SceneGuard {
+    camera: String,
+    cfg: SceneConfig,
+    store: Option<SceneStore>,
+    state: SceneState,
+    fps: f64,
+    frames: u64,
+    next_check: u64,
+    /// Consecutive checks that were not `Same`, before the alarm latches.
+    suspect: u32,
+}
+
+impl SceneGuard {
+    /// Starts the guard, with the saved reference and alarm when there are.
+    pub fn open(camera: &str, cfg: SceneConfig) -> SceneGuard {
+        let store = cfg.storage.as_deref().map(SceneStore::new);
+        let state = match store.as_ref().map(|s| s.load(camera)) {
+            Some(Ok(Some(s))) if s.reference.as_ref().is_none_or(|r| r.is_well_formed()) => s,
+            Some(Ok(None)) | None => SceneState::new(camera),
+            Some(Ok(Some(_))) | Some(Err(_)) => {
+                // Unreadable: kept aside for the audit; a new reference is taken. (Whoever can damage this
+                // file can delete it, with the same effect; the ledger keeps the event.)
+                let store = store.as_ref().expect("loaded from a store");
+                let path = store.state_path(camera);
+                let aside = path.with_extension(format!("json.unreadable-{}", now_unix()));
+                let _ = std::fs::rename(&path, &aside);
+                tracing::error!(camera, file = %aside.display(), "scene state unreadable; kept aside, a new reference view will be taken");
+                let _ = store.log(&serde_json::json!({
+                    "at": vault::time::utc_stamp(now_unix()), "camera": camera, "event": "state_unreadable",
+                    "file": aside.display().to_string(),
+                }));
+                SceneState::new(camera)
+            }
+        };
+        let m = telemetry::metrics();
+        m.scene_changed
+            .with_label_values(&[camera])
+            .set(i64::from(state.alarm.is_some()));
+        for v in SceneVerdict::CHANGED {
+            m.scene_changes_total
+                .with_label_values(&[camera, v.as_str()]);
+        }
+        if let Some(a) = &state.alarm {
+            tracing::warn!(
+                camera,
+                verdict = a.verdict.as_str(),
+                "scene alarm from before the restart still stands: every frame is masked whole until a manager accepts the view (garim scene accept)"
+            );
+        }
+        let mut g = SceneGuard {
+            camera: camera.to_string(),
+            cfg,
+            store,
+            state,
+            fps: DEFAULT_FPS,
+            frames: 0,
+            next_check: 0,
+            suspect: 0,
+        };
+        // With a reference, the first frame is checked (a camera turned while garim was down); without one,
+        // the reference is taken one period in, when the stream has settled.
+        if g.state.reference.is_none() {
+            g.next_check = g.period();
+        }
+        g
+    }
+
+    pub fn config(&self) -> &SceneConfig {
+        &self.cfg
+    }
+
+    /// The camera's frame rate, so `check_every` becomes a number of frames.
+    pub fn set_fps(&mut self, fps: f64) {
+        if fps.is_finite() && fps > 0.0 {
+            self.fps = fps;
+        }
+    }
+
+    pub fn state(&self) -> &SceneState {
+        &self.state
+    }
+
+    pub fn alarmed(&self) -> bool {
+        self.state.alarm.is_some()
+    }
+
+    fn period(&self) -> u64 {
+        ((self.cfg.check_every.as_secs_f64() * self.fps).round() as u64).max(1)
+    }
+
+    /// Looks at one raw frame (fingerprinting it when a check is due) and says whether it must be masked
+    /// whole. `zones` are the camera's privacy-mask and recording-zone counts, named when an acceptance
+    /// needs them checked.
+    pub fn observe(&mut self, frame: &FrameRef<'_>, zones: (usize, usize)) -> SceneHold {
+        let n = self.frames;
+        self.frames += 1;
+        if n >= self.next_check {
+            self.check(frame, n, zones);
+        }
+        if self.alarmed() || self.suspect > 0 {
+            SceneHold::Changed
+        } else {
+            SceneHold::Clear
+        }
+    }
+
+    fn check(&mut self, frame: &FrameRef<'_>, n: u64, zones: (usize, usize)) {
+        self.next_check = n + self.period();
+        let current = SceneFingerprint::of(frame);
+        let request = self
+            .store
+            .as_ref()
+            .and_then(|s| s.read_request(&self.camera));
+        let answered = request.is_some();
+        self.check_with(current, request, n, zones);
+        // Removed only once its outcome is saved, so `garim scene accept` never reads a stale state.
+        if answered {
+            if let Some(store) = &self.store {
+                store.done_request(&self.camera);
+            }
+        }
+    }
+
+    fn check_with(
+        &mut self,
+        current: SceneFingerprint,
+        request: Option<Result<AcceptRequest, String>>,
+        n: u64,
+        zones: (usize, usize),
+    ) {
+        let Some(reference) = self.state.reference.clone() else {
+            self.take_first_reference(current);
+            if let Some(req) = request {
+                self.refuse(
+                    req.ok(),
+                    "no reference view was recorded yet: nothing to accept".into(),
+                    None,
+                );
+            }
+            return;
+        };
+        let cmp = scene::compare(&reference, &current, &self.cfg.thresholds);
+        match request {
+            Some(Ok(req)) => {
+                if self.alarmed() {
+                    self.accept(req, current, &cmp, zones);
+                } else {
+                    self.refuse(
+                        Some(req),
+                        "the camera has no scene alarm: nothing to accept".into(),
+                        None,
+                    );
+                }
+                return;
+            }
+            Some(Err(e)) => self.refuse(None, format!("unreadable request: {e}"), None),
+            None => {}
+        }
+        if self.alarmed() {
+            // Stays latched; the newest estimate is kept for `garim scene status` and `accept`.
+            self.state.last_check = Some(check_of(&cmp));
+            self.save();
+            return;
+        }
+        if cmp.verdict == SceneVerdict::Same {
+            if self.suspect > 0 {
+                tracing::info!(camera = %self.camera, "scene check: the view is the reference one again ({})", cmp.reason);
+            }
+            self.suspect = 0;
+            return;
+        }
+        self.suspect += 1;
+        if self.suspect <= CONFIRM_CHECKS {
+            tracing::info!(camera = %self.camera, verdict = cmp.verdict.as_str(), "scene check: view differs from the reference ({}); confirming, frames masked whole meanwhile", cmp.reason);
+            self.next_check = n + (self.period() / CONFIRM_DIVISOR).max(1);
+            return;
+        }
+        self.latch(cmp);
+    }
+
+    fn take_first_reference(&mut self, current: SceneFingerprint) {
+        if let Some(v) = current.degenerate(&self.cfg.thresholds) {
+            tracing::warn!(camera = %self.camera, verdict = v.as_str(), "scene check: the view is {} — not taken as the reference view; retrying", v.as_str());
+            return;
+        }
+        let now = now_unix();
+        self.state.reference = Some(current);
+        self.state.reference_since_unix = now;
+        self.state.reference_by = None;
+        tracing::info!(camera = %self.camera, "scene check: reference view taken");
+        self.log(serde_json::json!({"event": "reference_taken", "by": null}));
+        self.save();
+    }
+
+    fn latch(&mut self, cmp: SceneComparison) {
+        self.suspect = 0;
+        let now = now_unix();
+        self.state.alarm = Some(SceneAlarm {
+            since_unix: now,
+            verdict: cmp.verdict,
+            reason: cmp.reason.clone(),
+            scores: cmp.scores,
+        });
+        self.state.last_check = Some(check_of(&cmp));
+        let m = telemetry::metrics();
+        m.scene_changed.with_label_values(&[&self.camera]).set(1);
+        m.scene_changes_total
+            .with_label_values(&[&self.camera, cmp.verdict.as_str()])
+            .inc();
+        tracing::warn!(camera = %self.camera, verdict = cmp.verdict.as_str(), "SCENE CHANGED: {}; every frame is masked whole until a manager accepts the view (garim scene accept)", cmp.reason);
+        self.log(serde_json::json!({
+            "event": "scene_changed", "verdict": cmp.verdict, "reason": cmp.reason, "scores": cmp.scores,
+        }));
+        self.save();
+    }
+
+    fn accept(
+        &mut self,
+        req: AcceptRequest,
+        current: SceneFingerprint,
+        cmp: &SceneComparison,
+        zones: (usize, usize),
+    ) {
+        if let Some(v) = current.degenerate(&self.cfg.thresholds) {
+            let msg = format!(
+                "the camera's view is {} now: it cannot become the reference view; repair the camera and accept again",
+                v.as_str()
+            );
+            return self.refuse(Some(req), msg, Some(cmp.scores.shift));
+        }
+        let shift = cmp.scores.shift;
+        let names = zone_names(zones.0, zones.1);
+        if !zones_still_fit(Some(shift)) && !names.is_empty() && !req.zones_checked {
+            let msg = format!(
+                "the view moved by {} since the reference: {} may no longer fit; check them and accept with --zones-checked",
+                describe_shift(&shift),
+                names.join(", ")
+            );
+            return self.refuse(Some(req), msg, Some(shift));
+        }
+        let now = now_unix();
+        let previous = self.state.alarm.take();
+        self.state.reference = Some(current);
+        self.state.reference_since_unix = now;
+        self.state.reference_by = Some(req.by.clone());
+        self.state.last_check = None;
+        self.suspect = 0;
+        let message = format!(
+            "new reference view accepted by {}; the view moved by {} from the old one{}",
+            req.by,
+            describe_shift(&shift),
+            if req.zones_checked {
+                "; zones checked"
+            } else {
+                ""
+            }
+        );
+        self.state.last_acceptance = Some(AcceptOutcome {
+            at_unix: now,
+            by: req.by.clone(),
+            accepted: true,
+            message: message.clone(),
+            shift: Some(shift),
+        });
+        telemetry::metrics()
+            .scene_changed
+            .with_label_values(&[&self.camera])
+            .set(0);
+        tracing::info!(camera = %self.camera, by = %req.by, "scene alarm cleared: {message}");
+        self.log(serde_json::json!({
+            "event": "accepted", "by": req.by, "zones_checked": req.zones_checked,
+            "verdict": previous.as_ref().map(|a| a.verdict), "shift": shift, "scores": cmp.scores,
+            "message": message,
+        }));
+        self.save();
+    }
+
+    fn refuse(&mut self, req: Option<AcceptRequest>, message: String, shift: Option<SceneShift>) {
+        let by = req.as_ref().map(|r| r.by.clone()).unwrap_or_default();
+        tracing::warn!(camera = %self.camera, by = %by, "scene acceptance refused: {message}");
+        self.state.last_acceptance = Some(AcceptOutcome {
+            at_unix: now_unix(),
+            by: by.clone(),
+            accepted: false,
+            message: message.clone(),
+            shift,
+        });
+        self.log(serde_json::json!({
+            "event": "accept_refused", "by": by, "shift": shift, "message": message,
+        }));
+        self.save();
+    }
+
+    fn log(&self, mut row: serde_json::Value) {
+        let Some(store) = &self.store else { return };
+        let now = now_unix();
+        if let serde_json::Value::Object(o) = &mut row {
+            o.insert("at".into(), vault::time::utc_stamp(now).into());
+            o.insert("at_unix".into(), now.into());
+            o.insert("camera".into(), self.camera.clone().into());
+        }
+        if let Err(e) = store.log(&row) {
+            tracing::error!(camera = %self.camera, "scene ledger not written ({e}): {row}");
+        }
+    }
+
+    fn save(&self) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.save(&self.state) {
+                // The alarm still holds in memory; only a restart would lose it.
+                tracing::error!(camera = %self.camera, "scene state not saved: {e}");
+            }
+        }
+    }
+}
+
+fn check_of(cmp: &SceneComparison) -> SceneCheck {
+    SceneCheck {
+        at_unix: now_unix(),
+        verdict: cmp.verdict,
+        reason: cmp.reason.clone(),
+        scores: cmp.scores,
+    }
+}
+
+fn now_unix() -> i64 {
+    vault::time::unix_now()
+}
+
+/// Zone counts of a stage configuration, for `SceneGuard::observe`.
+pub(crate) fn zone_counts(
+    privacy_masks: &[Polygon],
+    recording_zones: &[Polygon],
+) -> (usize, usize) {
+    (privacy_masks.len(), recording_zones.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shift(dx: f32, dy: f32, score: f32) -> Option<SceneShift> {
+        Some(SceneShift { dx, dy, score })
+    }
+
+    #[test]
+    fn zones_fit_only_a_small_well_matched_shift() {
+        assert!(zones_still_fit(shift(0.0, 0.0, 0.95)));
+        assert!(zones_still_fit(shift(-0.02, 0.015, 0.8)));
+        assert!(!zones_still_fit(shift(0.021, 0.0, 0.9)));
+        assert!(!zones_still_fit(shift(0.0, -0.05, 0.9)));
+        // Another scene: the estimate means nothing, so the zones must be checked.
+        assert!(!zones_still_fit(shift(0.0, 0.0, 0.3)));
+        assert!(!zones_still_fit(None));
+    }
+
+    #[test]
+    fn zone_names_follow_the_policy_paths() {
+        assert_eq!(
+            zone_names(2, 1),
+            ["privacy_masks[0]", "privacy_masks[1]", "recording_zones[0]"]
+        );
+        assert!(zone_names(0, 0).is_empty());
+    }
+
+    #[test]
+    fn state_is_replaced_whole_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("garim-scene-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SceneStore::new(&dir);
+        assert_eq!(store.load("c").unwrap(), None);
+        let mut st = SceneState::new("c");
+        st.reference_since_unix = 7;
+        store.save(&st).unwrap();
+        st.reference_by = Some("m".into());
+        store.save(&st).unwrap();
+        assert_eq!(store.load("c").unwrap(), Some(st));
+        let names: Vec<_> = std::fs::read_dir(dir.join("scene"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["c.json"], "a temporary file was left behind");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn verdicts_are_written_in_snake_case() {
+        assert_eq!(
+            serde_json::to_string(&SceneVerdict::Defocused).unwrap(),
+            "\"defocused\""
+        );
+        for v in SceneVerdict::CHANGED {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+    }
+}
