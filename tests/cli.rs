@@ -92,9 +92,8 @@ fn mask_file_masks_people_and_writes_a_playable_file() {
     let dir = temp_dir("mask-ok");
     // A 40-frame clip of vtest keeps this quick.
     let clip = dir.join("clip.mkv");
-    let status = std::process::Command::new("gst-launch-1.0")
-        .args([
-            "-q",
+    encode_clip(
+        &[
             "filesrc",
             &format!("location={}", asset("vtest").display()),
             "!",
@@ -104,18 +103,9 @@ fn mask_file_masks_people_and_writes_a_playable_file() {
             "!",
             "identity",
             "eos-after=40",
-            "!",
-            "x264enc",
-            "speed-preset=ultrafast",
-            "!",
-            "matroskamux",
-            "!",
-            "filesink",
-            &format!("location={}", clip.display()),
-        ])
-        .status()
-        .expect("gst-launch-1.0 (gstreamer1.0-tools) is installed by scripts/test");
-    assert!(status.success());
+        ],
+        &clip,
+    );
     let output = dir.join("masked.mp4");
     let out = garim()
         .env("GARIM_MODELS_DIR", models_dir())
@@ -255,26 +245,16 @@ fn run_refuses_to_start_without_its_site_key() {
 
 fn smpte_clip(dir: &std::path::Path, frames: u32) -> std::path::PathBuf {
     let clip = dir.join("bars.mkv");
-    let status = std::process::Command::new("gst-launch-1.0")
-        .args([
-            "-q",
+    encode_clip(
+        &[
             "videotestsrc",
             &format!("num-buffers={frames}"),
             "pattern=smpte",
             "!",
             "video/x-raw,width=320,height=240,framerate=10/1",
-            "!",
-            "x264enc",
-            "speed-preset=ultrafast",
-            "!",
-            "matroskamux",
-            "!",
-            "filesink",
-            &format!("location={}", clip.display()),
-        ])
-        .status()
-        .expect("gst-launch-1.0 (gstreamer1.0-tools) is installed by scripts/test");
-    assert!(status.success());
+        ],
+        &clip,
+    );
     clip
 }
 

@@ -9,9 +9,6 @@ mod common;
 
 use common::*;
 use detect::{BBox, Class, DetectError, Detection, Detector, TrackerConfig};
-use gstreamer as gst;
-use gstreamer::prelude::*;
-use gstreamer_app as gst_app;
 use mask::scene::{SceneFingerprint, SceneThresholds, compare};
 use mask::{FrameRef, Layout, MaskStyle, PixelFormat, Polygon, SceneVerdict};
 use stage::scene::{SceneConfig, SceneGuard, SceneHold, SceneStore};
@@ -24,46 +21,6 @@ const W: u32 = 320;
 const H: u32 = 240;
 const FILL_Y: u8 = 16;
 
-/// Calls `f` with every frame (packed I420) a pipeline ending in `appsink name=sink` produces.
-fn for_each_frame(desc: &str, mut f: impl FnMut(Frame)) -> usize {
-    media::init().unwrap();
-    let pipeline = gst::parse::launch(desc)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let until = Instant::now() + Duration::from_secs(120);
-    let mut n = 0;
-    while Instant::now() < until {
-        let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) else {
-            if sink.is_eos() {
-                break;
-            }
-            continue;
-        };
-        let s = sample.caps().unwrap().structure(0).unwrap().to_owned();
-        let (w, h) = (
-            s.get::<i32>("width").unwrap() as u32,
-            s.get::<i32>("height").unwrap() as u32,
-        );
-        let map = sample.buffer().unwrap().map_readable().unwrap();
-        let len = Layout::packed(PixelFormat::I420, w, h).min_len();
-        f(Frame {
-            width: w,
-            height: h,
-            data: map.as_slice()[..len].to_vec(),
-        });
-        n += 1;
-    }
-    let _ = pipeline.set_state(gst::State::Null);
-    n
-}
-
 /// `n` frames of SMPTE bars scrolling left by `speed` pixels per frame (0: the still camera).
 fn smpte(speed: i32, n: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -72,7 +29,11 @@ fn smpte(speed: i32, n: usize) -> Vec<Vec<u8>> {
             "videotestsrc pattern=smpte horizontal-speed={speed} num-buffers={n} \
              ! video/x-raw,format=I420,width={W},height={H} ! appsink name=sink sync=false"
         ),
-        |f| out.push(f.data),
+        Duration::from_secs(120),
+        |f| {
+            out.push(f.data);
+            true
+        },
     );
     assert_eq!(out.len(), n);
     out
@@ -399,7 +360,7 @@ fn vtest_people_walking_and_the_loop_seam_never_trip_the_guard() {
     let mut index = 0;
     // Played twice, as the simulated camera loops it: the seam is crossed once.
     for _ in 0..2 {
-        for_each_frame(&desc, |f| {
+        for_each_frame(&desc, Duration::from_secs(120), |f| {
             assert_eq!((f.width as usize, f.height as usize), (VW, VH));
             let frame = f.frame_ref();
             if guard.observe(&frame, (0, 0)) == SceneHold::Changed {
@@ -425,6 +386,7 @@ fn vtest_people_walking_and_the_loop_seam_never_trip_the_guard() {
                 samples.push(f.data.clone());
             }
             index += 1;
+            true
         });
     }
     assert!(index > 1500, "decoded {index} frames");

@@ -60,7 +60,9 @@ impl Frame {
     }
 }
 
-fn pull_frames(desc: &str, max: usize, timeout: Duration) -> Vec<Frame> {
+/// Calls `f` with each frame (packed I420) a pipeline ending in `appsink name=sink` produces, until `f` returns
+/// false, the stream ends, or `timeout` passes; returns how many frames `f` saw.
+pub fn for_each_frame(desc: &str, timeout: Duration, mut f: impl FnMut(Frame) -> bool) -> usize {
     media::init().unwrap();
     let pipeline = gst::parse::launch(desc)
         .unwrap()
@@ -72,9 +74,9 @@ fn pull_frames(desc: &str, max: usize, timeout: Duration) -> Vec<Frame> {
         .downcast::<gst_app::AppSink>()
         .unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
-    let mut out = Vec::new();
     let until = Instant::now() + timeout;
-    while out.len() < max && Instant::now() < until {
+    let mut n = 0;
+    while Instant::now() < until {
         let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) else {
             if sink.is_eos() {
                 break;
@@ -89,14 +91,51 @@ fn pull_frames(desc: &str, max: usize, timeout: Duration) -> Vec<Frame> {
         );
         let map = sample.buffer().unwrap().map_readable().unwrap();
         let layout = mask::Layout::packed(mask::PixelFormat::I420, w, h);
-        out.push(Frame {
+        n += 1;
+        let more = f(Frame {
             width: w,
             height: h,
             data: map.as_slice()[..layout.min_len()].to_vec(),
         });
+        if !more {
+            break;
+        }
     }
     let _ = pipeline.set_state(gst::State::Null);
+    n
+}
+
+fn pull_frames(desc: &str, max: usize, timeout: Duration) -> Vec<Frame> {
+    let mut out = Vec::new();
+    if max > 0 {
+        for_each_frame(desc, timeout, |f| {
+            out.push(f);
+            out.len() < max
+        });
+    }
     out
+}
+
+/// Encodes what the gst-launch `source` elements produce into an H.264 Matroska file at `out`.
+pub fn encode_clip(source: &[&str], out: &Path) {
+    let location = format!("location={}", out.display());
+    let mut args = vec!["-q"];
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
+        "!",
+        "x264enc",
+        "speed-preset=ultrafast",
+        "!",
+        "matroskamux",
+        "!",
+        "filesink",
+        &location,
+    ]);
+    let status = Command::new("gst-launch-1.0")
+        .args(&args)
+        .status()
+        .expect("gst-launch-1.0 (gstreamer1.0-tools) is installed by scripts/test");
+    assert!(status.success(), "gst-launch-1.0 {args:?}");
 }
 
 /// Decodes up to `max` frames of a file (packed I420; the widths used here are multiples of 4).
