@@ -799,4 +799,11 @@ fn helm_chart_uses_only_defined_values_and_renders_a_sharded_statefulset() {
         .unwrap()
         .expect_err("postgres must fail");
     assert!(err.contains("not implemented"), "{err}");
+    // Replicas sharing one claim would share one vault: refused.
+    let shared = serde_json::json!({"siteKey": {"value": key}, "replicas": 2,
+        "persistence": {"existingClaim": "nfs-claim"}});
+    let err = helm_render(&chart, &shared.to_string())
+        .unwrap()
+        .expect_err("a shared claim with 2 replicas must fail");
+    assert!(err.contains("existingClaim"), "{err}");
 }

@@ -101,12 +101,30 @@ impl HyperLprDecoder {
             }
             let mut corners = [(0.0, 0.0); 4];
             for (k, c) in corners.iter_mut().enumerate() {
-                let (x, y) = lb.to_frame(p[5 + 2 * k], p[6 + 2 * k]);
-                *c = (x.clamp(0.0, fw), y.clamp(0.0, fh));
+                *c = lb.to_frame(p[5 + 2 * k], p[6 + 2 * k]);
             }
+            // A plate the model is sure of but whose corners are not numbers is masked by its box instead;
+            // if that is not a number either, nobody can say where the plate is: the frame fails closed.
+            if corners.iter().any(|c| !c.0.is_finite() || !c.1.is_finite()) {
+                let (cx, cy, w, h) = (p[0], p[1], p[2], p[3]);
+                let (x0, y0) = lb.to_frame(cx - w / 2.0, cy - h / 2.0);
+                let (x1, y1) = lb.to_frame(cx + w / 2.0, cy + h / 2.0);
+                if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
+                    return Err(DetectError::BadOutput {
+                        model: "hyperlpr3".into(),
+                        what: "a plate candidate with non-numeric geometry".into(),
+                    });
+                }
+                corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+            }
+            for c in corners.iter_mut() {
+                *c = (c.0.clamp(0.0, fw), c.1.clamp(0.0, fh));
+            }
+            // Non-numeric class scores must not turn a confident plate into a NaN that NMS mishandles.
+            let class = p[13].max(p[14]);
             let quad = PlateQuad {
                 corners,
-                score: obj * p[13].max(p[14]),
+                score: if class.is_finite() { obj * class } else { obj },
             };
             let bbox = quad.bbox();
             if bbox.area() <= 0.0 {
@@ -360,16 +378,36 @@ mod tests {
             HyperLprDecoder::default().decode(&t, &IDENTITY, 320, 320),
             Err(DetectError::BadOutput { .. })
         ));
-        let t = output(&[
-            (0, row(f32::NAN, QUAD, (0.9, 0.1))),
-            (1, row(0.9, [(f32::NAN, f32::NAN); 4], (0.9, 0.1))),
-        ]);
+        // NaN objectness: dropped like a weak candidate.
+        let t = output(&[(0, row(f32::NAN, QUAD, (0.9, 0.1)))]);
         assert!(
             HyperLprDecoder::default()
                 .decode(&t, &IDENTITY, 320, 320)
                 .unwrap()
                 .is_empty()
         );
+        // NaN class scores: the plate is kept with its objectness as score.
+        let t = output(&[(0, row(0.8, QUAD, (f32::NAN, f32::NAN)))]);
+        let q = HyperLprDecoder::default()
+            .decode(&t, &IDENTITY, 320, 320)
+            .unwrap();
+        assert_eq!(q.len(), 1);
+        assert!((q[0].score - 0.8).abs() < 1e-6);
+        // NaN corners but a usable box: masked by the box.
+        let mut r = row(0.9, QUAD, (0.9, 0.1));
+        r[5..13].fill(f32::NAN);
+        let q = HyperLprDecoder::default()
+            .decode(&output(&[(0, r)]), &IDENTITY, 320, 320)
+            .unwrap();
+        assert_eq!(q.len(), 1);
+        let b = q[0].bbox();
+        assert!((b.x0 - 100.0).abs() < 1e-3 && (b.x1 - 182.0).abs() < 1e-3, "{b:?}");
+        // Nothing numeric about where a confident plate is: the frame must fail closed.
+        r[..4].fill(f32::NAN);
+        assert!(matches!(
+            HyperLprDecoder::default().decode(&output(&[(0, r)]), &IDENTITY, 320, 320),
+            Err(DetectError::BadOutput { .. })
+        ));
     }
 
     struct Fixed(Vec<Detection>);

@@ -45,7 +45,8 @@ pub struct ModelArgs {
     #[arg(long, global = true, default_value_t = 384)]
     pub face_width: u32,
     /// Minimum person (and vehicle) score from YOLOX; lower masks more
-    #[arg(long, global = true, default_value_t = detect::YoloxDecoder::default().conf_threshold)]
+    #[arg(long, global = true, default_value_t = detect::YoloxDecoder::default().conf_threshold,
+          value_parser = score_threshold)]
     pub person_conf: f32,
 }
 
@@ -63,11 +64,27 @@ pub struct MaskArgs {
     #[arg(long)]
     pub detect_every: Option<u32>,
     /// Grow each masked box by this fraction of its size on every side
-    #[arg(long)]
+    #[arg(long, value_parser = dilation)]
     pub dilate: Option<f32>,
     /// Detection runs a tracked box is kept after its person was last seen
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub hold: Option<u32>,
+}
+
+/// A detector score threshold: a number in (0, 1). (NaN or 1 would silently switch detection off.)
+fn score_threshold(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a score threshold between 0 and 1 (exclusive)")),
+    }
+}
+
+/// Box growth per side as a fraction of the box size: a number from 0 to 2.
+fn dilation(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..=2.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a dilation between 0 and 2")),
+    }
 }
 
 impl MaskArgs {

@@ -422,7 +422,8 @@ fn serve(
         .into_iter()
         .filter(|c| shard.contains(&c.id))
         .collect();
-    // Claimed before the vault opens: its crash recovery must not run beside a replica that is recording.
+    // Claimed before the vault opens, so two processes of one shard never recover or record into one vault.
+    // (Replicas of different shards must not share a storage path: see the Helm chart.)
     let mut claim = crate::shard::claim(Path::new(&cfg.storage.path), shard)?;
     tracing::info!(
         shard = %shard,

@@ -82,7 +82,7 @@ impl SceneVerdict {
 
 /// Estimated movement of the scene content between two views: content at reference position (x, y) appears
 /// at (x + dx, y + dy) in the current view. Fractions of the frame width and height.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SceneShift {
     pub dx: f32,
     pub dy: f32,
@@ -98,7 +98,7 @@ impl SceneShift {
 }
 
 /// The numbers a verdict is made from (all reported, so thresholds can be checked against real footage).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SceneScores {
     /// Median over blocks of the gradient correlation at zero shift (robust to people walking through).
     pub structure: f32,

@@ -11,6 +11,8 @@ use std::fmt;
 use std::path::Path;
 
 pub const DETECT_CLASSES: [&str; 4] = ["person", "face", "plate", "vehicle"];
+/// Names of folders garim keeps beside the cameras' recording folders in the storage path.
+pub const RESERVED_CAMERA_IDS: [&str; 3] = ["scene", "shards", "policy-history"];
 pub const MASK_STYLES: [&str; 3] = ["pixelate", "blur", "fill"];
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -435,6 +437,12 @@ impl SiteConfig {
                     format!("{p}.id"),
                     &cam.id,
                     "use 1-64 letters, digits, '-' or '_' (it becomes an RTSP path and a metric label)",
+                ));
+            } else if RESERVED_CAMERA_IDS.contains(&cam.id.as_str()) {
+                errors.push(err(
+                    format!("{p}.id"),
+                    &cam.id,
+                    "reserved: the storage folder of that name holds garim's own files (scene states, shard locks, policy history); choose another id",
                 ));
             }
             if !cam.id.is_empty() && !seen.insert(cam.id.clone()) {

@@ -282,3 +282,15 @@ fn scene_check_defaults_to_three_seconds_and_cannot_be_switched_off() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("defaults.scene_check_secs"), "{e:?}");
 }
+
+#[test]
+fn camera_ids_that_name_garims_own_storage_folders_are_refused() {
+    for id in ["scene", "shards", "policy-history"] {
+        let e = errors(&GOOD.replace("id = \"cam-1\"", &format!("id = \"{id}\"")));
+        assert!(
+            e.iter()
+                .any(|l| l.contains(&format!("cameras[{id}].id")) && l.contains("reserved")),
+            "{id}: {e:?}"
+        );
+    }
+}

@@ -10,6 +10,9 @@ use std::fmt;
 
 /// A box covered less than this is a leak.
 pub const LEAK_COVERAGE: f64 = 0.5;
+/// A box covered less than this shows part of the person (a head can be 20% of a box): reported beside the
+/// leak rate so a mask that only hides half of someone is visible in the numbers.
+pub const STRICT_COVERAGE: f64 = 0.9;
 
 /// One ground-truth row: frame numbers are 1-based (MOTChallenge), boxes in pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,6 +119,7 @@ pub struct QualityMeter {
     tracks: BTreeMap<i64, TrackQuality>,
     boxes: u64,
     leaked: u64,
+    partly_visible: u64,
     frames: u64,
     whole_frames: u64,
     over_masked_sum: f64,
@@ -182,6 +186,7 @@ impl QualityMeter {
                 continue;
             }
             let leak = (covered as f64) < LEAK_COVERAGE * area as f64;
+            self.partly_visible += u64::from((covered as f64) < STRICT_COVERAGE * area as f64);
             self.boxes += 1;
             self.leaked += u64::from(leak);
             let t = self.tracks.entry(g.track).or_insert_with(|| TrackQuality {
@@ -225,6 +230,8 @@ impl QualityMeter {
             gt_boxes: self.boxes,
             leaked_boxes: self.leaked,
             leak_rate: ratio(self.leaked, self.boxes),
+            partly_visible_boxes: self.partly_visible,
+            partly_visible_rate: ratio(self.partly_visible, self.boxes),
             tracks: self.tracks.len() as u64,
             tracks_with_leaks: self.tracks.values().filter(|t| t.leaked > 0).count() as u64,
             longest_leaked_run: self
@@ -255,6 +262,9 @@ pub struct QualityReport {
     pub leaked_boxes: u64,
     /// Share of ground-truth boxes less than 50% covered.
     pub leak_rate: f64,
+    /// Boxes less than 90% covered (the leaks included).
+    pub partly_visible_boxes: u64,
+    pub partly_visible_rate: f64,
     pub tracks: u64,
     pub tracks_with_leaks: u64,
     /// Longest run of consecutive leaked frames of any track.
@@ -281,6 +291,12 @@ impl fmt::Display for QualityReport {
             self.gt_boxes,
             self.leaked_boxes,
             self.leak_rate * 100.0
+        )?;
+        writeln!(
+            f,
+            "boxes less than 90% covered {} ({:.2}%)",
+            self.partly_visible_boxes,
+            self.partly_visible_rate * 100.0
         )?;
         writeln!(
             f,
@@ -374,9 +390,12 @@ mod tests {
         m.add_frame(1, 20, 20, &g, &MaskedArea::Rects(vec![(0, 0, 5, 10)]));
         // 49% (7×7): leaked.
         m.add_frame(2, 20, 20, &g, &MaskedArea::Rects(vec![(0, 0, 7, 7)]));
+        // 90%: neither leaked nor partly visible.
+        m.add_frame(3, 20, 20, &g, &MaskedArea::Rects(vec![(0, 1, 10, 10)]));
         let r = m.report(10.0);
-        assert_eq!((r.gt_boxes, r.leaked_boxes), (2, 1));
-        assert!((r.leak_rate - 0.5).abs() < 1e-9);
+        assert_eq!((r.gt_boxes, r.leaked_boxes), (3, 1));
+        assert_eq!(r.partly_visible_boxes, 2, "the 50% and 49% boxes");
+        assert!((r.leak_rate - 1.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]

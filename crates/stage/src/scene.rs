@@ -91,6 +91,7 @@ pub struct AcceptOutcome {
 pub struct SceneState {
     pub camera: String,
     pub reference: Option<SceneFingerprint>,
+    #[serde(default)]
     pub reference_since_unix: i64,
     /// Who accepted the reference (`None`: taken automatically when the camera was first seen).
     pub reference_by: Option<String>,
@@ -214,24 +215,47 @@ impl SceneStore {
         let _ = std::fs::remove_file(self.request_path(camera));
     }
 
-    /// Appends one row (fsync'ed) to the scene ledger.
+    /// Appends one row (fsync'ed) to the scene ledger. Every camera thread appends to the same file: the row
+    /// is written with one `write` under a process-wide lock, and a row torn by a crash is closed with a
+    /// newline before the next one, so rows never run into each other.
     pub fn log(&self, row: &serde_json::Value) -> std::io::Result<()> {
+        static APPEND: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = APPEND.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(&self.root)?;
+        let path = self.log_path();
+        let mut line = Vec::new();
+        if ends_without_newline(&path) {
+            line.push(b'\n');
+        }
+        line.extend_from_slice(row.to_string().as_bytes());
+        line.push(b'\n');
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.log_path())?;
-        writeln!(f, "{row}")?;
+            .open(&path)?;
+        f.write_all(&line)?;
         f.sync_all()
     }
 }
 
-/// Writes beside the target, fsyncs, renames over it: a crash leaves the old file or the new one.
+fn ends_without_newline(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
+}
+
+/// Writes beside the target, fsyncs, renames over it: a crash leaves the old file or the new one. The
+/// temporary name is unique, so two writers (the service and `garim scene accept`) never share it.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("json.part");
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.{}-{seq}.part", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -287,7 +311,20 @@ impl SceneGuard {
                     "at": vault::time::utc_stamp(now_unix()), "camera": camera, "event": "state_unreadable",
                     "file": aside.display().to_string(),
                 }));
-                SceneState::new(camera)
+                // The lost state may have held an alarm, and nobody can vouch that the view is still the
+                // accepted one: fail closed until a manager accepts the current view.
+                let mut state = SceneState::new(camera);
+                state.alarm = Some(SceneAlarm {
+                    since_unix: now_unix(),
+                    verdict: SceneVerdict::Turned,
+                    reason: format!(
+                        "the saved scene state could not be read (kept as {}); the view cannot be vouched for",
+                        aside.display()
+                    ),
+                    scores: mask::SceneScores::default(),
+                });
+                let _ = store.save(&state);
+                state
             }
         };
         let m = telemetry::metrics();
@@ -329,8 +366,10 @@ impl SceneGuard {
 
     /// The camera's frame rate, so `check_every` becomes a number of frames.
     pub fn set_fps(&mut self, fps: f64) {
+        // Some cameras report nonsense rates in their stream timing (50–90000 fps); a check period computed
+        // from those would switch the guard off, so the rate is held to what cameras really send.
         if fps.is_finite() && fps > 0.0 {
-            self.fps = fps;
+            self.fps = fps.clamp(1.0, 120.0);
         }
     }
 

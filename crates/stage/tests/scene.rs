@@ -388,17 +388,26 @@ fn a_covered_first_view_is_not_taken_as_the_reference() {
 }
 
 #[test]
-fn unreadable_state_is_kept_aside_and_a_new_reference_taken() {
+fn unreadable_state_fails_closed_until_a_manager_accepts_the_view() {
+    // The lost file may have held an alarm: the camera is masked whole (also after a restart) until accepted.
     let (cam, dir) = ("sc-corrupt", storage("corrupt"));
     let store = SceneStore::new(&dir);
     std::fs::create_dir_all(store.state_path(cam).parent().unwrap()).unwrap();
     std::fs::write(store.state_path(cam), "{not json").unwrap();
     let mut s = stage(cam, &dir, false);
-    feed(&mut s, &home(), 6);
+    assert!(all_changed(&feed(&mut s, &home(), 6)));
+    assert!(s.scene_guard().unwrap().alarmed());
     assert!(s.scene_guard().unwrap().state().reference.is_some());
+    drop(s);
+    let mut s = stage(cam, &dir, false);
+    assert!(all_changed(&feed(&mut s, &home(), 6)), "still alarmed after a restart");
+    request(&dir, cam, false);
+    feed(&mut s, &home(), 12);
+    assert!(!s.scene_guard().unwrap().alarmed());
+    assert!(all_clear(&feed(&mut s, &home(), 6)));
     assert_eq!(
         ledger_events(&dir, cam),
-        ["state_unreadable", "reference_taken"]
+        ["state_unreadable", "reference_taken", "accepted"]
     );
     let aside = std::fs::read_dir(store.state_path(cam).parent().unwrap())
         .unwrap()
