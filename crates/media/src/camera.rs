@@ -277,6 +277,9 @@ impl CameraRunner {
             Ok(i) => i,
             Err(e) => return Ended::Failed(scrub(&format!("{e:#}"), &url)),
         };
+        // A camera that comes back may have been turned while it was away (a reboot, a PTZ preset): its view
+        // is checked against the reference on the first frame of the new stream.
+        self.stage.recheck_scene();
         let started = Instant::now();
         let mut last_frame: Option<Instant> = None;
         let mut last_pts: Option<gst::ClockTime> = None;

@@ -373,6 +373,14 @@ impl SceneGuard {
         }
     }
 
+    /// Makes the next observed frame a check (when a reference exists; the first reference is still taken
+    /// one period in, once the stream has settled).
+    pub fn check_next_frame(&mut self) {
+        if self.state.reference.is_some() {
+            self.next_check = self.frames;
+        }
+    }
+
     pub fn state(&self) -> &SceneState {
         &self.state
     }

@@ -145,6 +145,13 @@ impl MaskingStage {
         self.scene.as_ref()
     }
 
+    /// Checks the scene on the next frame (a new stream: the camera may have moved while it was away).
+    pub fn recheck_scene(&mut self) {
+        if let Some(g) = &mut self.scene {
+            g.check_next_frame();
+        }
+    }
+
     /// The camera's frame rate (the scene check period is in seconds).
     pub fn set_frame_rate(&mut self, fps: f64) {
         if let Some(g) = &mut self.scene {

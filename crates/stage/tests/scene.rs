@@ -429,3 +429,25 @@ fn stage_without_a_guard_never_fingerprints() {
     assert!(all_clear(&feed(&mut s, &home(), 4)));
     assert!(all_clear(&feed(&mut s, &black(), 10)));
 }
+
+#[test]
+fn a_new_stream_is_checked_on_its_first_frame() {
+    // Two cameras, same history: the reference taken, then one frame past a check. The next scheduled check is
+    // a period away; a reconnect (recheck) brings it to the very next frame.
+    let run = |cam: &str, recheck: bool| {
+        let dir = storage(cam);
+        let mut s = stage(cam, &dir, false);
+        // Checks every 3 frames at the default 10 fps: reference at frame 3, checks at 6, 9, 12.
+        feed(&mut s, &home(), 13);
+        assert!(s.scene_guard().unwrap().state().reference.is_some());
+        if recheck {
+            s.recheck_scene();
+        }
+        feed(&mut s, &turned(), 1)[0]
+    };
+    assert_eq!(run("sc-steady", false), None, "not yet due");
+    assert_eq!(
+        run("sc-reconnect", true),
+        Some(FailClosedReason::SceneChanged)
+    );
+}
