@@ -272,7 +272,7 @@ fn eval_counts_every_unmasked_ground_truth_box_as_a_leak() {
     std::fs::write(dir.join("gt.txt"), gt).unwrap();
     let out = garim()
         .env("GARIM_MODELS_DIR", models_dir())
-        .args(["eval", "--json", "--detect", "person", "--video"])
+        .args(["eval", "--json", "--video"])
         .arg(&clip)
         .arg("--gt")
         .arg(dir.join("gt.txt"))
@@ -293,7 +293,19 @@ fn eval_counts_every_unmasked_ground_truth_box_as_a_leak() {
     assert_eq!(v["over_masking"], 0.0, "{v}");
     assert_eq!(v["per_track"][0]["track"], 7, "{v}");
     assert!(v["fps"].as_f64().unwrap() > 0.0, "{v}");
-    assert_eq!(v["settings"]["classes"], "person", "{v}");
+    // Without --detect, eval (like `garim mask`, the demo and a camera without `detect`) uses the shipped
+    // defaults chosen in docs/quality.md.
+    let s = &v["settings"];
+    assert_eq!(s["classes"], "person,face,plate", "{v}");
+    assert_eq!(
+        (
+            s["person_conf"].as_f64(),
+            s["dilate"].as_f64(),
+            s["hold"].as_u64()
+        ),
+        (Some(0.15), Some(0.3), Some(15)),
+        "{v}"
+    );
 }
 
 #[test]

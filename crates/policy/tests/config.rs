@@ -294,3 +294,62 @@ fn camera_ids_that_name_garims_own_storage_folders_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_camera_without_detect_masks_the_shipped_default_classes() {
+    let toml = GOOD.replace("detect = [\"person\"]\n", "").replace(
+        "url_env = \"GARIM_POLICY_TEST_URL\"",
+        "url = \"rtsp://10.0.0.2/live\"",
+    );
+    let cfg = SiteConfig::from_toml_str(&toml).unwrap();
+    let cams = cfg.enabled_cameras().unwrap();
+    assert_eq!(cams[0].detect, ["person", "face", "plate"]);
+}
+
+#[test]
+fn index_url_env_names_a_postgres_url_that_is_never_shown() {
+    // No index_url_env: the SQLite index.
+    let cfg = SiteConfig::from_toml_str(GOOD).unwrap();
+    assert!(cfg.index_url().unwrap().is_none());
+    let with = |var: &str| {
+        GOOD.replace(
+            "[defaults]",
+            &format!("[storage]\nindex_url_env = \"{var}\"\n[defaults]"),
+        )
+    };
+    let e = errors(&with("GARIM INDEX"));
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("storage.index_url_env:") && l.contains("GARIM INDEX")),
+        "{e:?}"
+    );
+    // Unset, not a postgres URL (its value not shown), then a URL shown only redacted.
+    let cfg = SiteConfig::from_toml_str(&with("GARIM_POLICY_TEST_INDEX_UNSET")).unwrap();
+    let e = cfg.index_url().unwrap_err().to_string();
+    assert!(
+        e.starts_with("storage.index_url_env:") && e.contains("not set"),
+        "{e}"
+    );
+    // SAFETY: only this test sets these variables.
+    unsafe {
+        std::env::set_var("GARIM_POLICY_TEST_INDEX_BAD", "host=db password=hunter2");
+        std::env::set_var(
+            "GARIM_POLICY_TEST_INDEX",
+            "postgres://garim:hunter2@db.internal:5432/garim",
+        );
+    }
+    let cfg = SiteConfig::from_toml_str(&with("GARIM_POLICY_TEST_INDEX_BAD")).unwrap();
+    let e = cfg.index_url().unwrap_err().to_string();
+    assert!(
+        e.contains("storage.index_url_env") && e.contains("postgres://") && !e.contains("hunter2"),
+        "{e}"
+    );
+    let cfg = SiteConfig::from_toml_str(&with("GARIM_POLICY_TEST_INDEX")).unwrap();
+    let url = cfg.index_url().unwrap().unwrap();
+    assert_eq!(
+        url.expose(),
+        "postgres://garim:hunter2@db.internal:5432/garim"
+    );
+    assert_eq!(url.redacted(), "postgres://***@db.internal:5432/garim");
+    assert!(!format!("{cfg:?}").contains("hunter2"));
+}
