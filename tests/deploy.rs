@@ -793,12 +793,13 @@ fn helm_chart_uses_only_defined_values_and_renders_a_sharded_statefulset() {
         kind("Secret")[0]["stringData"]["site.key"].as_str(),
         Some(key.as_str())
     );
-    // Not implemented yet: asking for Postgres fails loudly instead of pretending.
-    let pg = serde_json::json!({"siteKey": {"value": key}, "postgres": {"enabled": true}});
-    let err = helm_render(&chart, &pg.to_string())
+    // Not implemented yet: asking for S3 storage fails loudly instead of pretending.
+    let s3 = serde_json::json!({"siteKey": {"value": key}, "s3": {"enabled": true}});
+    let err = helm_render(&chart, &s3.to_string())
         .unwrap()
-        .expect_err("postgres must fail");
+        .expect_err("s3 must fail");
     assert!(err.contains("not implemented"), "{err}");
+    postgres_index_is_passed_from_a_secret_and_named_in_the_policy(&chart, &key, policy);
     // Replicas sharing one claim would share one vault: refused.
     let shared = serde_json::json!({"siteKey": {"value": key}, "replicas": 2,
         "persistence": {"existingClaim": "nfs-claim"}});
@@ -806,4 +807,150 @@ fn helm_chart_uses_only_defined_values_and_renders_a_sharded_statefulset() {
         .unwrap()
         .expect_err("a shared claim with 2 replicas must fail");
     assert!(err.contains("existingClaim"), "{err}");
+}
+
+/// The documents `helm template` renders for `vals` (NOTES.txt left out), or the chart's error.
+fn rendered_docs(
+    chart: &std::path::Path,
+    vals: &serde_json::Value,
+) -> Result<Vec<serde_yaml::Value>, String> {
+    let rendered = helm_render(chart, &vals.to_string()).expect("helm-python-sdk is installed")?;
+    let mut docs = Vec::new();
+    for (name, text) in rendered["manifests"].as_object().unwrap() {
+        if name.ends_with("NOTES.txt") {
+            continue;
+        }
+        for doc in serde_yaml::Deserializer::from_str(text.as_str().unwrap()) {
+            let v = serde_yaml::Value::deserialize(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if !v.is_null() {
+                docs.push(v);
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// postgres.enabled: GARIM_INDEX_URL comes from a Secret (made from postgres.url, or an existing one) and the
+/// mounted policy names it in [storage] index_url_env; the URL itself never reaches the ConfigMap.
+fn postgres_index_is_passed_from_a_secret_and_named_in_the_policy(
+    chart: &std::path::Path,
+    key: &str,
+    policy: &str,
+) {
+    let url = "postgres://garim:pw-in-values@db.garim.svc:5432/garim";
+    let of_kind = |docs: &[serde_yaml::Value], k: &str| {
+        docs.iter()
+            .filter(|d| d["kind"].as_str() == Some(k))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let index_env = |docs: &[serde_yaml::Value]| {
+        of_kind(docs, "StatefulSet")[0]["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str() == Some("GARIM_INDEX_URL"))
+            .cloned()
+    };
+    let site_toml = |docs: &[serde_yaml::Value]| {
+        of_kind(docs, "ConfigMap")[0]["data"]["site.toml"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let check = |toml: &str| {
+        let dir = temp_dir("helm-pg-policy");
+        std::fs::write(dir.join("site.toml"), toml).unwrap();
+        let out = garim()
+            .args(["check", dir.join("site.toml").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "rendered policy: {}\n{toml}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    };
+    // Without postgres: no index variable.
+    let docs = rendered_docs(chart, &serde_json::json!({"siteKey": {"value": key}})).unwrap();
+    assert!(index_env(&docs).is_none());
+    assert!(!site_toml(&docs).contains("index_url_env"));
+
+    // postgres.url: the chart makes the Secret.
+    let vals = serde_json::json!({"siteKey": {"value": key}, "replicas": 2,
+        "postgres": {"enabled": true, "url": url}});
+    let docs = rendered_docs(chart, &vals).unwrap_or_else(|e| panic!("postgres.enabled: {e}"));
+    let env = index_env(&docs).expect("GARIM_INDEX_URL in the StatefulSet");
+    let secret_name = env["valueFrom"]["secretKeyRef"]["name"].as_str().unwrap();
+    assert_eq!(
+        env["valueFrom"]["secretKeyRef"]["key"].as_str(),
+        Some("url")
+    );
+    let secret = of_kind(&docs, "Secret")
+        .into_iter()
+        .find(|s| s["metadata"]["name"].as_str() == Some(secret_name))
+        .expect("the index Secret");
+    assert_eq!(secret["stringData"]["url"].as_str(), Some(url));
+    let toml = site_toml(&docs);
+    assert!(
+        toml.contains("[storage]\nindex_url_env = \"GARIM_INDEX_URL\"\n"),
+        "{toml}"
+    );
+    assert!(!toml.contains("pw-in-values"));
+    check(&toml);
+
+    // An existing Secret and key: referenced, none made.
+    let vals = serde_json::json!({"siteKey": {"value": key},
+        "postgres": {"enabled": true, "existingSecret": "garim-db", "key": "dsn"}});
+    let docs = rendered_docs(chart, &vals).unwrap();
+    let env = index_env(&docs).unwrap();
+    assert_eq!(
+        env["valueFrom"]["secretKeyRef"]["name"].as_str(),
+        Some("garim-db")
+    );
+    assert_eq!(
+        env["valueFrom"]["secretKeyRef"]["key"].as_str(),
+        Some("dsn")
+    );
+    assert_eq!(of_kind(&docs, "Secret").len(), 1, "only the site key's");
+
+    // A policy without [storage] gets one; a policy that already names the variable keeps it.
+    let bare: String = policy
+        .lines()
+        .filter(|l| {
+            !(l.starts_with("[storage]")
+                || l.starts_with("path =")
+                || l.starts_with("segment_secs")
+                || l.starts_with("place ="))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!bare.contains("[storage]"));
+    let vals = serde_json::json!({"siteKey": {"value": key}, "site": {"policy": bare},
+        "postgres": {"enabled": true, "url": url}});
+    let toml = site_toml(&rendered_docs(chart, &vals).unwrap());
+    assert!(
+        toml.trim_end()
+            .ends_with("[storage]\nindex_url_env = \"GARIM_INDEX_URL\""),
+        "{toml}"
+    );
+    check(&toml);
+    let named = policy.replace(
+        "[storage]\n",
+        "[storage]\nindex_url_env = \"GARIM_INDEX_URL\"\n",
+    );
+    let vals = serde_json::json!({"siteKey": {"value": key}, "site": {"policy": named},
+        "postgres": {"enabled": true, "url": url}});
+    let toml = site_toml(&rendered_docs(chart, &vals).unwrap());
+    assert_eq!(toml.matches("index_url_env").count(), 1, "{toml}");
+
+    // Refused: another variable name in the policy, or no URL at all.
+    let other = policy.replace("[storage]\n", "[storage]\nindex_url_env = \"DB_URL\"\n");
+    let vals = serde_json::json!({"siteKey": {"value": key}, "site": {"policy": other},
+        "postgres": {"enabled": true, "url": url}});
+    let err = rendered_docs(chart, &vals).expect_err("another index_url_env");
+    assert!(err.contains("storage.index_url_env"), "{err}");
+    let vals = serde_json::json!({"siteKey": {"value": key}, "postgres": {"enabled": true}});
+    let err = rendered_docs(chart, &vals).expect_err("no URL");
+    assert!(err.contains("postgres.url"), "{err}");
 }

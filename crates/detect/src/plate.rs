@@ -401,7 +401,10 @@ mod tests {
             .unwrap();
         assert_eq!(q.len(), 1);
         let b = q[0].bbox();
-        assert!((b.x0 - 100.0).abs() < 1e-3 && (b.x1 - 182.0).abs() < 1e-3, "{b:?}");
+        assert!(
+            (b.x0 - 100.0).abs() < 1e-3 && (b.x1 - 182.0).abs() < 1e-3,
+            "{b:?}"
+        );
         // Nothing numeric about where a confident plate is: the frame must fail closed.
         r[..4].fill(f32::NAN);
         assert!(matches!(

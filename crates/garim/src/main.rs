@@ -75,7 +75,9 @@ pub struct MaskArgs {
 fn score_threshold(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
         Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a score threshold between 0 and 1 (exclusive)")),
+        _ => Err(format!(
+            "{s:?} is not a score threshold between 0 and 1 (exclusive)"
+        )),
     }
 }
 

@@ -189,7 +189,7 @@ fn vault_and_range(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<(Arc<vault::Vault>, i64, i64)> {
-    let vault = open_vault(&load_config(config)?)?;
+    let vault = open_vault(&load_config(config)?, None)?;
     Ok((
         vault,
         parse_time_arg("--from", from, 0)?,
@@ -210,8 +210,14 @@ pub fn recordings_list(
         "camera", "start (UTC)", "end (UTC)", "bytes"
     );
     for r in &rows {
+        // With a shared index, other replicas' segments are listed too: their files are on those nodes.
+        let elsewhere = if r.node == vault.node() {
+            String::new()
+        } else {
+            format!("  (on node {})", r.node)
+        };
         println!(
-            "{:<12} {:<18} {:<18} {:>12}  {}",
+            "{:<12} {:<18} {:<18} {:>12}  {}{elsewhere}",
             r.camera,
             vault::time::utc_stamp(r.start_unix),
             vault::time::utc_stamp(r.end_unix),
@@ -434,7 +440,7 @@ fn serve(
     if cameras.is_empty() && shard.count > 1 {
         tracing::warn!(shard = %shard, "no camera of the site falls in this shard");
     }
-    let vault = open_vault(&cfg)?;
+    let vault = open_vault(&cfg, Some(shard))?;
     sweep(&vault, &cfg);
     let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
     let hash = history.record(&text, &["started".to_string()])?;
@@ -631,6 +637,7 @@ fn recordings_api(vault: Arc<vault::Vault>) -> server::RecordingsFn {
                     "end": vault::time::utc_stamp(r.end_unix),
                     "bytes": r.bytes,
                     "sha256": r.sha256,
+                    "node": r.node,
                 })
             })
             .collect();
@@ -642,12 +649,44 @@ fn recordings_api(vault: Arc<vault::Vault>) -> server::RecordingsFn {
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Opens the vault with the site key; a missing or wrong key file stops the service (never plaintext).
-pub fn open_vault(cfg: &SiteConfig) -> Result<Arc<vault::Vault>> {
+/// `serving`: the shard a running service records (it recovers and, with a shared Postgres index, sweeps only
+/// that shard's cameras); None for the tools that only list and export (no recovery: a service may be
+/// recording into the same folder).
+pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Arc<vault::Vault>> {
     let key = vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
         .map_err(|e| anyhow!("storage.key_file: {e}"))?;
-    Ok(Arc::new(
-        vault::Vault::open(Path::new(&cfg.storage.path), key).map_err(|e| anyhow!("{e}"))?,
-    ))
+    let postgres = cfg
+        .index_url()
+        .map_err(|e| anyhow!("{e}"))?
+        .map(|url| vault::PostgresIndex {
+            url: url.expose().to_string(),
+            shown: url.redacted(),
+        });
+    let shared = postgres.is_some();
+    let owns = serving.map(|shard| {
+        Arc::new(move |camera: &str| {
+            shard.contains(camera.strip_suffix(vault::SEALED_SUFFIX).unwrap_or(camera))
+        }) as vault::Owns
+    });
+    let opts = vault::VaultOptions {
+        postgres,
+        node: None,
+        owns,
+        skip_recovery: serving.is_none(),
+    };
+    let vault =
+        vault::Vault::open_with(Path::new(&cfg.storage.path), key, opts).map_err(|e| match e {
+            vault::VaultError::Index { .. } if shared => anyhow!("storage.index_url_env: {e}"),
+            _ => anyhow!("{e}"),
+        })?;
+    if shared && serving.is_some() {
+        tracing::info!(
+            index = %vault.index_location(),
+            node = vault.node(),
+            "vault index on Postgres, shared with the other replicas"
+        );
+    }
+    Ok(Arc::new(vault))
 }
 
 /// The retention sweep: every day older than its camera's retention_days is destroyed.

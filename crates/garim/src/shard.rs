@@ -5,8 +5,8 @@
 //! protects replicas that share one storage path (one node, or an NFS/RWX volume). A second replica asking
 //! for a taken shard refuses to start, naming the holder, and leaves a note beside the lock that the holder
 //! reports as `garim_shard_conflict` 1 and a log line — so the conflict is visible on the replica that is up
-//! and scraped. With the index on Postgres (several nodes, not implemented yet) the same claim would be a
-//! session advisory lock (`pg_try_advisory_lock`) on the shard's key.
+//! and scraped. Replicas on different volumes sharing a Postgres index are not protected by it; a session
+//! advisory lock (`pg_try_advisory_lock`) on the shard's key would be (not implemented yet).
 
 use anyhow::{Result, anyhow};
 use policy::Shard;

@@ -81,6 +81,9 @@ pub struct StorageConfig {
     pub min_free_bytes: u64,
     /// X25519 public key (hex) that sealed recordings are encrypted to; its private half is the grant.
     pub sealed_public_key: Option<String>,
+    /// Environment variable holding the Postgres URL (`postgres://user:password@host/db`) of an index shared
+    /// by several replicas; absent: the vault's own SQLite index. The URL is a secret and is never logged.
+    pub index_url_env: Option<String>,
 }
 
 impl Default for StorageConfig {
@@ -92,6 +95,7 @@ impl Default for StorageConfig {
             key_file: None,
             min_free_bytes: 1 << 30,
             sealed_public_key: None,
+            index_url_env: None,
         }
     }
 }
@@ -243,6 +247,12 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
+fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 fn err(
     path: impl Into<String>,
@@ -401,6 +411,18 @@ impl SiteConfig {
         if self.storage.segment_secs == 0 {
             errors.push(err("storage.segment_secs", "0", "must be at least 1"));
         }
+        if let Some(var) = self
+            .storage
+            .index_url_env
+            .as_ref()
+            .filter(|v| !is_env_name(v))
+        {
+            errors.push(err(
+                "storage.index_url_env",
+                var,
+                "not an environment variable name (letters, digits and '_', not starting with a digit), e.g. GARIM_INDEX_URL",
+            ));
+        }
         check_common(
             "defaults",
             Some(&self.defaults.detect),
@@ -471,6 +493,33 @@ impl SiteConfig {
         } else {
             Err(ConfigErrors(errors))
         }
+    }
+
+    /// The Postgres URL of a shared index, read from `storage.index_url_env`; None: the SQLite index.
+    pub fn index_url(&self) -> Result<Option<SecretUrl>, ConfigError> {
+        let Some(var) = &self.storage.index_url_env else {
+            return Ok(None);
+        };
+        let url = std::env::var(var).map_err(|_| {
+            err(
+                "storage.index_url_env",
+                var,
+                "environment variable is not set (it must hold postgres://user:password@host/database)",
+            )
+        })?;
+        let url = SecretUrl::new(url.trim());
+        if !["postgres://", "postgresql://"]
+            .iter()
+            .any(|s| url.expose().starts_with(s))
+        {
+            // The value is not shown: it may be a secret in some other form.
+            return Err(err(
+                "storage.index_url_env",
+                var,
+                "the variable must hold a postgres:// or postgresql:// URL",
+            ));
+        }
+        Ok(Some(url))
     }
 
     pub fn camera_settings(&self, id: &str) -> Option<Result<CameraSettings, ConfigError>> {

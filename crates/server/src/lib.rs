@@ -51,7 +51,13 @@ async fn list_recordings(
             axum::Json(serde_json::json!({"error": "recording is not enabled"})),
         );
     };
-    match f(q.camera.as_deref(), q.from.as_deref(), q.to.as_deref()) {
+    // The listing blocks on the index (a Postgres one runs its own runtime): off the async workers.
+    let listed = tokio::task::spawn_blocking(move || {
+        f(q.camera.as_deref(), q.from.as_deref(), q.to.as_deref())
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("listing failed: {e}")));
+    match listed {
         Ok(v) => (StatusCode::OK, axum::Json(v)),
         Err(e) => (
             StatusCode::BAD_REQUEST,

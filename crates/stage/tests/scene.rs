@@ -400,7 +400,10 @@ fn unreadable_state_fails_closed_until_a_manager_accepts_the_view() {
     assert!(s.scene_guard().unwrap().state().reference.is_some());
     drop(s);
     let mut s = stage(cam, &dir, false);
-    assert!(all_changed(&feed(&mut s, &home(), 6)), "still alarmed after a restart");
+    assert!(
+        all_changed(&feed(&mut s, &home(), 6)),
+        "still alarmed after a restart"
+    );
     request(&dir, cam, false);
     feed(&mut s, &home(), 12);
     assert!(!s.scene_guard().unwrap().alarmed());

@@ -1,17 +1,20 @@
 //! The evidence vault: recordings encrypted under per-camera, per-day data keys wrapped by the site key, an
-//! SQLite index (WAL) of segments and keys, crash recovery at open, and the retention sweep that destroys a
-//! day's key first (crypto-shredding), then its files and index rows, then writes a 파기 record.
+//! index of segments and keys (SQLite with WAL on one node, or Postgres shared by several replicas), crash
+//! recovery at open, and the retention sweep that destroys a day's key first (crypto-shredding), then its
+//! files and index rows, then writes a 파기 record.
 
+mod index;
 pub mod keys;
 pub mod sealed;
 pub mod segment;
 mod store;
 pub mod time;
 
+pub use index::PostgresIndex;
 pub use keys::SecretKey;
 pub use sealed::{Grant, SEALED_SUFFIX, SealedPublicKey};
 pub use segment::{SegmentWriter, read_segment};
-pub use store::{OpenSegment, SegmentRow, SweepReport, Vault};
+pub use store::{OpenSegment, Owns, SegmentRow, SweepReport, Vault, VaultOptions};
 
 use std::path::Path;
 
@@ -27,6 +30,14 @@ pub enum VaultError {
     Tampered(String),
     #[error("index {path}: {reason}")]
     Index { path: String, reason: String },
+    #[error(
+        "{what}: not on this node's storage: its file is on node {node} (this is {here}); export it there"
+    )]
+    Elsewhere {
+        what: String,
+        node: String,
+        here: String,
+    },
 }
 
 impl VaultError {

@@ -1,32 +1,64 @@
-//! The vault on disk: `<dir>/index.sqlite` (WAL, secure_delete) with keys and segments,
-//! `<dir>/<camera>/<YYYYMMDD>/*.gseg` encrypted segments, and `<dir>/destruction-log.jsonl` (the 파기 records
-//! until the ledger exists). Every step is ordered so a crash at any point leaves a state the next open or
+//! The vault on disk: `<dir>/<camera>/<YYYYMMDD>/*.gseg` encrypted segments, `<dir>/destruction-log.jsonl` (the
+//! 파기 records until the ledger exists) and the index of keys and segments: `<dir>/index.sqlite` (WAL,
+//! secure_delete), or one Postgres database shared by several replicas, each with its own volume (its node,
+//! named in `<dir>/node-id`). Every step is ordered so a crash at any point leaves a state the next open or
 //! sweep finishes: segments are renamed before they are indexed, keys destroyed before files are deleted.
+//! With a shared index a replica recovers and sweeps only the cameras it serves and deletes only files on its
+//! own volume; it lists every node's segments but reads only its own.
 
 use crate::VaultError;
+use crate::index::{Filter, IndexDb, IndexRow, NewSegment, PostgresIndex};
 use crate::keys::SecretKey;
 use crate::segment::{SegmentWriter, read_segment};
 use crate::time::{day_label, day_of, unix_now, utc_stamp};
-use parking_lot::Mutex;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Which cameras a process serves (a sealed stream `<camera>.sealed` is asked as itself).
+pub type Owns = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// How to open a vault beyond its folder and site key.
+#[derive(Clone, Default)]
+pub struct VaultOptions {
+    /// The index on Postgres, shared by several replicas; None: `<dir>/index.sqlite`.
+    pub postgres: Option<PostgresIndex>,
+    /// This node's name in a shared index. None: the name in `<dir>/node-id`, made on first open from the
+    /// hostname and a random suffix, so the name stays with the volume whatever pod mounts it.
+    pub node: Option<String>,
+    /// The cameras this process serves. With a shared index, crash recovery and the retention sweep touch only
+    /// these (another replica's open segments and keys are its own business). Ignored with SQLite: a local
+    /// index holds only this node's recordings, and all of them are swept (a camera moved to another shard
+    /// must still expire here). None: every camera.
+    pub owns: Option<Owns>,
+    /// Run crash recovery at open (the service). Tools that only read (listing, export) skip it, so they never
+    /// remove the segments a running service has open.
+    pub skip_recovery: bool,
+}
 
 pub struct Vault {
     dir: PathBuf,
     site_key: SecretKey,
-    db: Mutex<Connection>,
+    db: IndexDb,
+    node: String,
+    owns: Option<Owns>,
+    /// A key was destroyed and the Postgres keys table not yet rewritten (retried at every sweep).
+    vacuum_pending: AtomicBool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentRow {
     pub id: i64,
+    /// The node whose storage holds the file (always this node's with SQLite).
+    pub node: String,
     pub camera: String,
     pub day: i64,
     pub start_unix: i64,
     pub end_unix: i64,
     pub bytes: i64,
+    /// The file, under this vault's folder: it exists only on `node`.
     pub path: PathBuf,
     pub sha256: String,
     /// A sealed (unmasked, zone-limited) segment: readable only with a grant.
@@ -66,35 +98,86 @@ fn label(camera: &str, day: i64) -> String {
     format!("{camera}/{}", day_label(day))
 }
 
+/// The node name of a shared-index vault: `<dir>/node-id`, made once.
+fn node_id(dir: &Path) -> Result<String, VaultError> {
+    let path = dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(VaultError::io(&path, e)),
+    }
+    let host: String = hostname()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .take(63)
+        .collect();
+    let mut suffix = [0u8; 4];
+    getrandom::fill(&mut suffix)
+        .map_err(|e| VaultError::io(&path, std::io::Error::other(e.to_string())))?;
+    let name = format!(
+        "{}-{}",
+        if host.is_empty() { "node" } else { &host },
+        hex::encode(suffix)
+    );
+    let tmp = dir.join("node-id.part");
+    std::fs::write(&tmp, format!("{name}\n"))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| VaultError::io(&path, e))?;
+    Ok(name)
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
 impl Vault {
-    /// Opens (or creates) the vault and recovers from any crash: partial segments are removed, segments that
-    /// were renamed but not yet indexed are verified and indexed (or removed if they do not decrypt).
+    /// Opens (or creates) the vault with its SQLite index and recovers from any crash: partial segments are
+    /// removed, segments that were renamed but not yet indexed are verified and indexed (or removed if they do
+    /// not decrypt).
     pub fn open(dir: &Path, site_key: SecretKey) -> Result<Vault, VaultError> {
+        Vault::open_with(dir, site_key, VaultOptions::default())
+    }
+
+    /// Opens the vault as `opts` say (index backend, node, cameras served, recovery).
+    pub fn open_with(
+        dir: &Path,
+        site_key: SecretKey,
+        opts: VaultOptions,
+    ) -> Result<Vault, VaultError> {
         std::fs::create_dir_all(dir).map_err(|e| VaultError::io(dir, e))?;
-        let db_path = dir.join("index.sqlite");
-        let idx = |e: rusqlite::Error| VaultError::Index {
-            path: db_path.display().to_string(),
-            reason: e.to_string(),
+        let db = match &opts.postgres {
+            None => IndexDb::open_sqlite(&dir.join("index.sqlite"))?,
+            Some(pg) => IndexDb::open_postgres(pg)?,
         };
-        let db = Connection::open(&db_path).map_err(idx)?;
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;
-             CREATE TABLE IF NOT EXISTS keys (
-                 camera TEXT NOT NULL, day INTEGER NOT NULL, wrapped BLOB, created INTEGER NOT NULL,
-                 destroyed_at INTEGER, logged INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (camera, day));
-             CREATE TABLE IF NOT EXISTS segments (
-                 id INTEGER PRIMARY KEY, camera TEXT NOT NULL, day INTEGER NOT NULL,
-                 start_unix INTEGER NOT NULL, end_unix INTEGER NOT NULL, bytes INTEGER NOT NULL,
-                 path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, sealed_key BLOB);
-             CREATE INDEX IF NOT EXISTS segments_by_time ON segments (camera, start_unix);",
-        )
-        .map_err(idx)?;
+        let node = match opts.node {
+            Some(n) if n.trim().is_empty() || n.chars().any(char::is_whitespace) => {
+                return Err(VaultError::Index {
+                    path: db.describe(),
+                    reason: format!("node name {n:?} must be non-empty and without spaces"),
+                });
+            }
+            Some(n) => n,
+            None if db.is_shared() => node_id(dir)?,
+            None => "local".to_string(),
+        };
         let vault = Vault {
             dir: dir.to_path_buf(),
             site_key,
-            db: Mutex::new(db),
+            db,
+            node,
+            owns: opts.owns,
+            vacuum_pending: AtomicBool::new(false),
         };
-        vault.recover()?;
+        if !opts.skip_recovery {
+            vault.recover()?;
+        }
         Ok(vault)
     }
 
@@ -102,42 +185,47 @@ impl Vault {
         &self.dir
     }
 
-    fn idx(&self, e: rusqlite::Error) -> VaultError {
-        VaultError::Index {
-            path: self.dir.join("index.sqlite").display().to_string(),
-            reason: e.to_string(),
-        }
+    /// This node's name (the holder of the files under `dir`).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Where the index is (a path, or the Postgres URL without credentials).
+    pub fn index_location(&self) -> String {
+        self.db.describe()
+    }
+
+    /// Whether this process recovers and sweeps `camera` (always with a local index).
+    fn owns(&self, camera: &str) -> bool {
+        !self.db.is_shared() || self.owns.as_ref().is_none_or(|f| f(camera))
     }
 
     /// The data key of a camera's day, created (and wrapped into the index) on first use. A destroyed day's
     /// key is never recreated.
     fn day_key(&self, camera: &str, day: i64) -> Result<SecretKey, VaultError> {
-        let db = self.db.lock();
-        let row: Option<(Option<Vec<u8>>,)> = db
-            .query_row(
-                "SELECT wrapped FROM keys WHERE camera = ?1 AND day = ?2",
-                params![camera, day],
-                |r| Ok((r.get(0)?,)),
-            )
-            .optional()
-            .map_err(|e| self.idx(e))?;
-        match row {
-            Some((Some(w),)) => self.site_key.unwrap_key(&w, &label(camera, day)),
-            Some((None,)) => Err(VaultError::Key {
-                what: label(camera, day),
-                reason: "this day's key was destroyed at the end of retention".into(),
-            }),
-            None => {
-                let key = SecretKey::random();
-                let wrapped = self.site_key.wrap(&key, &label(camera, day));
-                db.execute(
-                    "INSERT INTO keys (camera, day, wrapped, created) VALUES (?1, ?2, ?3, ?4)",
-                    params![camera, day, wrapped, unix_now()],
-                )
-                .map_err(|e| self.idx(e))?;
-                Ok(key)
+        // Twice at most: when another process stores the day's key first, this one uses that key.
+        for _ in 0..2 {
+            match self.db.wrapped_key(camera, day)? {
+                Some(Some(w)) => return self.site_key.unwrap_key(&w, &label(camera, day)),
+                Some(None) => {
+                    return Err(VaultError::Key {
+                        what: label(camera, day),
+                        reason: "this day's key was destroyed at the end of retention".into(),
+                    });
+                }
+                None => {
+                    let key = SecretKey::random();
+                    let wrapped = self.site_key.wrap(&key, &label(camera, day));
+                    if self.db.insert_key(camera, day, &wrapped, unix_now())? {
+                        return Ok(key);
+                    }
+                }
             }
         }
+        Err(VaultError::Key {
+            what: label(camera, day),
+            reason: "the key row changed while it was being created; try again".into(),
+        })
     }
 
     /// Starts a segment of `camera` beginning at `start_unix`.
@@ -156,22 +244,7 @@ impl Vault {
         let stream = format!("{camera}{}", crate::SEALED_SUFFIX);
         let day = day_of(start_unix);
         // A marker row per day (no key: keys are per segment) so the retention sweep destroys the day.
-        let destroyed: Option<bool> = {
-            let db = self.db.lock();
-            db.execute(
-                "INSERT OR IGNORE INTO keys (camera, day, wrapped, created) VALUES (?1, ?2, X'', ?3)",
-                params![stream, day, unix_now()],
-            )
-            .map_err(|e| self.idx(e))?;
-            db.query_row(
-                "SELECT destroyed_at IS NOT NULL FROM keys WHERE camera = ?1 AND day = ?2",
-                params![stream, day],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.idx(e))?
-        };
-        if destroyed == Some(true) {
+        if self.db.mark_day(&stream, day, unix_now())? {
             return Err(VaultError::Key {
                 what: label(&stream, day),
                 reason: "this day was destroyed at the end of retention".into(),
@@ -236,22 +309,20 @@ impl Vault {
             .unwrap_or(path)
             .display()
             .to_string();
-        let db = self.db.lock();
-        db.execute(
-            "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![camera, day, start, end, bytes.len() as i64, rel, sha, sealed_key],
-        )
-        .map_err(|e| self.idx(e))?;
-        let id = db
-            .query_row(
-                "SELECT id FROM segments WHERE path = ?1",
-                params![rel],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.idx(e))?;
+        let id = self.db.insert_segment(&NewSegment {
+            node: &self.node,
+            camera,
+            day,
+            start_unix: start,
+            end_unix: end,
+            bytes: bytes.len() as i64,
+            rel: &rel,
+            sha256: &sha,
+            sealed_key,
+        })?;
         Ok(SegmentRow {
             id,
+            node: self.node.clone(),
             camera: camera.to_string(),
             day,
             start_unix: start,
@@ -263,38 +334,74 @@ impl Vault {
         })
     }
 
-    /// Segments of `camera` (all cameras when None) overlapping [from, to), oldest first.
+    fn row(&self, r: IndexRow) -> SegmentRow {
+        SegmentRow {
+            id: r.id,
+            node: r.node.unwrap_or_else(|| self.node.clone()),
+            camera: r.camera,
+            day: r.day,
+            start_unix: r.start_unix,
+            end_unix: r.end_unix,
+            bytes: r.bytes,
+            path: self.dir.join(r.rel),
+            sha256: r.sha256,
+            sealed: r.sealed,
+        }
+    }
+
+    /// Segments of `camera` (all cameras when None) overlapping [from, to), oldest first; on every node.
     pub fn list(
         &self,
         camera: Option<&str>,
         from: i64,
         to: i64,
     ) -> Result<Vec<SegmentRow>, VaultError> {
-        let db = self.db.lock();
-        let mut st = db
-            .prepare(
-                "SELECT id, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key IS NOT NULL
-                 FROM segments
-                 WHERE (?1 IS NULL OR camera = ?1) AND end_unix > ?2 AND start_unix < ?3
-                 ORDER BY camera, start_unix",
-            )
-            .map_err(|e| self.idx(e))?;
-        let rows = st
-            .query_map(params![camera, from, to], |r| {
-                Ok(SegmentRow {
-                    id: r.get(0)?,
-                    camera: r.get(1)?,
-                    day: r.get(2)?,
-                    start_unix: r.get(3)?,
-                    end_unix: r.get(4)?,
-                    bytes: r.get(5)?,
-                    path: self.dir.join(r.get::<_, String>(6)?),
-                    sha256: r.get(7)?,
-                    sealed: r.get(8)?,
-                })
-            })
-            .map_err(|e| self.idx(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.idx(e))
+        self.select(camera, None, from, to)
+    }
+
+    /// The same, only the segments whose files are on this node.
+    pub fn list_local(
+        &self,
+        camera: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SegmentRow>, VaultError> {
+        self.select(camera, Some(&self.node), from, to)
+    }
+
+    fn select(
+        &self,
+        camera: Option<&str>,
+        node: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SegmentRow>, VaultError> {
+        let rows = self.db.segments(&Filter {
+            camera,
+            node,
+            from,
+            to,
+        })?;
+        Ok(rows.into_iter().map(|r| self.row(r)).collect())
+    }
+
+    /// Refuses a segment whose file is on another node's storage, naming the camera and that node.
+    fn here(&self, row: &SegmentRow) -> Result<(), VaultError> {
+        if row.node == self.node {
+            return Ok(());
+        }
+        Err(VaultError::Elsewhere {
+            what: format!(
+                "segment {} of {}",
+                row.path
+                    .strip_prefix(&self.dir)
+                    .unwrap_or(&row.path)
+                    .display(),
+                row.camera
+            ),
+            node: row.node.clone(),
+            here: self.node.clone(),
+        })
     }
 
     /// The plaintext of an indexed segment (authenticated chunk by chunk).
@@ -305,6 +412,7 @@ impl Vault {
                 reason: "sealed recording: it opens only with a grant".into(),
             });
         }
+        self.here(row)?;
         let key = self.day_key(&row.camera, row.day)?;
         read_segment(&row.path, &key)
     }
@@ -315,17 +423,8 @@ impl Vault {
         row: &SegmentRow,
         grant: &crate::Grant,
     ) -> Result<Vec<u8>, VaultError> {
-        let wrapped: Option<Vec<u8>> = self
-            .db
-            .lock()
-            .query_row(
-                "SELECT sealed_key FROM segments WHERE id = ?1",
-                params![row.id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.idx(e))?
-            .flatten();
+        self.here(row)?;
+        let wrapped = self.db.sealed_key(row.id)?;
         let wrapped = wrapped.ok_or_else(|| VaultError::Key {
             what: label(&row.camera, row.day),
             reason: "not a sealed recording".into(),
@@ -335,21 +434,17 @@ impl Vault {
     }
 
     fn recover(&self) -> Result<(), VaultError> {
-        let indexed: std::collections::HashSet<String> = {
-            let db = self.db.lock();
-            let mut st = db
-                .prepare("SELECT path FROM segments")
-                .map_err(|e| self.idx(e))?;
-            st.query_map([], |r| r.get::<_, String>(0))
-                .map_err(|e| self.idx(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.idx(e))?
-        };
+        let indexed = self.db.paths_on(&self.node)?;
         for cam_dir in read_dirs(&self.dir) {
             let camera = cam_dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            if !self.owns(&camera) {
+                // Another replica's camera (a shared storage path, or a camera that moved shards): its open
+                // segments and unindexed files are not this process's to judge.
+                continue;
+            }
             for day_dir in read_dirs(&cam_dir) {
                 for entry in std::fs::read_dir(&day_dir).into_iter().flatten().flatten() {
                     let p = entry.path();
@@ -402,8 +497,27 @@ impl Vault {
         Ok(())
     }
 
+    /// Deletes this node's files and index rows of a camera's day. Returns (segments, bytes).
+    fn delete_day(&self, camera: &str, day: i64) -> Result<(usize, i64), VaultError> {
+        let rows = self.list_local(Some(camera), day * 86_400 - 1, (day + 1) * 86_400 + 86_400)?;
+        let rows: Vec<_> = rows.into_iter().filter(|r| r.day == day).collect();
+        let (n, bytes) = (rows.len(), rows.iter().map(|r| r.bytes).sum::<i64>());
+        for r in &rows {
+            match std::fs::remove_file(&r.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(VaultError::io(&r.path, e)),
+            }
+            self.db.delete_segment(r.id)?;
+        }
+        let _ = std::fs::remove_dir(self.dir.join(camera).join(day_label(day)));
+        Ok((n, bytes))
+    }
+
     /// Destroys every day older than its camera's retention: key first, then files, then index rows, then a
     /// 파기 record. `retention_days(camera)` gives the policy's value (None: keep). Safe to interrupt.
+    /// With a shared index only the cameras this process serves are swept, and only this node's files are
+    /// deleted; copies on this node of a day whose key another replica destroyed are deleted too.
     pub fn sweep(
         &self,
         now_unix: i64,
@@ -411,48 +525,21 @@ impl Vault {
     ) -> Result<SweepReport, VaultError> {
         let today = day_of(now_unix);
         let mut report = SweepReport::default();
-        let days: Vec<(String, i64, bool)> = {
-            let db = self.db.lock();
-            let mut st = db
-                .prepare("SELECT camera, day, destroyed_at IS NOT NULL FROM keys WHERE logged = 0")
-                .map_err(|e| self.idx(e))?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(|e| self.idx(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.idx(e))?
-        };
-        for (camera, day, destroyed) in days {
+        for (camera, day, destroyed) in self.db.open_days()? {
+            if !self.owns(&camera) {
+                continue;
+            }
             let expired = retention_days(&camera).is_some_and(|r| today - day > i64::from(r));
             if !destroyed && !expired {
                 continue;
             }
-            if !destroyed {
+            if !destroyed && self.db.destroy_key(&camera, day, now_unix)? {
                 // 1. The key: once it is gone, no copy of this day can be decrypted.
-                self.db
-                    .lock()
-                    .execute(
-                        "UPDATE keys SET wrapped = NULL, destroyed_at = ?3 WHERE camera = ?1 AND day = ?2",
-                        params![camera, day, now_unix],
-                    )
-                    .map_err(|e| self.idx(e))?;
                 report.keys_destroyed += 1;
+                self.vacuum_pending.store(true, Ordering::SeqCst);
             }
             // 2. The files and their index rows.
-            let rows = self.list(Some(&camera), day * 86_400 - 1, (day + 1) * 86_400 + 86_400)?;
-            let rows: Vec<_> = rows.into_iter().filter(|r| r.day == day).collect();
-            let (n, bytes) = (rows.len(), rows.iter().map(|r| r.bytes).sum::<i64>());
-            for r in &rows {
-                match std::fs::remove_file(&r.path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(VaultError::io(&r.path, e)),
-                }
-                self.db
-                    .lock()
-                    .execute("DELETE FROM segments WHERE id = ?1", params![r.id])
-                    .map_err(|e| self.idx(e))?;
-            }
-            let _ = std::fs::remove_dir(self.dir.join(&camera).join(day_label(day)));
+            let (n, bytes) = self.delete_day(&camera, day)?;
             report.segments_deleted += n;
             if n > 0 {
                 *report.per_camera.entry(camera.clone()).or_default() += n;
@@ -470,13 +557,31 @@ impl Vault {
                 "reason": format!("retention of {} days ended", retention_days(&camera).map_or("?".into(), |r| r.to_string())),
             });
             self.record_destruction(&record)?;
-            self.db
-                .lock()
-                .execute(
-                    "UPDATE keys SET logged = 1 WHERE camera = ?1 AND day = ?2",
-                    params![camera, day],
-                )
-                .map_err(|e| self.idx(e))?;
+            self.db.mark_logged(&camera, day)?;
+        }
+        // Copies left on this node of days whose key is already destroyed (by the replica now serving them).
+        for (camera, day) in self.db.destroyed_days_on(&self.node)? {
+            let (n, bytes) = self.delete_day(&camera, day)?;
+            if n == 0 {
+                continue;
+            }
+            report.segments_deleted += n;
+            *report.per_camera.entry(camera.clone()).or_default() += n;
+            report.bytes_deleted += bytes;
+            self.record_destruction(&serde_json::json!({
+                "구분": "파기",
+                "at": utc_stamp(now_unix),
+                "camera": camera,
+                "day": day_label(day),
+                "segments": n,
+                "bytes": bytes,
+                "how": "files deleted, index rows removed (the day's data key was already destroyed)",
+                "reason": "retention ended",
+            }))?;
+        }
+        if self.vacuum_pending.load(Ordering::SeqCst) {
+            self.db.vacuum_keys()?;
+            self.vacuum_pending.store(false, Ordering::SeqCst);
         }
         Ok(report)
     }
@@ -496,16 +601,9 @@ impl Vault {
             .map_err(|e| VaultError::io(&log, e))
     }
 
-    /// Per camera: bytes stored and the start of the oldest segment.
+    /// Per camera, on this node: bytes stored and the start of the oldest segment.
     pub fn usage(&self) -> Result<Vec<(String, i64, i64)>, VaultError> {
-        let db = self.db.lock();
-        let mut st = db
-            .prepare("SELECT camera, SUM(bytes), MIN(start_unix) FROM segments GROUP BY camera")
-            .map_err(|e| self.idx(e))?;
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.idx(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.idx(e))
+        self.db.usage(&self.node)
     }
 
     /// Free bytes on the vault's file system.
@@ -531,7 +629,7 @@ impl Vault {
         let mut deleted = Vec::new();
         while free()? < floor_bytes {
             let Some(oldest) = self
-                .list(None, i64::MIN, i64::MAX)?
+                .list_local(None, i64::MIN, i64::MAX)?
                 .into_iter()
                 .min_by_key(|r| r.start_unix)
             else {
@@ -542,10 +640,7 @@ impl Vault {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(VaultError::io(&oldest.path, e)),
             }
-            self.db
-                .lock()
-                .execute("DELETE FROM segments WHERE id = ?1", params![oldest.id])
-                .map_err(|e| self.idx(e))?;
+            self.db.delete_segment(oldest.id)?;
             self.record_destruction(&serde_json::json!({
                 "구분": "파기",
                 "at": utc_stamp(now_unix),
@@ -666,9 +761,7 @@ mod tests {
         let v = Vault::open(&d, SecretKey::random()).unwrap();
         let seg = put(&v, "cam-1", 100, b"x");
         // Simulate a crash right after the key was destroyed.
-        v.db.lock()
-            .execute("UPDATE keys SET wrapped = NULL, destroyed_at = 1", [])
-            .unwrap();
+        v.db.execute_sqlite("UPDATE keys SET wrapped = NULL, destroyed_at = 1");
         let report = v.sweep(10 * 86_400, &|_| None).unwrap();
         assert_eq!((report.keys_destroyed, report.segments_deleted), (0, 1));
         assert!(!seg.path.exists());
