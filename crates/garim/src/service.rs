@@ -430,7 +430,8 @@ fn serve(
         .collect();
     // Claimed before the vault opens, so two processes of one shard never recover or record into one vault.
     // (Replicas of different shards must not share a storage path: see the Helm chart.)
-    let mut claim = crate::shard::claim(Path::new(&cfg.storage.path), shard)?;
+    let index = postgres_index(&cfg)?;
+    let mut claim = crate::shard::claim(Path::new(&cfg.storage.path), shard, index.as_ref())?;
     tracing::info!(
         shard = %shard,
         cameras = cameras.len(),
@@ -648,6 +649,17 @@ fn recordings_api(vault: Arc<vault::Vault>) -> server::RecordingsFn {
 /// How often expired days are destroyed and the storage floor checked (also at start).
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
+/// The shared Postgres index of a multi-replica site, when the policy names one.
+fn postgres_index(cfg: &SiteConfig) -> Result<Option<vault::PostgresIndex>> {
+    Ok(cfg
+        .index_url()
+        .map_err(|e| anyhow!("{e}"))?
+        .map(|url| vault::PostgresIndex {
+            url: url.expose().to_string(),
+            shown: url.redacted(),
+        }))
+}
+
 /// Opens the vault with the site key; a missing or wrong key file stops the service (never plaintext).
 /// `serving`: the shard a running service records (it recovers and, with a shared Postgres index, sweeps only
 /// that shard's cameras); None for the tools that only list and export (no recovery: a service may be
@@ -655,13 +667,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Arc<vault::Vault>> {
     let key = vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
         .map_err(|e| anyhow!("storage.key_file: {e}"))?;
-    let postgres = cfg
-        .index_url()
-        .map_err(|e| anyhow!("{e}"))?
-        .map(|url| vault::PostgresIndex {
-            url: url.expose().to_string(),
-            shown: url.redacted(),
-        });
+    let postgres = postgres_index(cfg)?;
     let shared = postgres.is_some();
     let owns = serving.map(|shard| {
         Arc::new(move |camera: &str| {

@@ -5,8 +5,8 @@
 //! protects replicas that share one storage path (one node, or an NFS/RWX volume). A second replica asking
 //! for a taken shard refuses to start, naming the holder, and leaves a note beside the lock that the holder
 //! reports as `garim_shard_conflict` 1 and a log line — so the conflict is visible on the replica that is up
-//! and scraped. Replicas on different volumes sharing a Postgres index are not protected by it; a session
-//! advisory lock (`pg_try_advisory_lock`) on the shard's key would be (not implemented yet).
+//! and scraped. Replicas on different volumes that share a Postgres index are kept apart by a session advisory
+//! lock on the shard's key as well (`vault::ShardLease`), which tells the holder of refused claims the same way.
 
 use anyhow::{Result, anyhow};
 use policy::Shard;
@@ -44,9 +44,12 @@ pub fn resolve(flag: Option<&str>) -> Result<Shard> {
 /// A held shard: the lock is released when this is dropped or the process ends.
 pub struct ShardClaim {
     pub shard: Shard,
+    /// With a shared Postgres index: the replica-wide claim (volumes need not be shared).
+    lease: Option<Box<vault::ShardLease>>,
     _file: File,
     note: PathBuf,
     last_note: Option<SystemTime>,
+    last_lease_conflict: Option<std::time::Instant>,
 }
 
 fn holder_line() -> String {
@@ -58,8 +61,13 @@ fn holder_line() -> String {
     )
 }
 
-/// Takes the shard's lock under `storage`, or refuses with the holder's pid and host.
-pub fn claim(storage: &Path, shard: Shard) -> Result<ShardClaim> {
+/// Takes the shard's lock under `storage` and, when the replicas share a Postgres index, the shard's lease in
+/// it; or refuses with the holder's pid and host.
+pub fn claim(
+    storage: &Path,
+    shard: Shard,
+    index: Option<&vault::PostgresIndex>,
+) -> Result<ShardClaim> {
     let dir = storage.join("shards");
     std::fs::create_dir_all(&dir).map_err(|e| {
         anyhow!(
@@ -108,11 +116,33 @@ pub fn claim(storage: &Path, shard: Shard) -> Result<ShardClaim> {
     file.write_all(holder_line().as_bytes())?;
     file.sync_all()?;
     let last_note = std::fs::metadata(&note).and_then(|m| m.modified()).ok();
+    let lease = match index {
+        None => None,
+        Some(at) => {
+            let me = holder_line();
+            match vault::ShardLease::try_claim(at, shard.index, shard.count, me.trim())
+                .map_err(|e| anyhow!("storage.index_url_env: {e}"))?
+            {
+                vault::ShardClaimResult::Held(lease) => Some(lease),
+                vault::ShardClaimResult::Taken { holder } => {
+                    telemetry::metrics().shard_conflict.set(1);
+                    return Err(anyhow!(
+                        "shard {shard} is already claimed by another replica in the shared index ({holder}); \
+                         two replicas must never run the same cameras: give this one another shard index \
+                         (--shard K/{} or GARIM_SHARD, or check the StatefulSet ordinal), or stop the other one",
+                        shard.count
+                    ));
+                }
+            }
+        }
+    };
     Ok(ShardClaim {
         shard,
+        lease,
         _file: file,
         note,
         last_note,
+        last_lease_conflict: None,
     })
 }
 
@@ -120,8 +150,14 @@ impl ShardClaim {
     /// Reports refused claims on this shard: logs each new one, and keeps `garim_shard_conflict` at 1 for
     /// five minutes after the last.
     pub fn poll_conflicts(&mut self) {
+        self.poll_lease();
+        let lease_recent = self
+            .last_lease_conflict
+            .is_some_and(|t| t.elapsed() < CONFLICT_SHOWN_FOR);
         let Ok(modified) = std::fs::metadata(&self.note).and_then(|m| m.modified()) else {
-            telemetry::metrics().shard_conflict.set(0);
+            telemetry::metrics()
+                .shard_conflict
+                .set(i64::from(lease_recent));
             return;
         };
         if self.last_note != Some(modified) {
@@ -134,7 +170,26 @@ impl ShardClaim {
             );
         }
         let recent = modified.elapsed().is_ok_and(|age| age < CONFLICT_SHOWN_FOR);
-        telemetry::metrics().shard_conflict.set(i64::from(recent));
+        telemetry::metrics()
+            .shard_conflict
+            .set(i64::from(recent || lease_recent));
+    }
+
+    /// The shared-index lease: refused claims by other replicas, and a lease lost with its connection.
+    fn poll_lease(&mut self) {
+        let Some(lease) = &mut self.lease else { return };
+        match lease.poll() {
+            Ok(vault::LeaseEvent::Held) => {}
+            Ok(vault::LeaseEvent::Refused { who }) => {
+                self.last_lease_conflict = Some(std::time::Instant::now());
+                tracing::error!(shard = %self.shard, other = %who, "another replica tried to claim this replica's shard in the shared index and was refused; check the shard settings");
+            }
+            Ok(vault::LeaseEvent::Lost { holder }) => {
+                self.last_lease_conflict = Some(std::time::Instant::now());
+                tracing::error!(shard = %self.shard, holder = %holder, "this replica's shard lease was lost with its database connection and is now held by another replica: two replicas may be running the same cameras; stop one");
+            }
+            Err(e) => tracing::warn!(shard = %self.shard, "cannot check the shard lease: {e}"),
+        }
     }
 }
 
@@ -147,9 +202,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("garim-shard-lock-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let shard = Shard::new(1, 4).unwrap();
-        let mut first = claim(&dir, shard).unwrap();
+        let mut first = claim(&dir, shard, None).unwrap();
         // flock locks belong to the open file description, so a second open in this process conflicts too.
-        let e = claim(&dir, shard).err().expect("second claim refused");
+        let e = claim(&dir, shard, None)
+            .err()
+            .expect("second claim refused");
         let msg = format!("{e:#}");
         assert!(
             msg.contains("shard 1/4") && msg.contains(&format!("pid={}", std::process::id())),
@@ -158,9 +215,9 @@ mod tests {
         first.poll_conflicts();
         assert_eq!(telemetry::metrics().shard_conflict.get(), 1);
         // Another shard is free.
-        assert!(claim(&dir, Shard::new(2, 4).unwrap()).is_ok());
+        assert!(claim(&dir, Shard::new(2, 4).unwrap(), None).is_ok());
         drop(first);
-        assert!(claim(&dir, shard).is_ok(), "released when dropped");
+        assert!(claim(&dir, shard, None).is_ok(), "released when dropped");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -579,3 +579,158 @@ impl Pg {
         }
     }
 }
+
+/// Advisory-lock key space of shard claims ("gari").
+const SHARD_LOCK_CLASS: i32 = 0x6761_7269;
+
+/// A replica's claim on its shard when replicas share a Postgres index (and so need not share a volume): a
+/// session-level advisory lock on a connection of its own, held while the process runs. A second replica
+/// asking for the same shard is refused with the holder's name, and leaves a row the holder reports.
+pub struct ShardLease {
+    config: postgres::Config,
+    client: postgres::Client,
+    shard: String,
+    key: i32,
+    last_conflict: Option<i64>,
+    errs: Pg,
+}
+
+/// The outcome of `ShardLease::try_claim`.
+pub enum ShardClaimResult {
+    Held(Box<ShardLease>),
+    /// Another replica holds the shard: its connection's application name (garim puts pid and host there).
+    Taken {
+        holder: String,
+    },
+}
+
+/// What `ShardLease::poll` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseEvent {
+    /// Still held, nothing new.
+    Held,
+    /// Another replica tried to claim this shard and was refused (who, as it named itself).
+    Refused { who: String },
+    /// The connection holding the lock dropped and the shard is now held by someone else.
+    Lost { holder: String },
+}
+
+const SHARD_CONFLICTS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS shard_conflicts (
+    shard TEXT PRIMARY KEY, at BIGINT NOT NULL, who TEXT NOT NULL)";
+
+impl ShardLease {
+    /// Tries to take shard `index` of `count`; `holder` (pid, host) is what a refused replica is told.
+    pub fn try_claim(
+        at: &PostgresIndex,
+        index: u32,
+        count: u32,
+        holder: &str,
+    ) -> Result<ShardClaimResult, VaultError> {
+        let mut config: postgres::Config = at.url.parse().map_err(|e| VaultError::Index {
+            path: at.shown.clone(),
+            reason: format!("not a Postgres connection URL: {e}"),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        // Postgres keeps application names to 63 bytes.
+        let name: String = format!("garim {holder}").chars().take(60).collect();
+        config.application_name(&name);
+        let errs = Pg {
+            password: config.get_password().map(<[u8]>::to_vec),
+            config: config.clone(),
+            shown: at.shown.clone(),
+            client: Mutex::new(None),
+        };
+        let mut client = config.connect(postgres::NoTls).map_err(|e| errs.err(&e))?;
+        let shard = format!("{index}/{count}");
+        let key = i32::try_from((u64::from(count) << 16) | u64::from(index)).map_err(|_| {
+            VaultError::Index {
+                path: at.shown.clone(),
+                reason: format!("shard {shard} is out of range for a lease"),
+            }
+        })?;
+        let run = |c: &mut postgres::Client| -> Result<bool, postgres::Error> {
+            c.batch_execute(SHARD_CONFLICTS_SCHEMA)?;
+            Ok(c.query_one(
+                "SELECT pg_try_advisory_lock($1, $2)",
+                &[&SHARD_LOCK_CLASS, &key],
+            )?
+            .get(0))
+        };
+        if run(&mut client).map_err(|e| errs.err(&e))? {
+            let last_conflict = client
+                .query_opt("SELECT at FROM shard_conflicts WHERE shard = $1", &[&shard])
+                .map_err(|e| errs.err(&e))?
+                .map(|r| r.get(0));
+            return Ok(ShardClaimResult::Held(Box::new(ShardLease {
+                config,
+                client,
+                shard,
+                key,
+                last_conflict,
+                errs,
+            })));
+        }
+        let holder = lock_holder(&mut client, key).map_err(|e| errs.err(&e))?;
+        client
+            .execute(
+                "INSERT INTO shard_conflicts (shard, at, who) VALUES ($1, $2, $3)
+                 ON CONFLICT (shard) DO UPDATE SET at = EXCLUDED.at, who = EXCLUDED.who",
+                &[&shard, &crate::time::unix_now(), &name],
+            )
+            .map_err(|e| errs.err(&e))?;
+        Ok(ShardClaimResult::Taken { holder })
+    }
+
+    /// Reports refused claims since the last poll, and whether the lock is still held (a dropped connection
+    /// releases it: the lease is taken again if nobody else has it).
+    pub fn poll(&mut self) -> Result<LeaseEvent, VaultError> {
+        if self.client.is_closed() {
+            let mut client = self
+                .config
+                .connect(postgres::NoTls)
+                .map_err(|e| self.errs.err(&e))?;
+            let got: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&SHARD_LOCK_CLASS, &self.key],
+                )
+                .map_err(|e| self.errs.err(&e))?
+                .get(0);
+            if !got {
+                let holder = lock_holder(&mut client, self.key).map_err(|e| self.errs.err(&e))?;
+                return Ok(LeaseEvent::Lost { holder });
+            }
+            self.client = client;
+        }
+        let row = self
+            .client
+            .query_opt(
+                "SELECT at, who FROM shard_conflicts WHERE shard = $1",
+                &[&self.shard],
+            )
+            .map_err(|e| self.errs.err(&e))?;
+        if let Some(r) = row {
+            let at: i64 = r.get(0);
+            if self.last_conflict != Some(at) {
+                self.last_conflict = Some(at);
+                return Ok(LeaseEvent::Refused { who: r.get(1) });
+            }
+        }
+        Ok(LeaseEvent::Held)
+    }
+}
+
+fn lock_holder(c: &mut postgres::Client, key: i32) -> Result<String, postgres::Error> {
+    let row = c.query_opt(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+           AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid LIMIT 1",
+        &[&i64::from(SHARD_LOCK_CLASS), &i64::from(key)],
+    )?;
+    Ok(row
+        .map(|r| r.get::<_, String>(0))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "holder unknown".into()))
+}

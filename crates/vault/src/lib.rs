@@ -10,7 +10,7 @@ pub mod segment;
 mod store;
 pub mod time;
 
-pub use index::PostgresIndex;
+pub use index::{LeaseEvent, PostgresIndex, ShardClaimResult, ShardLease};
 pub use keys::SecretKey;
 pub use sealed::{Grant, SEALED_SUFFIX, SealedPublicKey};
 pub use segment::{SegmentWriter, read_segment};

@@ -500,6 +500,49 @@ fn errors_never_show_the_password(pg: &Cluster) {
     let _ = std::fs::remove_dir_all(w);
 }
 
+/// Two replicas on different volumes claiming one shard: the second is refused with the holder's name, the
+/// holder hears of it, other shards are free, and the shard is free again when the holder goes.
+fn a_shard_is_leased_by_one_replica_at_a_time(pg: &Cluster) {
+    use vault::{LeaseEvent, ShardClaimResult, ShardLease};
+    let at = pg.database("lease");
+    let ShardClaimResult::Held(mut first) =
+        ShardLease::try_claim(&at, 1, 3, "pid=1 host=replica-a").unwrap()
+    else {
+        panic!("the first claim must hold");
+    };
+    assert_eq!(first.poll().unwrap(), LeaseEvent::Held);
+    match ShardLease::try_claim(&at, 1, 3, "pid=2 host=replica-b").unwrap() {
+        ShardClaimResult::Taken { holder } => {
+            assert!(holder.contains("replica-a"), "{holder}")
+        }
+        ShardClaimResult::Held(_) => panic!("shard 1/3 claimed twice"),
+    }
+    match first.poll().unwrap() {
+        LeaseEvent::Refused { who } => assert!(who.contains("replica-b"), "{who}"),
+        other => panic!("the holder was not told: {other:?}"),
+    }
+    assert_eq!(first.poll().unwrap(), LeaseEvent::Held, "reported once");
+    assert!(matches!(
+        ShardLease::try_claim(&at, 2, 3, "pid=3 host=replica-c").unwrap(),
+        ShardClaimResult::Held(_)
+    ));
+    drop(first);
+    // The server releases the lock when it notices the holder's connection closed: give it a moment.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match ShardLease::try_claim(&at, 1, 3, "pid=2 host=replica-b").unwrap() {
+            ShardClaimResult::Held(_) => break,
+            ShardClaimResult::Taken { holder } => {
+                assert!(
+                    std::time::Instant::now() < until,
+                    "never released: {holder}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 #[test]
 fn postgres_index_shared_by_two_replicas() {
     let pg = Cluster::start();
@@ -508,4 +551,5 @@ fn postgres_index_shared_by_two_replicas() {
     sweep_destroys_the_key_and_the_owning_nodes_files(&pg);
     node_name_stays_with_the_folder(&pg);
     errors_never_show_the_password(&pg);
+    a_shard_is_leased_by_one_replica_at_a_time(&pg);
 }
