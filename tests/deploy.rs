@@ -490,15 +490,7 @@ fn compose_refers_to_existing_files_and_prometheus_scrapes_garim() {
         .get(&("garim".to_string(), cfg_in_container.clone()))
         .expect("garim's --config is a mounted file")
         .clone();
-    let out = garim()
-        .args(["check", site.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_valid_policy_file(&site, "compose site file");
     let text = std::fs::read_to_string(&site).unwrap();
     assert!(
         text.contains("http_bind = \"0.0.0.0:"),
@@ -674,17 +666,7 @@ fn helm_chart_uses_only_defined_values_and_renders_a_sharded_statefulset() {
     }
     // The default policy in values.yaml is a valid site file that fits the pod.
     let policy = values["site"]["policy"].as_str().unwrap();
-    let dir = temp_dir("helm-policy");
-    std::fs::write(dir.join("site.toml"), policy).unwrap();
-    let out = garim()
-        .args(["check", dir.join("site.toml").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "values.yaml site.policy: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_valid_policy(policy, "values.yaml site.policy");
     assert!(
         policy.contains("http_bind = \"0.0.0.0:8080\"")
             && policy.contains("path = \"/var/lib/garim\"")
@@ -858,19 +840,7 @@ fn postgres_index_is_passed_from_a_secret_and_named_in_the_policy(
             .unwrap()
             .to_string()
     };
-    let check = |toml: &str| {
-        let dir = temp_dir("helm-pg-policy");
-        std::fs::write(dir.join("site.toml"), toml).unwrap();
-        let out = garim()
-            .args(["check", dir.join("site.toml").to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "rendered policy: {}\n{toml}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    };
+    let check = |toml: &str| assert_valid_policy(toml, "rendered policy");
     // Without postgres: no index variable.
     let docs = rendered_docs(chart, &serde_json::json!({"siteKey": {"value": key}})).unwrap();
     assert!(index_env(&docs).is_none());

@@ -321,3 +321,27 @@ path = "{}"
         storage.display()
     )
 }
+
+/// `garim check` accepts the site file at `path` (`what` names it in the failure).
+pub fn assert_valid_policy_file(path: &Path, what: &str) {
+    let out = garim()
+        .arg("check")
+        .arg(path)
+        .output()
+        .expect("run garim check");
+    assert!(
+        out.status.success(),
+        "{what} ({}): {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `garim check` accepts this site policy text.
+pub fn assert_valid_policy(toml: &str, what: &str) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = temp_dir(&format!("policy-check-{n}"));
+    std::fs::write(dir.join("site.toml"), toml).unwrap();
+    assert_valid_policy_file(&dir.join("site.toml"), &format!("{what}\n{toml}\n"));
+}
