@@ -301,9 +301,9 @@ fn eval_counts_every_unmasked_ground_truth_box_as_a_leak() {
         (
             s["person_conf"].as_f64(),
             s["dilate"].as_f64(),
-            s["hold"].as_u64()
+            s["hold_secs"].as_f64()
         ),
-        (Some(0.15), Some(0.3), Some(15)),
+        (Some(0.15), Some(0.3), Some(1.5)),
         "{v}"
     );
 }

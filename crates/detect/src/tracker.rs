@@ -12,10 +12,13 @@ pub struct TrackerConfig {
     pub hold_frames: u32,
     /// Each side grows by this fraction of the box size.
     pub dilate_frac: f32,
+    /// How long a missed track is held, in seconds: once the frame rate is known, `at_rate` turns it into
+    /// `hold_frames`, so the hold means the same time at 10 fps as at 30 fps or with detection every k-th frame.
+    pub hold_secs: f32,
 }
 
-/// The shipped settings, chosen with `garim eval` on vtest.avi (docs/quality.md): a 15-run hold bridges the
-/// detector's misses of half-occluded people (up to 1.3 s seen at a 5-run hold), and 30% dilation keeps a
+/// The shipped settings, chosen with `garim eval` on vtest.avi (docs/quality.md): a 1.5-s hold (15 runs at 10
+/// fps) bridges the detector's misses of half-occluded people (up to 1.3 s seen), and 30% dilation keeps a
 /// walking person inside the box between detections; masked area stays under 10% of the frame.
 impl Default for TrackerConfig {
     fn default() -> Self {
@@ -23,6 +26,22 @@ impl Default for TrackerConfig {
             iou_match: 0.3,
             hold_frames: 15,
             dilate_frac: 0.3,
+            hold_secs: 1.5,
+        }
+    }
+}
+
+impl TrackerConfig {
+    /// The configuration for a stream at `fps` with detection on every `detect_every`-th frame: `hold_frames`
+    /// becomes `hold_secs` worth of detection runs (at least one).
+    pub fn at_rate(&self, fps: f64, detect_every: u32) -> TrackerConfig {
+        if !(fps.is_finite() && fps > 0.0) {
+            return *self;
+        }
+        let runs = f64::from(self.hold_secs) * fps / f64::from(detect_every.max(1));
+        TrackerConfig {
+            hold_frames: runs.round().clamp(1.0, 10_000.0) as u32,
+            ..*self
         }
     }
 }
@@ -151,6 +170,11 @@ impl Tracker {
     pub fn clear(&mut self) {
         self.tracks.clear();
     }
+
+    /// Changes how many missed runs a track survives (the frame rate became known), keeping the tracks.
+    pub fn set_hold_frames(&mut self, hold_frames: u32) {
+        self.cfg.hold_frames = hold_frames;
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +200,19 @@ mod tests {
             iou_match: 0.3,
             hold_frames: 2,
             dilate_frac: 0.1,
+            hold_secs: 0.2,
         }
+    }
+
+    #[test]
+    fn hold_means_the_same_time_at_any_frame_rate() {
+        let c = TrackerConfig::default();
+        assert_eq!(c.at_rate(10.0, 1).hold_frames, 15);
+        assert_eq!(c.at_rate(30.0, 1).hold_frames, 45);
+        assert_eq!(c.at_rate(30.0, 3).hold_frames, 15);
+        assert_eq!(c.at_rate(10.0, 2).hold_frames, 8);
+        assert_eq!(c.at_rate(0.5, 4).hold_frames, 1, "at least one run");
+        assert_eq!(c.at_rate(f64::NAN, 1), c, "unknown rate: unchanged");
     }
 
     #[test]

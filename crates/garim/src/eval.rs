@@ -53,10 +53,11 @@ pub fn eval(models: &ModelArgs, a: EvalArgs) -> Result<()> {
     while frames < limit {
         let t0 = Instant::now();
         let Some(f) = source.next_frame()? else { break };
+        fps = crate::offline::frame_rate(&f);
+        stage.set_frame_rate(fps);
         let masked = stage.mask(f.layout, f.data, Instant::now())?;
         busy += t0.elapsed();
         frames += 1;
-        fps = f64::from(f.fps.numer()) / f64::from(f.fps.denom().max(1));
         let area = if masked.outcome().fail_closed.is_some() {
             MaskedArea::Whole
         } else {
@@ -95,7 +96,7 @@ pub fn eval(models: &ModelArgs, a: EvalArgs) -> Result<()> {
         "classes": detect,
         "detect_every": a.mask.detect_every.unwrap_or(1),
         "dilate": typed(t.dilate_frac),
-        "hold": t.hold_frames,
+        "hold_secs": typed(t.hold_secs),
         "person_conf": typed(models.person_conf),
         "face_width": models.face_width,
         "threads": models.threads,

@@ -66,9 +66,9 @@ pub struct MaskArgs {
     /// Grow each masked box by this fraction of its size on every side
     #[arg(long, value_parser = dilation)]
     pub dilate: Option<f32>,
-    /// Detection runs a tracked box is kept after its person was last seen
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1000))]
-    pub hold: Option<u32>,
+    /// Seconds a tracked box is kept after its person was last detected
+    #[arg(long, value_parser = hold_seconds)]
+    pub hold_secs: Option<f32>,
 }
 
 /// A detector score threshold: a number in (0, 1). (NaN or 1 would silently switch detection off.)
@@ -78,6 +78,14 @@ fn score_threshold(s: &str) -> Result<f32, String> {
         _ => Err(format!(
             "{s:?} is not a score threshold between 0 and 1 (exclusive)"
         )),
+    }
+}
+
+/// A hold time in seconds, from 0 to 60.
+fn hold_seconds(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..=60.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a hold time between 0 and 60 seconds")),
     }
 }
 
@@ -95,7 +103,7 @@ impl MaskArgs {
         let d = detect::TrackerConfig::default();
         detect::TrackerConfig {
             dilate_frac: self.dilate.unwrap_or(d.dilate_frac),
-            hold_frames: self.hold.unwrap_or(d.hold_frames),
+            hold_secs: self.hold_secs.unwrap_or(d.hold_secs),
             ..d
         }
     }

@@ -84,6 +84,8 @@ pub struct MaskingStage {
     inference: RollingStats,
     /// Boxes masked in the last frame (clipped to it), for `MaskedFrame::regions`.
     last_regions: Vec<Detection>,
+    /// The stream's frame rate once known (`set_frame_rate`).
+    fps: Option<f64>,
     /// Re-aim and tamper check against the camera's reference view; none when not configured.
     scene: Option<SceneGuard>,
 }
@@ -132,6 +134,7 @@ impl MaskingStage {
             coverage: Coverage::new(1, 1),
             inference: RollingStats::new(200),
             last_regions: Vec::new(),
+            fps: None,
             scene: None,
         }
     }
@@ -152,10 +155,23 @@ impl MaskingStage {
         }
     }
 
-    /// The camera's frame rate (the scene check period is in seconds).
+    /// The camera's frame rate: the scene check period and the tracker's hold are in seconds.
     pub fn set_frame_rate(&mut self, fps: f64) {
         if let Some(g) = &mut self.scene {
             g.set_fps(fps);
+        }
+        if fps.is_finite() && fps > 0.0 && self.fps != Some(fps) {
+            self.fps = Some(fps);
+            self.tracker
+                .set_hold_frames(self.tracker_config().hold_frames);
+        }
+    }
+
+    /// The tracker settings for this stream (the hold in detection runs once the frame rate is known).
+    fn tracker_config(&self) -> TrackerConfig {
+        match self.fps {
+            Some(fps) => self.cfg.tracker.at_rate(fps, self.cfg.detect_every),
+            None => self.cfg.tracker,
         }
     }
 
@@ -166,6 +182,8 @@ impl MaskingStage {
     /// Applies a new configuration (masks, style, deadline) from the next frame on.
     pub fn set_config(&mut self, cfg: StageConfig) {
         self.cfg = cfg;
+        self.tracker
+            .set_hold_frames(self.tracker_config().hold_frames);
     }
 
     /// Inference durations of recent detections.
@@ -228,7 +246,7 @@ impl MaskingStage {
         let reason = FailClosedReason::SceneChanged;
         self.index += 1;
         self.vouch = Err(reason);
-        self.tracker = Tracker::new(self.cfg.tracker);
+        self.tracker = Tracker::new(self.tracker_config());
         self.last_regions.clear();
         mask::mask_whole(frame, self.cfg.style);
         let m = telemetry::metrics();

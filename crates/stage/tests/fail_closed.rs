@@ -39,6 +39,7 @@ fn config(camera: &str, deadline_ms: u64, detect_every: u32) -> StageConfig {
             iou_match: 0.3,
             hold_frames: 5,
             dilate_frac: 0.0,
+            hold_secs: 1.0,
         },
     }
 }

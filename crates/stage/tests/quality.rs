@@ -97,6 +97,17 @@ impl Detector for FigureFinder {
 }
 
 fn run(detect_every: u32, hold_frames: u32, blind_calls: std::ops::Range<u64>) -> QualityReport {
+    run_at(None, 1.0, detect_every, hold_frames, blind_calls)
+}
+
+/// `fps`: the stream's rate when known (the hold then comes from `hold_secs`).
+fn run_at(
+    fps: Option<f64>,
+    hold_secs: f32,
+    detect_every: u32,
+    hold_frames: u32,
+    blind_calls: std::ops::Range<u64>,
+) -> QualityReport {
     let figures = 3;
     let detector = Arc::new(FigureFinder {
         figures,
@@ -120,10 +131,14 @@ fn run(detect_every: u32, hold_frames: u32, blind_calls: std::ops::Range<u64>) -
                 iou_match: 0.3,
                 hold_frames,
                 dilate_frac: 0.1,
+                hold_secs,
             },
         },
         detector,
     );
+    if let Some(fps) = fps {
+        stage.set_frame_rate(fps);
+    }
     let mut meter = QualityMeter::new();
     for f in 0..FRAMES {
         let (layout, data) = draw(f, figures);
@@ -185,4 +200,14 @@ fn detecting_every_third_frame_still_covers_walking_figures() {
     // Between detections boxes coast on the track's velocity and are stretched along it.
     let r = run(3, 5, 0..0);
     assert_eq!(r.leaked_boxes, 0, "{r}");
+}
+
+#[test]
+fn the_hold_is_a_time_once_the_frame_rate_is_known() {
+    // Hold configured as 0 runs but 0.5 s: at 10 fps that is 5 runs, so the 4-run gap is bridged; at 4 fps it
+    // is 2 runs, so the gap leaks the 2 runs left uncovered.
+    let r = run_at(Some(10.0), 0.5, 1, 0, 20..24);
+    assert_eq!(r.leaked_boxes, 0, "{r}");
+    let r = run_at(Some(4.0), 0.5, 1, 0, 20..24);
+    assert_eq!(r.leaked_boxes, 2, "{r}");
 }
