@@ -53,22 +53,12 @@ pub fn eval(models: &ModelArgs, a: EvalArgs) -> Result<()> {
     while frames < limit {
         let t0 = Instant::now();
         let Some(f) = source.next_frame()? else { break };
-        fps = crate::offline::frame_rate(&f);
+        fps = f.frame_rate();
         stage.set_frame_rate(fps);
         let masked = stage.mask(f.layout, f.data, Instant::now())?;
         busy += t0.elapsed();
         frames += 1;
-        let area = if masked.outcome().fail_closed.is_some() {
-            MaskedArea::Whole
-        } else {
-            MaskedArea::Rects(
-                masked
-                    .regions()
-                    .iter()
-                    .map(|d| d.bbox.to_rect_px())
-                    .collect(),
-            )
-        };
+        let area = MaskedArea::of(&masked);
         let l = masked.layout();
         meter.add_frame(
             frames,

@@ -18,11 +18,6 @@ use std::time::{Duration, Instant};
 /// Offline work has no real-time deadline; this only guards against a hung detector.
 const OFFLINE_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The file's frame rate (0 when the container does not say): the tracker's hold is in seconds.
-pub(crate) fn frame_rate(f: &media::file::RawFrame) -> f64 {
-    f64::from(f.fps.numer()) / f64::from(f.fps.denom().max(1))
-}
-
 /// The classes a camera masks when its policy names none: the shipped default (policy `defaults.detect`).
 pub(crate) fn default_classes() -> String {
     policy::CameraDefaults::default().detect.join(",")
@@ -117,7 +112,7 @@ pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
                 bar.set_length(total.round() as u64);
             }
         }
-        stage.set_frame_rate(frame_rate(&f));
+        stage.set_frame_rate(f.frame_rate());
         let masked = stage.mask(f.layout, f.data, Instant::now())?;
         fail_closed += u64::from(masked.outcome().fail_closed.is_some());
         if let Some(w) = &mut boxes {
@@ -226,7 +221,7 @@ pub fn bench(models: &ModelArgs, a: BenchArgs) -> Result<()> {
             let t0 = Instant::now();
             let Some(f) = source.next_frame()? else { break };
             let t1 = Instant::now();
-            stage.set_frame_rate(frame_rate(&f));
+            stage.set_frame_rate(f.frame_rate());
             let masked = stage.mask(f.layout, f.data, t1)?;
             let t2 = Instant::now();
             sink.push(&masked, f.fps, f.pts, f.duration)?;

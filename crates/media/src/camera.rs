@@ -327,9 +327,7 @@ impl CameraRunner {
             };
             if info.fps().numer() > 0 {
                 self.fps = info.fps();
-                self.stage.set_frame_rate(
-                    f64::from(self.fps.numer()) / f64::from(self.fps.denom().max(1)),
-                );
+                self.stage.set_frame_rate(crate::frames::rate_of(self.fps));
             }
             // The appsink keeps only the newest frames; gaps in the timestamps are the frames it dropped.
             let pts = sample.buffer().and_then(|b| b.pts());

@@ -22,6 +22,13 @@ pub struct RawFrame {
     pub fps: gst::Fraction,
 }
 
+impl RawFrame {
+    /// The file's frame rate as a number (0 when the container does not say).
+    pub fn frame_rate(&self) -> f64 {
+        crate::frames::rate_of(self.fps)
+    }
+}
+
 /// A decoding pipeline for `path` (`sync`: paced at the file's frame rate) and its appsink.
 pub(crate) fn decoder(path: &Path, sync: bool) -> Result<(gst::Pipeline, gst_app::AppSink)> {
     let pipeline = pipelines::launch(

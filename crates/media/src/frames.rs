@@ -49,6 +49,11 @@ pub fn sample_to_frame(sample: &gst::Sample) -> Result<(Layout, Vec<u8>, gst_vid
     Ok((layout, map.as_slice().to_vec(), info))
 }
 
+/// A stream's frame rate as a number (0 when the stream does not say).
+pub fn rate_of(fps: gst::Fraction) -> f64 {
+    f64::from(fps.numer()) / f64::from(fps.denom().max(1))
+}
+
 /// Caps for the packed layout of a masked frame.
 pub fn caps_for(layout: &Layout, fps: gst::Fraction) -> gst::Caps {
     let format = match layout.format {

@@ -93,6 +93,24 @@ pub enum MaskedArea {
     Rects(Vec<(i32, i32, i32, i32)>),
 }
 
+impl MaskedArea {
+    /// What the stage masked in `frame`: everything when it failed closed, else its tracked boxes (static
+    /// privacy masks are not counted: they hide places, not people).
+    pub fn of(frame: &crate::MaskedFrame) -> MaskedArea {
+        if frame.outcome().fail_closed.is_some() {
+            MaskedArea::Whole
+        } else {
+            MaskedArea::Rects(
+                frame
+                    .regions()
+                    .iter()
+                    .map(|d| d.bbox.to_rect_px())
+                    .collect(),
+            )
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct TrackQuality {
     pub track: i64,

@@ -150,17 +150,7 @@ fn run_at(
                 bbox: figure_box(k, f),
             })
             .collect();
-        let area = if masked.outcome().fail_closed.is_some() {
-            MaskedArea::Whole
-        } else {
-            MaskedArea::Rects(
-                masked
-                    .regions()
-                    .iter()
-                    .map(|d| d.bbox.to_rect_px())
-                    .collect(),
-            )
-        };
+        let area = MaskedArea::of(&masked);
         meter.add_frame(f + 1, W, H, &gt, &area);
     }
     meter.report(FPS)
