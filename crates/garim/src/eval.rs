@@ -3,7 +3,8 @@
 //! is scored against MOTChallenge ground truth by `stage::quality`.
 
 use crate::offline::{default_classes, offline_stage};
-use crate::{MaskArgs, ModelArgs, detectors::DetectorPool};
+use crate::{MaskArgs, ModelArgs};
+use site::DetectorPool;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use detect::Class;
@@ -41,7 +42,7 @@ pub fn eval(models: &ModelArgs, a: EvalArgs) -> Result<()> {
     let limit = a.frames.unwrap_or(last_gt);
     let detect = a.mask.detect.clone().unwrap_or_else(default_classes);
     let classes = Class::parse_list(&detect).map_err(|e| anyhow!("--detect: {e}"))?;
-    let pool = DetectorPool::verify(models)?;
+    let pool = DetectorPool::verify(&models.options())?;
     let mut stage = offline_stage(&pool, &classes, &a.mask)?;
     pool.load_now()?;
     let mut source = FileSource::open(&a.video)?;

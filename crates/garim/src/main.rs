@@ -1,15 +1,11 @@
 //! `garim`: CLI wiring only. The work lives in the library crates (policy, mask, detect, onnx, media,
 //! stage, server).
 
-mod detectors;
 mod eval;
 mod healthcheck;
 mod offline;
-mod reload;
 mod scene_cmd;
 mod service;
-mod shard;
-mod signals;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -97,7 +93,30 @@ fn dilation(s: &str) -> Result<f32, String> {
     }
 }
 
+impl ModelArgs {
+    /// The site runtime's model options.
+    pub fn options(&self) -> site::ModelOptions {
+        site::ModelOptions {
+            models_dir: self.models_dir.clone(),
+            ort_lib: self.ort_lib.clone(),
+            threads: self.threads,
+            face_width: self.face_width,
+            person_conf: self.person_conf,
+        }
+    }
+}
+
 impl MaskArgs {
+    /// The site runtime's masking overrides.
+    pub fn overrides(&self) -> site::Overrides {
+        site::Overrides {
+            detect: self.detect.clone(),
+            style: self.style.clone(),
+            detect_every: self.detect_every,
+            tracker: self.tracker(),
+        }
+    }
+
     /// The shipped tracker settings with the command line's overrides.
     pub fn tracker(&self) -> detect::TrackerConfig {
         let d = detect::TrackerConfig::default();

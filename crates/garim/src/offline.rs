@@ -2,7 +2,7 @@
 //! Both use the live pipeline's detectors, tracker and mask code through `MaskingStage`; only the deadline
 //! differs (offline there is no real-time budget, so the stage waits for detection instead of failing closed).
 
-use crate::detectors::DetectorPool;
+use site::DetectorPool;
 use crate::{MaskArgs, ModelArgs};
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
@@ -83,7 +83,7 @@ pub fn mask_file(models: &ModelArgs, a: MaskFileArgs) -> Result<()> {
             a.output.display()
         ));
     }
-    let pool = DetectorPool::verify(models)?;
+    let pool = DetectorPool::verify(&models.options())?;
     let mut stage = offline_stage(&pool, &classes, &a.mask)?;
     pool.load_now()?;
     let mut source = FileSource::open(&a.input)?;
@@ -178,7 +178,7 @@ fn usage() -> Usage {
 }
 
 pub fn bench(models: &ModelArgs, a: BenchArgs) -> Result<()> {
-    let pool = DetectorPool::verify(models)?;
+    let pool = DetectorPool::verify(&models.options())?;
     let video = match a.video {
         Some(v) => v,
         None => pool_store_path(models, "vtest")?,

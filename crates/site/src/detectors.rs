@@ -2,7 +2,6 @@
 //! Model files are verified up front (an error names the file and the fetch command); sessions load in the
 //! background for the live service, so cameras start at once and fail closed until the models are ready.
 
-use crate::ModelArgs;
 use anyhow::{Result, anyhow};
 use detect::{
     CenterFaceDetector, Class, Detector, FacesFromPersons, PlatesFromVehicles, YoloxDecoder,
@@ -25,11 +24,40 @@ pub struct Tuning {
     pub yolox: YoloxDecoder,
 }
 
+/// Where the models and the ONNX Runtime library are, and how detectors are tuned (the CLI's global options).
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    pub models_dir: Option<std::path::PathBuf>,
+    pub ort_lib: Option<std::path::PathBuf>,
+    pub threads: usize,
+    pub face_width: u32,
+    pub person_conf: f32,
+}
+
+/// Whether the detector sessions are ready (until they are, every frame is masked whole).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "error")]
+pub enum ModelsState {
+    Loading,
+    Loaded,
+    Failed(String),
+}
+
+impl std::fmt::Display for ModelsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelsState::Loading => f.write_str("loading"),
+            ModelsState::Loaded => f.write_str("loaded"),
+            ModelsState::Failed(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
 pub struct DetectorPool {
     runtime: Arc<Runtime>,
     tuning: Tuning,
     slots: Mutex<Vec<(Vec<Class>, Arc<DetectorSlot>)>>,
-    state: Arc<Mutex<String>>,
+    state: Arc<Mutex<ModelsState>>,
 }
 
 fn models_for(classes: &[Class]) -> Result<Vec<&'static str>> {
@@ -56,7 +84,7 @@ fn models_for(classes: &[Class]) -> Result<Vec<&'static str>> {
 
 impl DetectorPool {
     /// Loads the ONNX Runtime library (sha256-checked) without creating sessions yet.
-    pub fn verify(args: &ModelArgs) -> Result<DetectorPool> {
+    pub fn verify(args: &ModelOptions) -> Result<DetectorPool> {
         let runtime = Runtime::init(RuntimeOptions {
             models_dir: args.models_dir.clone(),
             ort_lib: args.ort_lib.clone(),
@@ -72,12 +100,12 @@ impl DetectorPool {
                 },
             },
             slots: Mutex::new(Vec::new()),
-            state: Arc::new(Mutex::new("loading".into())),
+            state: Arc::new(Mutex::new(ModelsState::Loading)),
         })
     }
 
-    /// "loading", "loaded" or "error: …", for /healthz.
-    pub fn state(&self) -> Arc<Mutex<String>> {
+    /// Loading, loaded or failed, for /healthz.
+    pub fn state(&self) -> Arc<Mutex<ModelsState>> {
         self.state.clone()
     }
 
@@ -107,8 +135,8 @@ impl DetectorPool {
     pub fn load_now(&self) -> Result<()> {
         let result = load(&self.runtime, self.tuning, &self.slots.lock());
         *self.state.lock() = match &result {
-            Ok(()) => "loaded".into(),
-            Err(e) => format!("error: {e:#}"),
+            Ok(()) => ModelsState::Loaded,
+            Err(e) => ModelsState::Failed(format!("{e:#}")),
         };
         result
     }
@@ -130,8 +158,8 @@ impl DetectorPool {
                 }
             }
             *state.lock() = match result {
-                Ok(()) => "loaded".into(),
-                Err(e) => format!("error: {e:#}"),
+                Ok(()) => ModelsState::Loaded,
+                Err(e) => ModelsState::Failed(format!("{e:#}")),
             };
         });
     }

@@ -1,0 +1,424 @@
+//! The running site: one runner per camera of this replica's shard, the masked RTSP server, the vault and its
+//! retention sweeps, the detector pool and the policy in force (hot-reloaded). `Site::start` brings it up,
+//! `Site::run` serves until a `Control::Stop` (or the time limit), `Site::stop` closes every open segment.
+//! Readers on other threads (the HTTP API) see it through the typed `status()`.
+
+use crate::control::Control;
+use crate::detectors::{DetectorPool, ModelOptions, ModelsState};
+use crate::history::{FileWatch, PolicyHistory, diff};
+use crate::shard::ShardClaim;
+use crate::status::{CameraView, PolicyState, ShardStatus, SiteStatus};
+use crate::vaults::{SWEEP_EVERY, open_vault, postgres_index, sweep};
+use anyhow::{Context, Result, anyhow};
+use crossbeam_channel::Receiver;
+use mask::{MaskStyle, Polygon};
+use media::camera::CameraSpec;
+use media::{CameraHandle, CameraRunner, RtspOut};
+use parking_lot::Mutex;
+use policy::{CameraSettings, SiteConfig};
+use stage::StageConfig;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Changes a policy after it is read and before it is validated against the running site (the demo points its
+/// camera at the simulated one this way, also after a reload).
+pub type Adjust = Arc<dyn Fn(&mut SiteConfig) + Send + Sync>;
+
+/// Command-line overrides of the policy's masking settings (`garim demo --detect …`).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub detect: Option<String>,
+    pub style: Option<String>,
+    pub detect_every: Option<u32>,
+    pub tracker: detect::TrackerConfig,
+}
+
+/// What a site is started from.
+pub struct SiteOptions {
+    pub config_path: PathBuf,
+    pub adjust: Adjust,
+    pub overrides: Overrides,
+    pub shard: policy::Shard,
+    pub models: ModelOptions,
+}
+
+/// One running camera, with what it was started from.
+struct Running {
+    id: String,
+    url: policy::SecretUrl,
+    classes: Vec<detect::Class>,
+    scene_check_secs: u32,
+    handle: CameraHandle,
+}
+
+/// The policy in force and how it got there.
+struct Policy {
+    cfg: SiteConfig,
+    state: PolicyState,
+}
+
+pub struct Site {
+    opts: SiteOptions,
+    policy: Mutex<Policy>,
+    cameras: Mutex<Vec<Running>>,
+    vault: Arc<vault::Vault>,
+    pool: DetectorPool,
+    history: PolicyHistory,
+    claim: Mutex<ShardClaim>,
+    rtsp: Mutex<Option<RtspOut>>,
+    site_cameras: usize,
+}
+
+/// Reads, adjusts and validates the policy file; returns it with the exact text that was applied.
+pub fn read_policy(path: &Path, adjust: &dyn Fn(&mut SiteConfig)) -> Result<(SiteConfig, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
+    // Parse the very text that is recorded, so the history holds exactly what was applied.
+    let mut cfg = SiteConfig::parse_named(&text, &path.display().to_string())
+        .map_err(|errs| anyhow!("{} is invalid:\n{}", path.display(), list_errors(&errs)))?;
+    adjust(&mut cfg);
+    Ok((cfg, text))
+}
+
+pub fn list_errors(errs: &policy::ConfigErrors) -> String {
+    errs.0
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn stage_config(cam: &CameraSettings, overrides: &Overrides) -> Result<StageConfig> {
+    let style_name = overrides.style.as_deref().unwrap_or(&cam.mask_style);
+    let style =
+        MaskStyle::parse(style_name).map_err(|e| anyhow!("cameras[{}].mask_style: {e}", cam.id))?;
+    Ok(StageConfig {
+        camera: cam.id.clone(),
+        deadline: Duration::from_millis(u64::from(cam.fail_closed_deadline_ms)),
+        detect_every: overrides.detect_every.unwrap_or(cam.detect_every_n_frames),
+        style,
+        privacy_masks: cam
+            .privacy_masks
+            .iter()
+            .map(|p| Polygon(p.clone()))
+            .collect(),
+        recording_zones: cam
+            .recording_zones
+            .iter()
+            .map(|p| Polygon(p.clone()))
+            .collect(),
+        tracker: overrides.tracker,
+    })
+}
+
+fn classes_of(cam: &CameraSettings, overrides: &Overrides) -> Result<Vec<detect::Class>> {
+    detect::Class::parse_list(
+        &overrides
+            .detect
+            .clone()
+            .unwrap_or_else(|| cam.detect.join(",")),
+    )
+    .map_err(|e| anyhow!("cameras[{}].detect: {e}", cam.id))
+}
+
+/// The masked RTSP output listens on the host of the HTTP bind address.
+pub fn rtsp_host(cfg: &SiteConfig) -> String {
+    cfg.server
+        .http_bind
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+impl Site {
+    /// Claims the shard, opens the vault, verifies the models and starts every camera of the shard. Models
+    /// load in the background: frames that arrive earlier are masked whole.
+    pub fn start(opts: SiteOptions) -> Result<Site> {
+        media::init()?;
+        let (cfg, text) = read_policy(&opts.config_path, &*opts.adjust)?;
+        let shard = opts.shard;
+        let site_cameras = cfg
+            .enabled_cameras()
+            .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+        let site_total = site_cameras.len();
+        // This replica's cameras only; the policy (retention of every camera, history) stays whole.
+        let cameras: Vec<_> = site_cameras
+            .into_iter()
+            .filter(|c| shard.contains(&c.id))
+            .collect();
+        // Claimed before the vault opens, so two processes of one shard never recover or record into one vault.
+        // (Replicas of different shards must not share a storage path: see the Helm chart.)
+        let index = postgres_index(&cfg)?;
+        let claim = crate::shard::claim(Path::new(&cfg.storage.path), shard, index.as_ref())?;
+        tracing::info!(
+            shard = %shard,
+            cameras = cameras.len(),
+            site_cameras = site_total,
+            "shard claimed"
+        );
+        if cameras.is_empty() && shard.count > 1 {
+            tracing::warn!(shard = %shard, "no camera of the site falls in this shard");
+        }
+        let vault = open_vault(&cfg, Some(shard))?;
+        sweep(&vault, &cfg);
+        let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
+        let hash = history.record(&text, &["started".to_string()])?;
+        let state = PolicyState {
+            file: opts.config_path.display().to_string(),
+            sha256: hash,
+            last_error: None,
+        };
+        // Models are verified before anything starts (a missing model is an error naming the file).
+        let pool = DetectorPool::verify(&opts.models)?;
+        let rtsp = RtspOut::start(&rtsp_host(&cfg), cfg.server.rtsp_port)?;
+        let record_dir = PathBuf::from(&cfg.storage.path);
+        let segment = Duration::from_secs(u64::from(cfg.storage.segment_secs));
+        let mut running: Vec<Running> = Vec::new();
+        for cam in &cameras {
+            let classes = classes_of(cam, &opts.overrides)?;
+            let sealed = if cam.recording == "sealed" {
+                let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
+                let key = vault::SealedPublicKey::parse(text).map_err(|e| anyhow!("{e}"))?;
+                tracing::warn!(
+                    camera = %cam.id,
+                    "sealed recording: the zone-limited video is kept UNMASKED, encrypted to the sealed key; only a grant opens it"
+                );
+                Some(key)
+            } else {
+                None
+            };
+            let spec = CameraSpec {
+                sealed,
+                id: cam.id.clone(),
+                url: cam.url.clone(),
+                stage: stage_config(cam, &opts.overrides)?,
+                detector: pool.detector_for(&classes)?,
+                live: Some(rtsp.mount(&cam.id)?),
+                record: Some((vault.clone(), segment)),
+                scene: Some(stage::scene::SceneConfig::every(
+                    Duration::from_secs(u64::from(cam.scene_check_secs)),
+                    Some(record_dir.clone()),
+                )),
+            };
+            running.push(Running {
+                id: cam.id.clone(),
+                url: cam.url.clone(),
+                classes,
+                scene_check_secs: cam.scene_check_secs,
+                handle: CameraRunner::spawn(spec)?,
+            });
+            tracing::info!(camera = %cam.id, source = %cam.url, "camera started");
+        }
+        pool.load_in_background();
+        Ok(Site {
+            opts,
+            policy: Mutex::new(Policy { cfg, state }),
+            cameras: Mutex::new(running),
+            vault,
+            pool,
+            history,
+            claim: Mutex::new(claim),
+            rtsp: Mutex::new(Some(rtsp)),
+            site_cameras: site_total,
+        })
+    }
+
+    /// A copy of the policy in force.
+    pub fn config(&self) -> SiteConfig {
+        self.policy.lock().cfg.clone()
+    }
+
+    pub fn vault(&self) -> &Arc<vault::Vault> {
+        &self.vault
+    }
+
+    pub fn rtsp_port(&self) -> Option<u16> {
+        self.rtsp.lock().as_ref().map(|r| r.port())
+    }
+
+    /// Ids of the cameras this replica runs, in policy order.
+    pub fn camera_ids(&self) -> Vec<String> {
+        self.cameras.lock().iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// Everything `/healthz` and the API show: healthy when every camera streams and the models are loaded.
+    pub fn status(&self) -> SiteStatus {
+        let cameras: Vec<CameraView> = self
+            .cameras
+            .lock()
+            .iter()
+            .map(|r| CameraView::of(&r.handle.status()))
+            .collect();
+        let models = self.pool.state().lock().clone();
+        let streaming = cameras
+            .iter()
+            .all(|c| c.state == media::CameraState::Streaming.to_string());
+        let shard = self.opts.shard;
+        SiteStatus {
+            ok: streaming && models == ModelsState::Loaded,
+            models,
+            policy: self.policy.lock().state.clone(),
+            shard: ShardStatus {
+                index: shard.index,
+                count: shard.count,
+                cameras: cameras.len(),
+                site_cameras: self.site_cameras,
+            },
+            cameras,
+        }
+    }
+
+    /// Serves until a `Control::Stop` arrives or `seconds` have passed: applies reloads (SIGHUP or the policy
+    /// file changing), runs the retention sweep every minute and prints a status line per camera every 5 s.
+    pub fn run(&self, control: &Receiver<Control>, seconds: Option<u64>) {
+        let started = Instant::now();
+        let mut last_report = Instant::now();
+        let mut last_sweep = Instant::now();
+        let mut watch = FileWatch::new(&self.opts.config_path);
+        let mut last_counts: Vec<(u64, u64)> = vec![(0, 0); self.cameras.lock().len()];
+        loop {
+            // Wakes for the next periodic job (the file watch is checked every second), or a control message.
+            let mut wait = Duration::from_secs(1);
+            if let Some(s) = seconds {
+                let left = Duration::from_secs(s).saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return;
+                }
+                wait = wait.min(left);
+            }
+            match control.recv_timeout(wait) {
+                Ok(Control::Stop) => return,
+                Ok(Control::Reload) => self.reload(),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if watch.changed() {
+                        self.reload();
+                    }
+                }
+                // Every controller is gone: nobody can stop the site any more but the time limit.
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(wait);
+                }
+            }
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                last_sweep = Instant::now();
+                self.sweep();
+            }
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                self.claim.lock().poll_conflicts();
+                let secs = last_report.elapsed().as_secs_f64();
+                last_report = Instant::now();
+                let cameras = self.cameras.lock();
+                for (r, last) in cameras.iter().zip(last_counts.iter_mut()) {
+                    let s = r.handle.status();
+                    let fps_in = (s.frames_in - last.0) as f64 / secs;
+                    let fps_out = (s.frames_out - last.1) as f64 / secs;
+                    *last = (s.frames_in, s.frames_out);
+                    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+                    println!(
+                        "[{:>5.0}s] {}: in {fps_in:.1} fps, out {fps_out:.1} fps, inference p50 {} ms, latency p99 {} ms, fail-closed {}, reconnects {}, {}",
+                        started.elapsed().as_secs_f64(),
+                        s.id,
+                        ms(s.inference_p50_ms),
+                        ms(s.latency_p99_ms),
+                        s.fail_closed,
+                        s.reconnects,
+                        s.state
+                    );
+                }
+            }
+        }
+    }
+
+    /// The retention sweep and storage floor, now.
+    pub fn sweep(&self) {
+        let cfg = self.policy.lock().cfg.clone();
+        sweep(&self.vault, &cfg);
+    }
+
+    /// Applies a changed policy file to the running cameras, or reports why it cannot (the previous policy
+    /// stays in force).
+    pub fn reload(&self) {
+        let m = telemetry::metrics();
+        let path = &self.opts.config_path;
+        let overrides = &self.opts.overrides;
+        let shard = self.opts.shard;
+        let attempt = read_policy(path, &*self.opts.adjust).and_then(|(cfg, text)| {
+            let mut cams = cfg
+                .enabled_cameras()
+                .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+            cams.retain(|c| shard.contains(&c.id));
+            let mut configs = Vec::new();
+            for cam in &cams {
+                configs.push((
+                    cam.clone(),
+                    stage_config(cam, overrides)?,
+                    classes_of(cam, overrides)?,
+                ));
+            }
+            Ok((cfg, text, configs))
+        });
+        let mut policy = self.policy.lock();
+        let (cfg, text, configs) = match attempt {
+            Ok(x) => x,
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::error!("policy reload refused, the previous policy stays in force: {reason}");
+                m.policy_reloads_total.with_label_values(&["invalid"]).inc();
+                policy.state.last_error = Some(reason);
+                return;
+            }
+        };
+        let changes = diff(&policy.cfg, &cfg);
+        if changes.is_empty() {
+            return;
+        }
+        let running = self.cameras.lock();
+        for (cam, stage_cfg, classes) in &configs {
+            match running.iter().find(|r| r.id == cam.id) {
+                Some(r) => {
+                    if r.url != cam.url || &r.classes != classes {
+                        tracing::warn!(camera = %cam.id, "url or detect classes changed: takes effect at the next restart");
+                    }
+                    if r.scene_check_secs != cam.scene_check_secs {
+                        tracing::warn!(camera = %cam.id, "scene_check_secs changed: takes effect at the next restart");
+                    }
+                    r.handle.update(stage_cfg.clone());
+                }
+                None => tracing::warn!(camera = %cam.id, "new camera: starts at the next restart"),
+            }
+        }
+        for r in running.iter() {
+            if !configs.iter().any(|(c, _, _)| c.id == r.id) {
+                tracing::warn!(camera = %r.id, "removed or disabled in the policy: stops at the next restart");
+            }
+        }
+        match self.history.record(&text, &changes) {
+            Ok(hash) => {
+                policy.state = PolicyState {
+                    file: path.display().to_string(),
+                    sha256: hash,
+                    last_error: None,
+                };
+            }
+            Err(e) => tracing::error!("policy applied but its history could not be written: {e:#}"),
+        }
+        for c in &changes {
+            tracing::info!("policy change: {c}");
+        }
+        m.policy_reloads_total.with_label_values(&["applied"]).inc();
+        policy.cfg = cfg;
+    }
+
+    /// Stops every camera (closing its open segment) and the RTSP server; returns the segments committed, per
+    /// camera.
+    pub fn stop(&self) -> Vec<(String, Vec<PathBuf>)> {
+        let running: Vec<Running> = std::mem::take(&mut *self.cameras.lock());
+        let out = running
+            .into_iter()
+            .map(|r| (r.id, r.handle.stop()))
+            .collect();
+        drop(self.rtsp.lock().take());
+        out
+    }
+}

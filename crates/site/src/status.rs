@@ -1,0 +1,55 @@
+//! What the running site reports (typed, serialised as the `/healthz` body): models, the policy in force,
+//! the shard and each camera's state. Camera ids only: no personal data, so probes may read it anonymously.
+
+use crate::detectors::ModelsState;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteStatus {
+    /// Every camera streams and the models are loaded.
+    pub ok: bool,
+    pub models: ModelsState,
+    pub policy: PolicyState,
+    pub shard: ShardStatus,
+    pub cameras: Vec<CameraView>,
+}
+
+/// The policy in force: its file and hash, and why the last reload was refused (if it was).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyState {
+    pub file: String,
+    pub sha256: String,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardStatus {
+    pub index: u32,
+    pub count: u32,
+    pub cameras: usize,
+    pub site_cameras: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraView {
+    pub id: String,
+    /// `starting`, `streaming`, `retrying(n)`, `failed(reason)`.
+    pub state: String,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub fail_closed: u64,
+    pub reconnects: u64,
+}
+
+impl CameraView {
+    pub fn of(s: &media::CameraStatus) -> CameraView {
+        CameraView {
+            id: s.id.clone(),
+            state: s.state.to_string(),
+            frames_in: s.frames_in,
+            frames_out: s.frames_out,
+            fail_closed: s.fail_closed,
+            reconnects: s.reconnects,
+        }
+    }
+}

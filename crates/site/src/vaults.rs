@@ -1,0 +1,129 @@
+//! The site's vault: opened with the site key (never plaintext), and the retention sweep that destroys
+//! expired days and keeps the storage floor.
+
+use anyhow::{Result, anyhow};
+use policy::SiteConfig;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often expired days are destroyed and the storage floor checked (also at start).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The shared Postgres index of a multi-replica site, when the policy names one.
+pub fn postgres_index(cfg: &SiteConfig) -> Result<Option<vault::PostgresIndex>> {
+    Ok(cfg
+        .index_url()
+        .map_err(|e| anyhow!("{e}"))?
+        .map(|url| vault::PostgresIndex {
+            url: url.expose().to_string(),
+            shown: url.redacted(),
+        }))
+}
+
+/// Opens the vault with the site key; a missing or wrong key file stops the service (never plaintext).
+/// `serving`: the shard a running service records (it recovers and, with a shared Postgres index, sweeps only
+/// that shard's cameras); None for the tools that only list and export (no recovery: a service may be
+/// recording into the same folder).
+pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Arc<vault::Vault>> {
+    let key = vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
+        .map_err(|e| anyhow!("storage.key_file: {e}"))?;
+    let postgres = postgres_index(cfg)?;
+    let shared = postgres.is_some();
+    let owns = serving.map(|shard| {
+        Arc::new(move |camera: &str| {
+            shard.contains(camera.strip_suffix(vault::SEALED_SUFFIX).unwrap_or(camera))
+        }) as vault::Owns
+    });
+    let opts = vault::VaultOptions {
+        postgres,
+        node: None,
+        owns,
+        skip_recovery: serving.is_none(),
+    };
+    let vault =
+        vault::Vault::open_with(Path::new(&cfg.storage.path), key, opts).map_err(|e| match e {
+            vault::VaultError::Index { .. } if shared => anyhow!("storage.index_url_env: {e}"),
+            _ => anyhow!("{e}"),
+        })?;
+    if shared && serving.is_some() {
+        tracing::info!(
+            index = %vault.index_location(),
+            node = vault.node(),
+            "vault index on Postgres, shared with the other replicas"
+        );
+    }
+    Ok(Arc::new(vault))
+}
+
+/// The retention sweep: every day older than its camera's retention_days is destroyed.
+pub fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
+    // A camera no longer in the policy keeps the site's default retention: its footage must not outlive it.
+    let retention = |camera: &str| {
+        Some(
+            cfg.cameras
+                .iter()
+                .find(|c| c.id == camera)
+                .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c)),
+        )
+    };
+    match vault.sweep(vault::time::unix_now(), &retention) {
+        Ok(r) => {
+            for (camera, n) in &r.per_camera {
+                telemetry::metrics()
+                    .segments_destroyed_total
+                    .with_label_values(&[camera])
+                    .inc_by(*n as u64);
+            }
+            if r.keys_destroyed > 0 || r.segments_deleted > 0 {
+                tracing::info!(
+                    keys = r.keys_destroyed,
+                    segments = r.segments_deleted,
+                    bytes = r.bytes_deleted,
+                    "retention sweep destroyed expired recordings"
+                );
+            }
+        }
+        Err(e) => tracing::error!("retention sweep failed (retried at the next run): {e}"),
+    }
+    let m = telemetry::metrics();
+    let now = vault::time::unix_now();
+    match vault.enforce_floor(cfg.storage.min_free_bytes, now, &|| vault.free_bytes()) {
+        Ok(deleted) => {
+            let low = vault
+                .free_bytes()
+                .map_or(true, |f| f < cfg.storage.min_free_bytes);
+            m.storage_low.set(i64::from(low || !deleted.is_empty()));
+            for d in &deleted {
+                m.segments_destroyed_total
+                    .with_label_values(&[&d.camera])
+                    .inc();
+            }
+            if !deleted.is_empty() {
+                tracing::warn!(
+                    segments = deleted.len(),
+                    floor_bytes = cfg.storage.min_free_bytes,
+                    "free space under storage.min_free_bytes: oldest recordings removed"
+                );
+            }
+        }
+        Err(e) => {
+            m.storage_low.set(1);
+            tracing::error!("storage floor check failed: {e}");
+        }
+    }
+    for cam in &cfg.cameras {
+        m.retention_seconds
+            .with_label_values(&[&cam.id])
+            .set(i64::from(cfg.retention_days(cam)) * 86_400);
+    }
+    if let Ok(usage) = vault.usage() {
+        for (camera, bytes, oldest) in usage {
+            m.storage_bytes.with_label_values(&[&camera]).set(bytes);
+            m.oldest_segment_age_seconds
+                .with_label_values(&[&camera])
+                .set((now - oldest).max(0));
+        }
+    }
+}
+
