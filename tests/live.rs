@@ -95,8 +95,8 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         "{body}"
     );
     assert!(
-        listing.starts_with("HTTP/1.1 200") && listing.contains("\"segments\""),
-        "{listing}"
+        listing.starts_with("HTTP/1.1 401"),
+        "the recordings list answered without a login: {listing}"
     );
 
     // Match each output frame to its source frame, run the person detector on the source, and check that
@@ -182,8 +182,10 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     );
     let demo_config = repo_root().join("examples/sites/demo.toml");
     let export = work.join("export.mp4");
+    let manager = first_manager(&demo_config, &work);
     let out = garim()
         .current_dir(&work)
+        .envs(manager)
         .args([
             "recordings",
             "export",
@@ -191,6 +193,8 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
             demo_config.to_str().unwrap(),
             "--camera",
             "sim-1",
+            "--purpose",
+            "test",
         ])
         .arg(&export)
         .output()
@@ -340,9 +344,36 @@ url_env = "GARIM_TEST_CAM_B"
         wait_for(Duration::from_secs(10), || reloads("applied") == Some(1.0)),
         "valid reload not applied"
     );
-    let index = std::fs::read_to_string(work.join("data/policy-history/index.jsonl")).unwrap();
-    assert_eq!(index.lines().count(), 2, "{index}");
-    assert!(index.contains("cameras[cam-a].privacy_masks"), "{index}");
+    // Both reloads are 관리대장 rows: the start and the applied one as policy changes, the refused one too.
+    let ledger = ledger::Ledger::open_sqlite(&work.join("data/ledger.sqlite")).unwrap();
+    let rows = |kind| {
+        ledger
+            .list(&ledger::Filter {
+                kinds: vec![kind],
+                ..ledger::Filter::default()
+            })
+            .unwrap()
+    };
+    let applied = rows(ledger::Kind::PolicyChange);
+    assert_eq!(applied.len(), 2, "{applied:?}");
+    assert!(
+        applied[1]
+            .entry
+            .detail
+            .to_string()
+            .contains("cameras[cam-a].privacy_masks"),
+        "{applied:?}"
+    );
+    let refused = rows(ledger::Kind::PolicyRejected);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]
+            .entry
+            .detail
+            .to_string()
+            .contains("detect_every_n_frames")
+    );
+    assert!(ledger.verify(None).unwrap().problem.is_none());
 
     let (ok, stdout, stderr) = interrupt(garim_run.into_inner());
     let _ = interrupt(camera.into_inner());

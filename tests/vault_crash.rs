@@ -150,15 +150,18 @@ recording_zones = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5]]]"#,
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    let manager = first_manager(&config, &work);
     let export = |args: &[&str], name: &str| {
         let mut cmd = garim();
-        cmd.env("GARIM_SITE_KEY", KEY).args([
+        cmd.env("GARIM_SITE_KEY", KEY).envs(manager).args([
             "recordings",
             "export",
             "--config",
             config.to_str().unwrap(),
             "--camera",
             "cam-s",
+            "--purpose",
+            "test",
         ]);
         cmd.args(args).arg(work.join(name)).output().unwrap()
     };

@@ -345,3 +345,31 @@ pub fn assert_valid_policy(toml: &str, what: &str) {
     std::fs::write(dir.join("site.toml"), toml).unwrap();
     assert_valid_policy_file(&dir.join("site.toml"), &format!("{what}\n{toml}\n"));
 }
+
+/// The password of the managers the tests make.
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Makes the site's first manager `m` (run in `dir`, where the policy's relative storage path is), and returns
+/// the environment a CLI command acting as `m` needs.
+pub fn first_manager(config: &Path, dir: &Path) -> [(&'static str, &'static str); 2] {
+    let out = garim()
+        .current_dir(dir)
+        .env("GARIM_NEW_PASSWORD", TEST_PASSWORD)
+        .args([
+            "user",
+            "add",
+            "--config",
+            config.to_str().unwrap(),
+            "m",
+            "--role",
+            "manager",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "first manager not made: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    [("GARIM_USER", "m"), ("GARIM_PASSWORD", TEST_PASSWORD)]
+}

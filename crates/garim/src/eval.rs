@@ -4,11 +4,11 @@
 
 use crate::offline::{default_classes, offline_stage};
 use crate::{MaskArgs, ModelArgs};
-use site::DetectorPool;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use detect::Class;
 use media::file::FileSource;
+use site::DetectorPool;
 use stage::quality::{MaskedArea, QualityMeter, parse_mot};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,9 +1,11 @@
 //! `garim`: CLI wiring only. The work lives in the library crates (policy, mask, detect, onnx, media,
 //! stage, server).
 
+mod client;
 mod eval;
 mod healthcheck;
 mod offline;
+mod people;
 mod scene_cmd;
 mod service;
 
@@ -167,6 +169,12 @@ enum Command {
     /// Encrypted recordings in the vault
     #[command(subcommand)]
     Recordings(RecordingsCommand),
+    /// Users and roles (the first manager is made on the host; then a manager logs in)
+    #[command(subcommand)]
+    User(people::UserCommand),
+    /// The 관리대장: verify the hash chain, export the form
+    #[command(subcommand)]
+    Ledger(people::LedgerCommand),
     /// Re-aim / tamper alarms: each camera's reference view, and a manager's acceptance of a new view
     #[command(subcommand)]
     Scene(scene_cmd::SceneCommand),
@@ -201,26 +209,39 @@ enum KeysCommand {
 enum RecordingsCommand {
     /// List recorded segments
     List {
+        /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// Only this camera
         #[arg(long)]
         camera: Option<String>,
         /// From (2026-11-24T09:00:00Z, 2026-11-24 or unix seconds)
         #[arg(long)]
         from: Option<String>,
+        /// To (same forms as --from)
         #[arg(long)]
         to: Option<String>,
     },
-    /// Decrypt and join one camera's segments into a playable MP4
+    /// Decrypt and join one camera's segments into a playable MP4, as a logged-in user (a 관리대장 row)
     Export {
+        /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// Camera id
         #[arg(long)]
         camera: String,
+        /// From (2026-11-24T09:00:00Z, 2026-11-24 or unix seconds)
         #[arg(long)]
         from: Option<String>,
+        /// To (same forms as --from)
         #[arg(long)]
         to: Option<String>,
+        /// Why the footage is used (목적/사유, written to the ledger)
+        #[arg(long)]
+        purpose: String,
+        /// Who is exporting (role access or manager) [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
         /// Export the camera's sealed (unmasked, zone-limited) recordings, opened with this grant file
         #[arg(long)]
         grant: Option<PathBuf>,
@@ -286,17 +307,21 @@ fn main() -> ExitCode {
             camera,
             from,
             to,
+            purpose,
+            user,
             grant,
             out,
         }) => service::recordings_export(
             &config,
             &camera,
-            from.as_deref(),
-            to.as_deref(),
+            (from.as_deref(), to.as_deref()),
+            (&purpose, user.as_deref()),
             grant.as_deref(),
             &out,
         ),
         Command::Scene(c) => scene_cmd::run(c),
+        Command::User(c) => people::user(c),
+        Command::Ledger(c) => people::ledger(c),
         Command::Mask(a) => offline::mask_file(&cli.models, a),
         Command::Bench(a) => offline::bench(&cli.models, a),
         Command::Eval(a) => eval::eval(&cli.models, a),

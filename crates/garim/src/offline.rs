@@ -2,7 +2,6 @@
 //! Both use the live pipeline's detectors, tracker and mask code through `MaskingStage`; only the deadline
 //! differs (offline there is no real-time budget, so the stage waits for detection instead of failing closed).
 
-use site::DetectorPool;
 use crate::{MaskArgs, ModelArgs};
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
@@ -10,6 +9,7 @@ use detect::Class;
 use indicatif::{ProgressBar, ProgressStyle};
 use mask::MaskStyle;
 use media::file::{FileSink, FileSource};
+use site::DetectorPool;
 use stage::{MaskingStage, RollingStats, StageConfig};
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,15 +1,13 @@
 //! `garim scene status` and `garim scene accept`: the re-aim alarms of a site's cameras, and a 관리책임자's
-//! acceptance of a camera's new view. Acceptance is a request file the running service picks up at its next
-//! check (the service owns the reference view; this command only asks), refused here first when the view
+//! acceptance of a camera's new view. Acceptance goes to the running service's API as a logged-in manager
+//! (the service owns the reference view and writes the ledger row); it is refused here first when the view
 //! moved enough that the camera's privacy masks and recording zones must be checked again.
 
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use policy::SiteConfig;
-use policy::legal::Role;
-use stage::scene::{self, AcceptRequest, SceneState, SceneStore};
+use stage::scene::{self, SceneState, SceneStore};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum SceneCommand {
@@ -27,15 +25,13 @@ pub enum SceneCommand {
         config: PathBuf,
         #[arg(long)]
         camera: String,
-        /// The 관리책임자 accepting (people id or name, role manager)
+        /// The manager accepting: a garim user with the manager role (password asked, or GARIM_PASSWORD;
+        /// or a bearer token in GARIM_TOKEN) [env: GARIM_USER]
         #[arg(long)]
-        by: String,
+        user: Option<String>,
         /// The privacy masks and recording zones were checked against the new view
         #[arg(long)]
         zones_checked: bool,
-        /// How long to wait for the running service to apply the request
-        #[arg(long, default_value_t = 15)]
-        wait_secs: u64,
     },
 }
 
@@ -45,16 +41,9 @@ pub fn run(cmd: SceneCommand) -> Result<()> {
         SceneCommand::Accept {
             config,
             camera,
-            by,
+            user,
             zones_checked,
-            wait_secs,
-        } => accept(
-            &config,
-            &camera,
-            &by,
-            zones_checked,
-            Duration::from_secs(wait_secs),
-        ),
+        } => accept(&config, &camera, user.as_deref(), zones_checked),
     }
 }
 
@@ -74,7 +63,7 @@ fn status(config: &Path, format: &str) -> Result<()> {
     let mut rows = Vec::new();
     for cam in &cfg.cameras {
         let state = store.load(&cam.id).map_err(|e| anyhow!("{e}"))?;
-        rows.push((cam.id.clone(), state, store.pending_request(&cam.id)));
+        rows.push((cam.id.clone(), state, false));
     }
     if format == "json" {
         let cams: Vec<_> = rows
@@ -149,13 +138,7 @@ fn status(config: &Path, format: &str) -> Result<()> {
     Ok(())
 }
 
-fn accept(
-    config: &Path,
-    camera: &str,
-    by: &str,
-    zones_checked: bool,
-    wait: Duration,
-) -> Result<()> {
+fn accept(config: &Path, camera: &str, user: Option<&str>, zones_checked: bool) -> Result<()> {
     let (cfg, store) = load(config)?;
     let cam = cfg.cameras.iter().find(|c| c.id == camera).ok_or_else(|| {
         anyhow!(
@@ -168,31 +151,6 @@ fn accept(
                 .join(", ")
         )
     })?;
-    let managers: Vec<_> = cfg
-        .people
-        .iter()
-        .filter(|p| p.role == Role::Manager)
-        .collect();
-    let person = managers
-        .iter()
-        .find(|p| p.id == by || p.name.as_deref() == Some(by))
-        .ok_or_else(|| {
-            anyhow!(
-                "--by: {by:?} is not a 관리책임자 (manager) of this site; managers: {}",
-                managers
-                    .iter()
-                    .map(|p| match &p.name {
-                        Some(n) => format!("{} ({n})", p.id),
-                        None => p.id.clone(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-    let by = match &person.name {
-        Some(n) => format!("{} ({n}, {})", person.id, person.title),
-        None => format!("{} ({})", person.id, person.title),
-    };
     let state = store
         .load(camera)
         .map_err(|e| anyhow!("{e}"))?
@@ -217,45 +175,22 @@ fn accept(
             zones.join(format!(", cameras[{camera}].").as_str())
         ));
     }
-    let requested = vault::time::unix_now();
-    store.request(
-        camera,
-        &AcceptRequest {
-            by: by.clone(),
-            zones_checked,
-            requested_unix: requested,
-        },
+    let (status, answer) = crate::client::call_service(
+        &cfg,
+        user,
+        "POST",
+        &format!("/api/v1/cameras/{camera}/scene/accept"),
+        serde_json::json!({"zones_checked": zones_checked}),
     )?;
-    println!(
-        "{camera}: acceptance by {by} requested; the running service applies it at its next check"
-    );
-    // The service saves its answer, then removes the request.
-    let until = Instant::now() + wait;
-    while Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(200));
-        if store.pending_request(camera) {
-            continue;
+    let text = |k: &str| answer[k].as_str().unwrap_or_default().to_string();
+    match status {
+        200 => {
+            println!("{camera}: {}", text("message"));
+            Ok(())
         }
-        let outcome = store
-            .load(camera)
-            .ok()
-            .flatten()
-            .and_then(|s| s.last_acceptance)
-            .filter(|o| o.at_unix >= requested && o.by == by);
-        return match outcome {
-            Some(o) if o.accepted => {
-                println!("{camera}: {}", o.message);
-                Ok(())
-            }
-            Some(o) => Err(anyhow!("{camera}: refused by the service: {}", o.message)),
-            None => Err(anyhow!(
-                "{camera}: the request was removed before the service answered it"
-            )),
-        };
+        _ => Err(anyhow!(
+            "{camera}: refused by the service ({status}): {}",
+            text("error")
+        )),
     }
-    println!(
-        "{camera}: the request is still pending (is `garim run` running?); see `garim scene status --config {}`",
-        config.display()
-    );
-    Ok(())
 }

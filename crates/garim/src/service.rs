@@ -227,12 +227,35 @@ pub fn recordings_list(
 pub fn recordings_export(
     config: &Path,
     camera: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    (from, to): (Option<&str>, Option<&str>),
+    (purpose, user): (&str, Option<&str>),
     grant: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
+    let records = site::open_records(&load_config(config)?)?;
+    let (_, me) = crate::client::login(&records, user)?;
+    me.require(access::Permission::ExportRecordings)
+        .map_err(|e| anyhow!("{e}"))?;
+    if !me.may_see_camera(camera) {
+        return Err(anyhow!("--camera: no camera {camera:?}"));
+    }
     let (vault, from, to) = vault_and_range(config, from, to)?;
+    // The row first: no export without it.
+    records.ledger().append(ledger::Entry {
+        kind: ledger::Kind::Use,
+        actor: me.user.clone(),
+        subject: format!(
+            "{camera}{} {}–{}",
+            if grant.is_some() { " (sealed)" } else { "" },
+            vault::time::utc_stamp(from.max(0)),
+            if to == i64::MAX { "end".into() } else { vault::time::utc_stamp(to) }
+        ),
+        purpose: purpose.to_string(),
+        form: "MP4 export (CLI)".into(),
+        client: "cli".into(),
+        detail: serde_json::json!({"camera": camera, "from": from, "to": to, "sealed": grant.is_some(), "file": out.display().to_string()}),
+        ..ledger::Entry::default()
+    })?;
     let grant = grant
         .map(vault::Grant::load)
         .transpose()
@@ -262,7 +285,7 @@ fn find_repo_file(rel: &Path) -> PathBuf {
     rel.to_path_buf()
 }
 
-fn load_config(path: &Path) -> Result<SiteConfig> {
+pub fn load_config(path: &Path) -> Result<SiteConfig> {
     site::read_policy(path, &|_: &mut SiteConfig| {}).map(|(cfg, _)| cfg)
 }
 
@@ -342,30 +365,6 @@ pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
     )
 }
 
-/// `GET /api/v1/recordings?camera=&from=&to=`: the index rows (no content), the same listing as the CLI.
-fn recordings_api(vault: Arc<vault::Vault>) -> server::RecordingsFn {
-    Arc::new(move |camera, from, to| {
-        let from = parse_time_arg("from", from, 0).map_err(|e| e.to_string())?;
-        let to = parse_time_arg("to", to, i64::MAX).map_err(|e| e.to_string())?;
-        let rows = vault.list(camera, from, to).map_err(|e| e.to_string())?;
-        let segments: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "camera": r.camera,
-                    "start": vault::time::utc_stamp(r.start_unix),
-                    "end": vault::time::utc_stamp(r.end_unix),
-                    "bytes": r.bytes,
-                    "sha256": r.sha256,
-                    "node": r.node,
-                })
-            })
-            .collect();
-        Ok(serde_json::json!({"segments": segments}))
-    })
-}
-
-
 /// Starts the site and its HTTP server, serves until Ctrl-C / SIGTERM (or `seconds`), then stops cleanly.
 fn serve(
     models: &ModelArgs,
@@ -386,15 +385,22 @@ fn serve(
     })?);
     let cfg = site.config();
     let health_site = site.clone();
-    let http = server::HttpServer::start(
-        &cfg.server.http_bind,
-        Arc::new(move || {
+    let state = server::AppState {
+        health: Arc::new(move || {
             let status = health_site.status();
-            (status.ok, serde_json::to_value(&status).unwrap_or_default())
+            let mut body = serde_json::to_value(&status).unwrap_or_default();
+            let m = telemetry::metrics();
+            body["ledger_ok"] = (m.ledger_ok.get() == 1).into();
+            body["inspections_unsigned"] = m.inspections_unsigned.get().into();
+            (status.ok, body)
         }),
-        Some(recordings_api(site.vault().clone())),
-    )
-    .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
+        site: site.clone(),
+        accounts: site.records().accounts.clone(),
+        checkpoints: Some(site.records().checkpoints.clone()),
+        secure_cookies: true,
+    };
+    let http = server::HttpServer::start(&cfg.server.http_bind, state)
+        .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
     let http_addr = http.addr();
     let host = site::runtime::rtsp_host(&cfg);
     let ids = site.camera_ids();

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// How often the console's snapshot of a camera is refreshed.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
+
 /// A source that delivers nothing for this long is restarted.
 const STALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connecting and the first keyframe may take longer than a stall.
@@ -80,6 +83,7 @@ pub struct CameraSpec {
 
 pub struct CameraHandle {
     status: Arc<Mutex<CameraStatus>>,
+    snapshot: Arc<Mutex<Option<(Instant, MaskedFrame)>>>,
     pending: Arc<Mutex<Option<StageConfig>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Vec<PathBuf>>>,
@@ -94,6 +98,12 @@ impl CameraHandle {
     /// restarting the stream.
     pub fn update(&self, cfg: StageConfig) {
         *self.pending.lock() = Some(cfg);
+    }
+
+    /// The newest masked frame (at most `SNAPSHOT_EVERY` old while the camera streams) and when it was taken:
+    /// what the console shows. It went through the same masking as the live output.
+    pub fn snapshot(&self) -> Option<(Instant, MaskedFrame)> {
+        self.snapshot.lock().clone()
     }
 
     /// The live status, for readers on other threads (/healthz).
@@ -126,6 +136,7 @@ pub struct CameraRunner {
     pending: Arc<Mutex<Option<StageConfig>>>,
     recorder: Option<Recorder>,
     status: Arc<Mutex<CameraStatus>>,
+    snapshot: Arc<Mutex<Option<(Instant, MaskedFrame)>>>,
     stop: Arc<AtomicBool>,
     last_layout: Option<Layout>,
     fps: gst::Fraction,
@@ -162,12 +173,14 @@ impl CameraRunner {
         let mut stage = MaskingStage::new(spec.stage.clone(), spec.detector.clone());
         stage.set_scene_guard(spec.scene.clone());
         let pending = Arc::new(Mutex::new(None));
+        let snapshot = Arc::new(Mutex::new(None));
         let mut runner = CameraRunner {
             spec,
             stage,
             pending: pending.clone(),
             recorder,
             status: status.clone(),
+            snapshot: snapshot.clone(),
             stop: stop.clone(),
             last_layout: None,
             fps: gst::Fraction::new(10, 1),
@@ -179,6 +192,7 @@ impl CameraRunner {
             .context("spawn camera thread")?;
         Ok(CameraHandle {
             status,
+            snapshot,
             pending,
             stop,
             thread: Some(thread),
@@ -266,6 +280,14 @@ impl CameraRunner {
             }
         }
         self.status.lock().frames_out += 1;
+        // A copy for the console now and then, not of every frame.
+        let mut snap = self.snapshot.lock();
+        if snap
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= SNAPSHOT_EVERY)
+        {
+            *snap = Some((Instant::now(), frame.clone()));
+        }
     }
 
     fn stream_once(&mut self) -> Ended {

@@ -10,6 +10,7 @@ pub mod pipelines;
 pub mod recorder;
 pub mod rtsp;
 pub mod sim;
+pub mod snapshot;
 
 pub use camera::{CameraHandle, CameraRunner, CameraState, CameraStatus};
 pub use frames::{init, masked_to_buffer, sample_to_frame, scrub};

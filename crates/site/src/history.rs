@@ -1,15 +1,14 @@
 //! Hot reload of the site policy (SIGHUP or the file changing): a valid file changes masks, zones and
 //! retention in running cameras without restarting their streams; an invalid one changes nothing, is
 //! reported (log, /healthz, `garim_policy_reloads_total{result}`), and the last valid policy stays. Every
-//! applied policy is kept under `<storage>/policy-history/` with its hash, time and a diff, so an audit can
-//! show which masks were in force when.
+//! applied policy is kept under `<storage>/policy-history/`, and its hash, time and diff are a PolicyChange row
+//! of the ledger, so an audit can show which masks were in force when.
 
 use anyhow::{Context, Result};
 use policy::SiteConfig;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -80,31 +79,20 @@ impl PolicyHistory {
         Ok(PolicyHistory { dir })
     }
 
-    /// Records an applied policy (its text, hash, time, and what changed).
-    pub fn record(&self, text: &str, changes: &[String]) -> Result<String> {
+    /// Keeps a copy of an applied policy; returns its hash and the copy's file name. What changed, who and
+    /// when go into the ledger's PolicyChange row.
+    pub fn keep(&self, text: &str) -> Result<(String, String)> {
         let hash = sha256_hex(text);
         let stamp = vault::time::utc_stamp(vault::time::unix_now());
-        let copy = self.dir.join(format!("{stamp}-{}.toml", &hash[..12]));
+        let name = format!("{stamp}-{}.toml", &hash[..12]);
+        let copy = self.dir.join(&name);
         if !copy.exists() {
             let tmp = copy.with_extension("toml.part");
             std::fs::write(&tmp, text)?;
             std::fs::File::open(&tmp)?.sync_all()?;
             std::fs::rename(&tmp, &copy)?;
         }
-        let row = serde_json::json!({
-            "applied_at": stamp,
-            "unix": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-            "sha256": hash,
-            "file": copy.file_name().map(|f| f.to_string_lossy().into_owned()),
-            "changes": changes,
-        });
-        let mut index = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("index.jsonl"))?;
-        writeln!(index, "{row}")?;
-        index.sync_all()?;
-        Ok(hash)
+        Ok((hash, name))
     }
 }
 
@@ -181,20 +169,13 @@ url = "rtsp://h/b"
     }
 
     #[test]
-    fn history_keeps_each_applied_file_and_an_index_row() {
+    fn history_keeps_each_applied_file() {
         let dir = std::env::temp_dir().join(format!("garim-history-{}", std::process::id()));
         let h = PolicyHistory::open(&dir).unwrap();
-        let hash = h.record(BASE, &["cameras[a]: added".into()]).unwrap();
+        let (hash, name) = h.keep(BASE).unwrap();
         assert_eq!(hash, sha256_hex(BASE));
-        let index = std::fs::read_to_string(dir.join("policy-history/index.jsonl")).unwrap();
-        assert!(
-            index.contains(&hash) && index.contains("cameras[a]: added"),
-            "{index}"
-        );
-        let copies = std::fs::read_dir(dir.join("policy-history"))
-            .unwrap()
-            .count();
-        assert_eq!(copies, 2);
+        let copy = std::fs::read_to_string(dir.join("policy-history").join(&name)).unwrap();
+        assert_eq!(copy, BASE);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -2,9 +2,12 @@
 //! cameras of a shard, status, reload, retention sweeps, stop. The binary only turns command lines into these
 //! calls.
 
+pub mod api;
 pub mod control;
 pub mod detectors;
 pub mod history;
+pub mod inspection;
+pub mod records;
 pub mod runtime;
 pub mod shard;
 pub mod status;
@@ -12,6 +15,7 @@ pub mod vaults;
 
 pub use control::{Control, Controller};
 pub use detectors::{DetectorPool, ModelOptions, ModelsState};
+pub use records::{Records, open_records};
 pub use runtime::{Adjust, Overrides, Site, SiteOptions, read_policy};
 pub use status::SiteStatus;
 pub use vaults::open_vault;

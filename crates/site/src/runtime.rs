@@ -6,6 +6,7 @@
 use crate::control::Control;
 use crate::detectors::{DetectorPool, ModelOptions, ModelsState};
 use crate::history::{FileWatch, PolicyHistory, diff};
+use crate::records::{Records, open_records};
 use crate::shard::ShardClaim;
 use crate::status::{CameraView, PolicyState, ShardStatus, SiteStatus};
 use crate::vaults::{SWEEP_EVERY, open_vault, postgres_index, sweep};
@@ -45,6 +46,7 @@ pub struct SiteOptions {
 
 /// One running camera, with what it was started from.
 struct Running {
+    inbox: stage::scene::SceneInbox,
     id: String,
     url: policy::SecretUrl,
     classes: Vec<detect::Class>,
@@ -59,6 +61,7 @@ struct Policy {
 }
 
 pub struct Site {
+    records: Records,
     opts: SiteOptions,
     policy: Mutex<Policy>,
     cameras: Mutex<Vec<Running>>,
@@ -68,6 +71,7 @@ pub struct Site {
     claim: Mutex<ShardClaim>,
     rtsp: Mutex<Option<RtspOut>>,
     site_cameras: usize,
+    last_sweep: std::sync::atomic::AtomicI64,
 }
 
 /// Reads, adjusts and validates the policy file; returns it with the exact text that was applied.
@@ -131,6 +135,88 @@ pub fn rtsp_host(cfg: &SiteConfig) -> String {
         .unwrap_or_else(|| "127.0.0.1".into())
 }
 
+/// How often the ledger's head is signed into the checkpoint log (also at stop).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(3600);
+/// The automatic 점검대장 row, and the ledger's verify.
+pub const INSPECTION_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// An inspection a manager has not countersigned after this long shows on /healthz and the dashboard.
+pub const UNSIGNED_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The 관리대장 row of an applied policy: its hash, the kept copy and what changed.
+fn policy_entry(hash: &str, copy: &str, changes: &[String]) -> ledger::Entry {
+    ledger::Entry {
+        kind: ledger::Kind::PolicyChange,
+        actor: "system".into(),
+        subject: format!("policy {copy}"),
+        purpose: "policy applied".into(),
+        client: "service".into(),
+        detail: serde_json::json!({"sha256": hash, "file": copy, "changes": changes}),
+        ..ledger::Entry::default()
+    }
+}
+
+/// 파기 records of the vault as ledger rows.
+fn destruction_trail(ledger: Arc<ledger::Ledger>) -> vault::Trail {
+    Arc::new(move |r: &serde_json::Value| {
+        let s = |k: &str| {
+            r.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let subject = match r.get("day") {
+            Some(_) => format!("{} {} ({} segments)", s("camera"), s("day"), r["segments"]),
+            None => format!("{} segment {}", s("camera"), s("file")),
+        };
+        ledger
+            .append(ledger::Entry {
+                kind: ledger::Kind::Destroy,
+                actor: "system".into(),
+                subject,
+                purpose: s("reason"),
+                form: s("how"),
+                client: "service".into(),
+                detail: r.clone(),
+                ..ledger::Entry::default()
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Scene guard events as ledger rows: acceptances (and refusals) and alarms.
+fn scene_trail(ledger: Arc<ledger::Ledger>) -> stage::scene::SceneEvents {
+    Arc::new(move |camera: &str, r: &serde_json::Value| {
+        let event = r["event"].as_str().unwrap_or_default();
+        let kind = match event {
+            "accepted" | "accept_refused" => ledger::Kind::SceneAcceptance,
+            _ => ledger::Kind::SceneAlarm,
+        };
+        let by = r["by"].as_str().unwrap_or("system").to_string();
+        ledger
+            .append(ledger::Entry {
+                kind,
+                actor: if by.is_empty() {
+                    "system".into()
+                } else {
+                    by.clone()
+                },
+                subject: format!("camera {camera}"),
+                purpose: event.to_string(),
+                manager: if event == "accepted" {
+                    by
+                } else {
+                    String::new()
+                },
+                client: "service".into(),
+                detail: r.clone(),
+                ..ledger::Entry::default()
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
 impl Site {
     /// Claims the shard, opens the vault, verifies the models and starts every camera of the shard. Models
     /// load in the background: frames that arrive earlier are masked whole.
@@ -160,10 +246,25 @@ impl Site {
         if cameras.is_empty() && shard.count > 1 {
             tracing::warn!(shard = %shard, "no camera of the site falls in this shard");
         }
-        let vault = open_vault(&cfg, Some(shard))?;
+        let records = open_records(&cfg)?;
+        let report = records.verify()?;
+        tracing::info!(
+            rows = report.rows,
+            ok = report.problem.is_none(),
+            "ledger verified"
+        );
+        let vault = Arc::new(
+            Arc::try_unwrap(open_vault(&cfg, Some(shard))?)
+                .map_err(|_| anyhow!("vault shared before start"))?
+                .with_trail(destruction_trail(records.ledger().clone())),
+        );
         sweep(&vault, &cfg);
         let history = PolicyHistory::open(Path::new(&cfg.storage.path))?;
-        let hash = history.record(&text, &["started".to_string()])?;
+        let (hash, copy) = history.keep(&text)?;
+        records
+            .ledger()
+            .append(policy_entry(&hash, &copy, &["started".to_string()]))
+            .map_err(|e| anyhow!("ledger: {e}"))?;
         let state = PolicyState {
             file: opts.config_path.display().to_string(),
             sha256: hash,
@@ -177,6 +278,7 @@ impl Site {
         let mut running: Vec<Running> = Vec::new();
         for cam in &cameras {
             let classes = classes_of(cam, &opts.overrides)?;
+            let inbox = stage::scene::SceneInbox::default();
             let sealed = if cam.recording == "sealed" {
                 let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
                 let key = vault::SealedPublicKey::parse(text).map_err(|e| anyhow!("{e}"))?;
@@ -196,12 +298,17 @@ impl Site {
                 detector: pool.detector_for(&classes)?,
                 live: Some(rtsp.mount(&cam.id)?),
                 record: Some((vault.clone(), segment)),
-                scene: Some(stage::scene::SceneConfig::every(
-                    Duration::from_secs(u64::from(cam.scene_check_secs)),
-                    Some(record_dir.clone()),
-                )),
+                scene: Some(
+                    stage::scene::SceneConfig::every(
+                        Duration::from_secs(u64::from(cam.scene_check_secs)),
+                        Some(record_dir.clone()),
+                    )
+                    .with_inbox(inbox.clone())
+                    .with_events(scene_trail(records.ledger().clone())),
+                ),
             };
             running.push(Running {
+                inbox,
                 id: cam.id.clone(),
                 url: cam.url.clone(),
                 classes,
@@ -212,6 +319,7 @@ impl Site {
         }
         pool.load_in_background();
         Ok(Site {
+            records,
             opts,
             policy: Mutex::new(Policy { cfg, state }),
             cameras: Mutex::new(running),
@@ -221,6 +329,7 @@ impl Site {
             claim: Mutex::new(claim),
             rtsp: Mutex::new(Some(rtsp)),
             site_cameras: site_total,
+            last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
         })
     }
 
@@ -231,6 +340,67 @@ impl Site {
 
     pub fn vault(&self) -> &Arc<vault::Vault> {
         &self.vault
+    }
+
+    /// The ledger, users and checkpoints.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// The newest masked frame of a camera of this replica.
+    pub fn snapshot_of(&self, camera: &str) -> Option<(Instant, stage::MaskedFrame)> {
+        self.cameras
+            .lock()
+            .iter()
+            .find(|r| r.id == camera)
+            .and_then(|r| r.handle.snapshot())
+    }
+
+    pub(crate) fn inbox_of(&self, camera: &str) -> Option<stage::scene::SceneInbox> {
+        self.cameras
+            .lock()
+            .iter()
+            .find(|r| r.id == camera)
+            .map(|r| r.inbox.clone())
+    }
+
+    /// Writes a 점검대장 row now: each camera, the server, storage and the ledger's verify.
+    pub fn inspect_now(
+        &self,
+        kind: ledger::InspectionKind,
+        actor: &str,
+    ) -> Result<ledger::Inspection> {
+        let verify = self.records.verify()?;
+        let cfg = self.config();
+        let (report, ok) = crate::inspection::report(
+            &self.status(),
+            &self.cameras_status(),
+            &self.vault,
+            &cfg,
+            &verify,
+            self.last_sweep_unix(),
+        );
+        self.records
+            .ledger()
+            .record_inspection(kind, report, ok, actor)
+            .map_err(|e| anyhow!("ledger: {e}"))
+    }
+
+    fn cameras_status(&self) -> Vec<(media::CameraStatus, Option<Duration>)> {
+        self.cameras
+            .lock()
+            .iter()
+            .map(|r| {
+                (
+                    r.handle.status(),
+                    r.handle.snapshot().map(|(at, _)| at.elapsed()),
+                )
+            })
+            .collect()
+    }
+
+    fn last_sweep_unix(&self) -> i64 {
+        self.last_sweep.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn rtsp_port(&self) -> Option<u16> {
@@ -277,18 +447,26 @@ impl Site {
         let mut last_sweep = Instant::now();
         let mut watch = FileWatch::new(&self.opts.config_path);
         let mut last_counts: Vec<(u64, u64)> = vec![(0, 0); self.cameras.lock().len()];
+        let mut last_checkpoint = Instant::now();
+        // The first daily inspection a minute after start, when the cameras had time to connect.
+        let mut next_inspection = Instant::now() + Duration::from_secs(60);
+        self.check_unsigned();
         loop {
             // Wakes for the next periodic job (the file watch is checked every second), or a control message.
             let mut wait = Duration::from_secs(1);
             if let Some(s) = seconds {
                 let left = Duration::from_secs(s).saturating_sub(started.elapsed());
                 if left.is_zero() {
+                    self.records.checkpoint();
                     return;
                 }
                 wait = wait.min(left);
             }
             match control.recv_timeout(wait) {
-                Ok(Control::Stop) => return,
+                Ok(Control::Stop) => {
+                    self.records.checkpoint();
+                    return;
+                }
                 Ok(Control::Reload) => self.reload(),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     if watch.changed() {
@@ -299,6 +477,18 @@ impl Site {
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     std::thread::sleep(wait);
                 }
+            }
+            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                last_checkpoint = Instant::now();
+                self.records.checkpoint();
+            }
+            if Instant::now() >= next_inspection {
+                next_inspection = Instant::now() + INSPECTION_EVERY;
+                // Verifies the chain too (and sets garim_ledger_ok).
+                if let Err(e) = self.inspect_now(ledger::InspectionKind::Daily, "system") {
+                    tracing::error!("daily inspection failed: {e:#}");
+                }
+                self.check_unsigned();
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
@@ -334,6 +524,21 @@ impl Site {
     pub fn sweep(&self) {
         let cfg = self.policy.lock().cfg.clone();
         sweep(&self.vault, &cfg);
+        self.last_sweep.store(
+            vault::time::unix_now(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// Shows inspections still unsigned after 7 days (metric; /healthz reads it too).
+    fn check_unsigned(&self) {
+        let ledger = self.records.ledger();
+        match ledger.unsigned_older_than(ledger.now_ms(), UNSIGNED_AFTER.as_millis() as i64) {
+            Ok(list) => telemetry::metrics()
+                .inspections_unsigned
+                .set(list.len() as i64),
+            Err(e) => tracing::error!("inspections: {e}"),
+        }
     }
 
     /// Applies a changed policy file to the running cameras, or reports why it cannot (the previous policy
@@ -363,8 +568,21 @@ impl Site {
             Ok(x) => x,
             Err(e) => {
                 let reason = format!("{e:#}");
-                tracing::error!("policy reload refused, the previous policy stays in force: {reason}");
+                tracing::error!(
+                    "policy reload refused, the previous policy stays in force: {reason}"
+                );
                 m.policy_reloads_total.with_label_values(&["invalid"]).inc();
+                if let Err(e) = self.records.ledger().append(ledger::Entry {
+                    kind: ledger::Kind::PolicyRejected,
+                    actor: "system".into(),
+                    subject: path.display().to_string(),
+                    purpose: "policy reload refused; the previous policy stays in force".into(),
+                    client: "service".into(),
+                    detail: serde_json::json!({"reason": reason}),
+                    ..ledger::Entry::default()
+                }) {
+                    tracing::error!("ledger: the refused reload was not recorded: {e}");
+                }
                 policy.state.last_error = Some(reason);
                 return;
             }
@@ -393,7 +611,13 @@ impl Site {
                 tracing::warn!(camera = %r.id, "removed or disabled in the policy: stops at the next restart");
             }
         }
-        match self.history.record(&text, &changes) {
+        match self.history.keep(&text).and_then(|(hash, copy)| {
+            self.records
+                .ledger()
+                .append(policy_entry(&hash, &copy, &changes))
+                .map_err(|e| anyhow!("ledger: {e}"))?;
+            Ok(hash)
+        }) {
             Ok(hash) => {
                 policy.state = PolicyState {
                     file: path.display().to_string(),

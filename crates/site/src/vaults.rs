@@ -126,4 +126,3 @@ pub fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
         }
     }
 }
-

@@ -4,16 +4,19 @@
 //! anything but its published range, so a re-aim is an event to review, not to adapt to. The alarm latches:
 //! turning the camera back does not clear it. The reference, the alarm and the last acceptance are kept in
 //! `<storage>/scene/<camera>.json` (written whole, fsync'ed, renamed over) so a restart keeps the alarm; every
-//! event is a row of `<storage>/scene-log.jsonl`. `garim scene accept` asks for acceptance by writing
-//! `<storage>/scene/<camera>.accept.json`, which the guard picks up at its next check.
+//! event goes to the site's ledger through `SceneConfig::events`. Acceptance arrives only in memory, through
+//! the camera's `SceneInbox`, put there by the site runtime for an authenticated manager; the guard answers
+//! it at the next frame. No file on disk can accept a view.
 //!
 //! The fingerprints are 64×48 luma averages: people in them are a few cells tall, nobody can be recognized.
 
 use mask::scene::{self, SceneComparison, SceneFingerprint, SceneShift};
 use mask::{FrameRef, Polygon, SceneThresholds, SceneVerdict};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A check that is not `Same` is repeated this many times, `1/CONFIRM_DIVISOR` of the check period apart,
@@ -29,14 +32,75 @@ pub const MIN_SHIFT_MATCH: f32 = 0.5;
 /// Frame rate assumed until the camera reports its own.
 const DEFAULT_FPS: f64 = 10.0;
 
+/// Where the guard's events go (the site's ledger): camera id and the event as JSON. An error refuses an
+/// acceptance (no acceptance without its row); other events are logged when they cannot be written.
+pub type SceneEvents = Arc<dyn Fn(&str, &serde_json::Value) -> Result<(), String> + Send + Sync>;
+
+/// An acceptance request waiting for the camera's guard, and the guard's answer to it.
+#[derive(Clone, Default)]
+pub struct SceneInbox(Arc<Mutex<InboxSlot>>);
+
+#[derive(Default)]
+struct InboxSlot {
+    request: Option<AcceptRequest>,
+    answer: Option<AcceptOutcome>,
+}
+
+impl SceneInbox {
+    /// Asks the guard to accept the current view; a request not yet answered is replaced.
+    pub fn request(&self, req: AcceptRequest) {
+        let mut slot = self.0.lock();
+        slot.request = Some(req);
+        slot.answer = None;
+    }
+
+    pub fn pending(&self) -> bool {
+        self.0.lock().request.is_some()
+    }
+
+    /// The answer to the last request, once the guard has given it (taken: asked once).
+    pub fn take_answer(&self) -> Option<AcceptOutcome> {
+        self.0.lock().answer.take()
+    }
+
+    fn take_request(&self) -> Option<AcceptRequest> {
+        self.0.lock().request.take()
+    }
+
+    fn answer(&self, outcome: AcceptOutcome) {
+        self.0.lock().answer = Some(outcome);
+    }
+}
+
+impl std::fmt::Debug for SceneInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SceneInbox(pending: {})", self.pending())
+    }
+}
+
 /// Scene guard settings of one camera.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct SceneConfig {
     pub check_every: Duration,
-    /// The storage path (`[storage] path`): state under `scene/`, ledger `scene-log.jsonl`. In memory only
-    /// when `None` (tests, offline masking).
+    /// The storage path (`[storage] path`): state under `scene/`. In memory only when `None` (tests, offline
+    /// masking).
     pub storage: Option<PathBuf>,
     pub thresholds: SceneThresholds,
+    pub inbox: SceneInbox,
+    /// The ledger of the guard's events; tracing only when `None`.
+    pub events: Option<SceneEvents>,
+}
+
+impl std::fmt::Debug for SceneConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SceneConfig")
+            .field("check_every", &self.check_every)
+            .field("storage", &self.storage)
+            .field("thresholds", &self.thresholds)
+            .field("inbox", &self.inbox)
+            .field("events", &self.events.is_some())
+            .finish()
+    }
 }
 
 impl SceneConfig {
@@ -45,7 +109,19 @@ impl SceneConfig {
             check_every,
             storage,
             thresholds: SceneThresholds::default(),
+            inbox: SceneInbox::default(),
+            events: None,
         }
+    }
+
+    pub fn with_events(mut self, events: SceneEvents) -> SceneConfig {
+        self.events = Some(events);
+        self
+    }
+
+    pub fn with_inbox(mut self, inbox: SceneInbox) -> SceneConfig {
+        self.inbox = inbox;
+        self
     }
 }
 
@@ -168,16 +244,6 @@ impl SceneStore {
         self.root.join("scene").join(format!("{camera}.json"))
     }
 
-    pub fn request_path(&self, camera: &str) -> PathBuf {
-        self.root
-            .join("scene")
-            .join(format!("{camera}.accept.json"))
-    }
-
-    pub fn log_path(&self) -> PathBuf {
-        self.root.join("scene-log.jsonl")
-    }
-
     /// The saved state; `Ok(None)` when the camera has none yet.
     pub fn load(&self, camera: &str) -> Result<Option<SceneState>, String> {
         let p = self.state_path(camera);
@@ -194,57 +260,6 @@ impl SceneStore {
         let text = serde_json::to_string(state).map_err(std::io::Error::other)?;
         write_atomic(&self.state_path(&state.camera), text.as_bytes())
     }
-
-    pub fn request(&self, camera: &str, req: &AcceptRequest) -> std::io::Result<()> {
-        let text = serde_json::to_string(req).map_err(std::io::Error::other)?;
-        write_atomic(&self.request_path(camera), text.as_bytes())
-    }
-
-    pub fn pending_request(&self, camera: &str) -> bool {
-        self.request_path(camera).exists()
-    }
-
-    /// A pending acceptance request, if there is one (removed with `done_request` once answered).
-    fn read_request(&self, camera: &str) -> Option<Result<AcceptRequest, String>> {
-        let p = self.request_path(camera);
-        let text = std::fs::read_to_string(&p).ok()?;
-        Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display())))
-    }
-
-    fn done_request(&self, camera: &str) {
-        let _ = std::fs::remove_file(self.request_path(camera));
-    }
-
-    /// Appends one row (fsync'ed) to the scene ledger. Every camera thread appends to the same file: the row
-    /// is written with one `write` under a process-wide lock, and a row torn by a crash is closed with a
-    /// newline before the next one, so rows never run into each other.
-    pub fn log(&self, row: &serde_json::Value) -> std::io::Result<()> {
-        static APPEND: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = APPEND.lock().unwrap_or_else(|e| e.into_inner());
-        std::fs::create_dir_all(&self.root)?;
-        let path = self.log_path();
-        let mut line = Vec::new();
-        if ends_without_newline(&path) {
-            line.push(b'\n');
-        }
-        line.extend_from_slice(row.to_string().as_bytes());
-        line.push(b'\n');
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        f.write_all(&line)?;
-        f.sync_all()
-    }
-}
-
-fn ends_without_newline(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut last = [0u8; 1];
-    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// Writes beside the target, fsyncs, renames over it: a crash leaves the old file or the new one. The
@@ -307,10 +322,13 @@ impl SceneGuard {
                 let aside = path.with_extension(format!("json.unreadable-{}", now_unix()));
                 let _ = std::fs::rename(&path, &aside);
                 tracing::error!(camera, file = %aside.display(), "scene state unreadable; kept aside, a new reference view will be taken");
-                let _ = store.log(&serde_json::json!({
-                    "at": vault::time::utc_stamp(now_unix()), "camera": camera, "event": "state_unreadable",
-                    "file": aside.display().to_string(),
-                }));
+                emit(
+                    &cfg.events,
+                    camera,
+                    serde_json::json!({
+                        "event": "state_unreadable", "file": aside.display().to_string(),
+                    }),
+                );
                 // The lost state may have held an alarm, and nobody can vouch that the view is still the
                 // accepted one: fail closed until a manager accepts the current view.
                 let mut state = SceneState::new(camera);
@@ -399,7 +417,8 @@ impl SceneGuard {
     pub fn observe(&mut self, frame: &FrameRef<'_>, zones: (usize, usize)) -> SceneHold {
         let n = self.frames;
         self.frames += 1;
-        if n >= self.next_check {
+        // An acceptance is answered at once, on this frame; otherwise checks keep their schedule.
+        if n >= self.next_check || self.cfg.inbox.pending() {
             self.check(frame, n, zones);
         }
         if self.alarmed() || self.suspect > 0 {
@@ -412,16 +431,13 @@ impl SceneGuard {
     fn check(&mut self, frame: &FrameRef<'_>, n: u64, zones: (usize, usize)) {
         self.next_check = n + self.period();
         let current = SceneFingerprint::of(frame);
-        let request = self
-            .store
-            .as_ref()
-            .and_then(|s| s.read_request(&self.camera));
+        let request = self.cfg.inbox.take_request();
         let answered = request.is_some();
-        self.check_with(current, request, n, zones);
-        // Removed only once its outcome is saved, so `garim scene accept` never reads a stale state.
+        self.check_with(current, request.map(Ok), n, zones);
+        // Answered once the outcome is saved, so whoever asked never reads a stale state.
         if answered {
-            if let Some(store) = &self.store {
-                store.done_request(&self.camera);
+            if let Some(outcome) = self.state.last_acceptance.clone() {
+                self.cfg.inbox.answer(outcome);
             }
         }
     }
@@ -543,8 +559,24 @@ impl SceneGuard {
             );
             return self.refuse(Some(req), msg, Some(shift));
         }
+        // The acceptance's ledger row first: no acceptance without it.
+        let row = serde_json::json!({
+            "event": "accepted", "by": req.by, "zones_checked": req.zones_checked,
+            "verdict": self.state.alarm.as_ref().map(|a| a.verdict), "shift": shift, "scores": cmp.scores,
+        });
+        if let Some(events) = &self.cfg.events {
+            if let Err(e) = events(&self.camera, &row) {
+                return self.refuse(
+                    Some(req),
+                    format!(
+                        "the acceptance could not be written to the ledger ({e}); nothing changed"
+                    ),
+                    Some(shift),
+                );
+            }
+        }
         let now = now_unix();
-        let previous = self.state.alarm.take();
+        self.state.alarm = None;
         self.state.reference = Some(current);
         self.state.reference_since_unix = now;
         self.state.reference_by = Some(req.by.clone());
@@ -572,11 +604,6 @@ impl SceneGuard {
             .with_label_values(&[&self.camera])
             .set(0);
         tracing::info!(camera = %self.camera, by = %req.by, "scene alarm cleared: {message}");
-        self.log(serde_json::json!({
-            "event": "accepted", "by": req.by, "zones_checked": req.zones_checked,
-            "verdict": previous.as_ref().map(|a| a.verdict), "shift": shift, "scores": cmp.scores,
-            "message": message,
-        }));
         self.save();
     }
 
@@ -596,17 +623,8 @@ impl SceneGuard {
         self.save();
     }
 
-    fn log(&self, mut row: serde_json::Value) {
-        let Some(store) = &self.store else { return };
-        let now = now_unix();
-        if let serde_json::Value::Object(o) = &mut row {
-            o.insert("at".into(), vault::time::utc_stamp(now).into());
-            o.insert("at_unix".into(), now.into());
-            o.insert("camera".into(), self.camera.clone().into());
-        }
-        if let Err(e) = store.log(&row) {
-            tracing::error!(camera = %self.camera, "scene ledger not written ({e}): {row}");
-        }
+    fn log(&self, row: serde_json::Value) {
+        emit(&self.cfg.events, &self.camera, row);
     }
 
     fn save(&self) {
@@ -616,6 +634,14 @@ impl SceneGuard {
                 tracing::error!(camera = %self.camera, "scene state not saved: {e}");
             }
         }
+    }
+}
+
+/// Sends one event to the ledger; one that cannot be written is logged in full (the alarm itself holds).
+fn emit(events: &Option<SceneEvents>, camera: &str, row: serde_json::Value) {
+    let Some(events) = events else { return };
+    if let Err(e) = events(camera, &row) {
+        tracing::error!(camera, "scene event not written to the ledger ({e}): {row}");
     }
 }
 

@@ -23,13 +23,17 @@ pub mod names {
     pub const STORAGE_BYTES: &str = "garim_storage_bytes";
     pub const OLDEST_SEGMENT_AGE_SECONDS: &str = "garim_oldest_segment_age_seconds";
     pub const STORAGE_LOW: &str = "garim_storage_low";
+    pub const LEDGER_OK: &str = "garim_ledger_ok";
+    pub const INSPECTIONS_UNSIGNED: &str = "garim_inspections_unsigned";
     pub const RETENTION_SECONDS: &str = "garim_retention_seconds";
     pub const SCENE_CHANGED: &str = "garim_scene_changed";
     pub const SCENE_CHANGES_TOTAL: &str = "garim_scene_changes_total";
     pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 20] = [
+        LEDGER_OK,
+        INSPECTIONS_UNSIGNED,
         FRAMES_TOTAL,
         FRAMES_DROPPED_TOTAL,
         INFERENCE_SECONDS,
@@ -74,6 +78,10 @@ pub struct Metrics {
     pub storage_bytes: IntGaugeVec,
     pub oldest_segment_age_seconds: IntGaugeVec,
     pub storage_low: prometheus::IntGauge,
+    /// 1 while the 관리대장's hash chain verifies (at start and daily), 0 when a row is broken.
+    pub ledger_ok: prometheus::IntGauge,
+    /// 점검대장 rows still without a manager's countersignature after 7 days.
+    pub inspections_unsigned: prometheus::IntGauge,
     pub retention_seconds: IntGaugeVec,
     pub scene_changed: IntGaugeVec,
     pub scene_changes_total: IntCounterVec,
@@ -194,6 +202,22 @@ impl Metrics {
         registry
             .register(Box::new(storage_low.clone()))
             .expect("unique metric");
+        let ledger_ok = prometheus::IntGauge::with_opts(Opts::new(
+            names::LEDGER_OK,
+            "1 while the ledger's hash chain verifies against its last signed checkpoint, 0 when broken.",
+        ))
+        .expect("valid metric");
+        registry
+            .register(Box::new(ledger_ok.clone()))
+            .expect("unique metric");
+        let inspections_unsigned = prometheus::IntGauge::with_opts(Opts::new(
+            names::INSPECTIONS_UNSIGNED,
+            "Inspections (점검대장) without a manager's countersignature after 7 days.",
+        ))
+        .expect("valid metric");
+        registry
+            .register(Box::new(inspections_unsigned.clone()))
+            .expect("unique metric");
         let retention_seconds = gauge(
             names::RETENTION_SECONDS,
             "The camera's retention from the policy, for comparison with the oldest segment's age.",
@@ -226,6 +250,8 @@ impl Metrics {
             storage_bytes,
             oldest_segment_age_seconds,
             storage_low,
+            ledger_ok,
+            inspections_unsigned,
             segments_destroyed_total,
             policy_reloads_total,
             registry,

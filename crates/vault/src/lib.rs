@@ -14,7 +14,7 @@ pub use index::{LeaseEvent, PostgresIndex, ShardClaimResult, ShardLease};
 pub use keys::SecretKey;
 pub use sealed::{Grant, SEALED_SUFFIX, SealedPublicKey};
 pub use segment::{SegmentWriter, read_segment};
-pub use store::{OpenSegment, Owns, SegmentRow, SweepReport, Vault, VaultOptions};
+pub use store::{OpenSegment, Owns, SegmentRow, SweepReport, Trail, Vault, VaultOptions};
 
 use std::path::Path;
 

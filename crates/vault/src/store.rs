@@ -12,7 +12,6 @@ use crate::keys::SecretKey;
 use crate::segment::{SegmentWriter, read_segment};
 use crate::time::{day_label, day_of, unix_now, utc_stamp};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,7 +37,11 @@ pub struct VaultOptions {
     pub skip_recovery: bool,
 }
 
+/// Receives each 파기 record (one JSON object) and makes it durable, or says why it could not.
+pub type Trail = Arc<dyn Fn(&serde_json::Value) -> Result<(), String> + Send + Sync>;
+
 pub struct Vault {
+    trail: Option<Trail>,
     dir: PathBuf,
     site_key: SecretKey,
     db: IndexDb,
@@ -168,6 +171,7 @@ impl Vault {
             None => "local".to_string(),
         };
         let vault = Vault {
+            trail: None,
             dir: dir.to_path_buf(),
             site_key,
             db,
@@ -588,17 +592,29 @@ impl Vault {
 }
 
 impl Vault {
-    /// Appends one 파기 record (fsync'ed) to the destruction log.
+    /// Writes one 파기 record to the site's ledger (durable when it returns). Without a ledger nothing is
+    /// destroyed: a destruction without its record is not allowed.
     fn record_destruction(&self, record: &serde_json::Value) -> Result<(), VaultError> {
-        let log = self.dir.join("destruction-log.jsonl");
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .map_err(|e| VaultError::io(&log, e))?;
-        writeln!(f, "{record}")
-            .and_then(|_| f.sync_all())
-            .map_err(|e| VaultError::io(&log, e))
+        let trail = self.trail.as_ref().ok_or_else(|| {
+            VaultError::io(
+                &self.dir,
+                std::io::Error::other("no ledger to record the destruction in; nothing destroyed"),
+            )
+        })?;
+        trail(record).map_err(|e| {
+            VaultError::io(
+                &self.dir,
+                std::io::Error::other(format!(
+                    "the 파기 record could not be written to the ledger: {e}"
+                )),
+            )
+        })
+    }
+
+    /// Where 파기 records go (the site's 관리대장).
+    pub fn with_trail(mut self, trail: Trail) -> Vault {
+        self.trail = Some(trail);
+        self
     }
 
     /// Per camera, on this node: bytes stored and the start of the oldest segment.
@@ -702,6 +718,37 @@ mod tests {
         d
     }
 
+    /// A trail that keeps the 파기 records in memory, one JSON line each, as the ledger would.
+    fn trail() -> (Trail, Arc<parking_lot::Mutex<String>>) {
+        let log = Arc::new(parking_lot::Mutex::new(String::new()));
+        let l = log.clone();
+        let t: Trail = Arc::new(move |r| {
+            l.lock().push_str(&format!("{r}\n"));
+            Ok(())
+        });
+        (t, log)
+    }
+
+    #[test]
+    fn no_destruction_without_a_ledger_to_record_it() {
+        let d = dir("no-trail");
+        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let day = 20_000i64;
+        let old = put(&v, "cam-1", (day - 31) * 86_400 + 100, b"old");
+        let failing: Trail = Arc::new(|_| Err("disk full".into()));
+        assert!(v.sweep(day * 86_400, &|_| Some(30)).is_err());
+        let v = v.with_trail(failing);
+        let e = v.sweep(day * 86_400, &|_| Some(30)).unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+        // Retried at the next sweep with a working ledger: recorded once.
+        let (t, log) = trail();
+        let v = v.with_trail(t);
+        v.sweep(day * 86_400, &|_| Some(30)).unwrap();
+        assert!(!old.path.exists());
+        assert_eq!(log.lock().lines().count(), 1);
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
     fn put(v: &Vault, cam: &str, start: i64, data: &[u8]) -> SegmentRow {
         let mut s = v.begin(cam, start).unwrap();
         s.write(data).unwrap();
@@ -731,7 +778,8 @@ mod tests {
     #[test]
     fn expired_day_key_is_destroyed_then_files_then_rows() {
         let d = dir("sweep");
-        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let (t, ledger) = trail();
+        let v = Vault::open(&d, SecretKey::random()).unwrap().with_trail(t);
         let day = 20_000i64;
         let old = put(&v, "cam-1", (day - 31) * 86_400 + 100, b"old");
         let kept = put(&v, "cam-1", (day - 30) * 86_400 + 100, b"kept");
@@ -742,7 +790,7 @@ mod tests {
         assert!(!old.path.exists() && kept.path.exists());
         assert!(v.read(&old).is_err(), "the destroyed day's key is gone");
         assert_eq!(v.read(&kept).unwrap(), b"kept");
-        let log = std::fs::read_to_string(d.join("destruction-log.jsonl")).unwrap();
+        let log = ledger.lock().clone();
         assert!(
             log.contains("파기") && log.contains(&day_label(day - 31)),
             "{log}"
@@ -758,13 +806,19 @@ mod tests {
     #[test]
     fn interrupted_sweep_finishes_on_the_next_run() {
         let d = dir("resume");
-        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let (t, ledger) = trail();
+        let v = Vault::open(&d, SecretKey::random()).unwrap().with_trail(t);
         let seg = put(&v, "cam-1", 100, b"x");
         // Simulate a crash right after the key was destroyed.
         v.db.execute_sqlite("UPDATE keys SET wrapped = NULL, destroyed_at = 1");
         let report = v.sweep(10 * 86_400, &|_| None).unwrap();
         assert_eq!((report.keys_destroyed, report.segments_deleted), (0, 1));
         assert!(!seg.path.exists());
+        assert_eq!(
+            ledger.lock().lines().count(),
+            1,
+            "the finished destruction is recorded"
+        );
         std::fs::remove_dir_all(d).unwrap();
     }
 
@@ -802,7 +856,8 @@ mod tests {
     #[test]
     fn storage_floor_removes_oldest_segments_first() {
         let d = dir("floor");
-        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let (t, ledger) = trail();
+        let v = Vault::open(&d, SecretKey::random()).unwrap().with_trail(t);
         let a = put(&v, "cam-1", 1000, &[1u8; 100]);
         let b = put(&v, "cam-2", 2000, &[2u8; 100]);
         let c = put(&v, "cam-1", 3000, &[3u8; 100]);
@@ -819,7 +874,7 @@ mod tests {
         let usage = v.usage().unwrap();
         assert_eq!(usage, vec![("cam-1".to_string(), c.bytes, 3000)]);
         assert!(v.free_bytes().unwrap() > 0);
-        let log = std::fs::read_to_string(d.join("destruction-log.jsonl")).unwrap();
+        let log = ledger.lock().clone();
         assert_eq!(log.lines().count(), 2);
         assert!(log.contains("storage below its floor"));
         std::fs::remove_dir_all(d).unwrap();
@@ -828,7 +883,9 @@ mod tests {
     #[test]
     fn sealed_segments_open_only_with_the_grant_and_are_destroyed_with_their_day() {
         let d = dir("sealed");
-        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let v = Vault::open(&d, SecretKey::random())
+            .unwrap()
+            .with_trail(trail().0);
         let (grant_hex, public_hex) = crate::sealed::new_keypair();
         let public = crate::SealedPublicKey::parse(&public_hex).unwrap();
         let day = 20_000i64;

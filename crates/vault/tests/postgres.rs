@@ -364,8 +364,19 @@ fn sweep_destroys_the_key_and_the_owning_nodes_files(pg: &Cluster) {
     let key = SecretKey::random();
     let w = work("sweep");
     let (da, db) = (w.join("a"), w.join("b"));
-    let a = replica(&index, &key, &da, "replica-a", "cam-a");
-    let b = replica(&index, &key, &db, "replica-b", "cam-b");
+    // Each replica's 파기 records, as its ledger would keep them.
+    let log_of = || {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let l = log.clone();
+        let t: vault::Trail = std::sync::Arc::new(move |r| {
+            l.lock().unwrap().push_str(&format!("{r}\n"));
+            Ok(())
+        });
+        (t, log)
+    };
+    let ((ta, log_a), (tb, _)) = (log_of(), log_of());
+    let a = replica(&index, &key, &da, "replica-a", "cam-a").with_trail(ta);
+    let b = replica(&index, &key, &db, "replica-b", "cam-b").with_trail(tb);
     let day = 20_000i64;
     let old = put(&a, "cam-a", (day - 31) * 86_400 + 100, b"old");
     let kept = put(&a, "cam-a", (day - 30) * 86_400 + 100, b"kept");
@@ -418,12 +429,12 @@ fn sweep_destroys_the_key_and_the_owning_nodes_files(pg: &Cluster) {
         .unwrap()
         .get(0);
     assert!(b_key, "A destroyed the key of B's camera");
-    // Idempotent on A; A's 파기 record is in A's folder.
+    // Idempotent on A; A's 파기 record is in A's ledger.
     assert_eq!(
         a.sweep(now, &|_| Some(30)).unwrap(),
         vault::SweepReport::default()
     );
-    let log = std::fs::read_to_string(da.join("destruction-log.jsonl")).unwrap();
+    let log = log_a.lock().unwrap().clone();
     assert_eq!(log.lines().count(), 1, "{log}");
     assert!(log.contains("파기") && log.contains("cam-a"));
     // B destroys its own day: its key and its file; A's copy of that day stays until A's next sweep.

@@ -1,0 +1,137 @@
+//! What the HTTP API asks of the running site (cameras, footage, scene, policy, inspections), as a trait so
+//! the server builds and tests without GStreamer or ONNX Runtime. Every operation takes the authenticated
+//! `Principal`; the site checks the permission again and writes the ledger row of the action in the same step,
+//! so the CLI, which calls the same operations, is held to the same rules.
+
+use access::Principal;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Why an operation failed, as the API answers it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 400, naming the field and the value.
+    BadRequest { field: String, message: String },
+    /// 401
+    Unauthenticated(String),
+    /// 403
+    Forbidden(String),
+    /// 404 — also what a contractor gets for a camera outside its scope, so other cameras' ids don't leak.
+    NotFound(String),
+    /// 409
+    Conflict(String),
+    /// 413
+    TooLarge(String),
+    /// 429, with the seconds to wait.
+    TooMany {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// 503
+    Unavailable(String),
+    /// 500
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The one answer for a camera that doesn't exist or that the principal may not see.
+    pub fn no_camera(id: &str) -> ApiError {
+        ApiError::NotFound(format!("no camera {id:?}"))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::BadRequest { field, message } => write!(f, "{field}: {message}"),
+            ApiError::Unauthenticated(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::TooLarge(m)
+            | ApiError::Unavailable(m)
+            | ApiError::Internal(m) => f.write_str(m),
+            ApiError::TooMany { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+/// `?camera=&from=&to=` of the recordings list (times as 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    pub camera: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `?from=&to=&purpose=&kind=&recipient=&basis=` of a masked export: the range is required and limited, and
+/// the purpose goes into the 관리대장 row.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// 목적/사유 (required)
+    pub purpose: Option<String>,
+    /// `use` (이용, default) or `provide` (제공, to a third party named in `recipient`)
+    pub kind: Option<String>,
+    pub recipient: Option<String>,
+    /// 근거, e.g. 개인정보 보호법 제18조제2항제7호
+    pub basis: Option<String>,
+}
+
+/// Body of a scene acceptance.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The privacy masks and recording zones were checked against the new view.
+    #[serde(default)]
+    pub zones_checked: bool,
+}
+
+/// An exported file ready to stream; it is removed once opened.
+pub struct ExportFile {
+    pub path: PathBuf,
+    pub file_name: String,
+}
+
+pub trait SiteApi: Send + Sync {
+    /// The cameras the principal may see, with their state.
+    fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// The newest masked frame of a camera as JPEG.
+    fn snapshot(&self, p: &Principal, camera: &str) -> Result<Vec<u8>, ApiError>;
+    /// Index rows of masked recordings (no content).
+    fn recordings(&self, p: &Principal, q: &RangeQuery) -> Result<serde_json::Value, ApiError>;
+    /// A masked export of one camera's range as MP4, with its ledger row.
+    fn export(
+        &self,
+        p: &Principal,
+        camera: &str,
+        q: &ExportQuery,
+        client: &str,
+    ) -> Result<ExportFile, ApiError>;
+    /// A camera's reference view and re-aim alarm.
+    fn scene(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError>;
+    /// A manager accepts a camera's current view (ledgered; refused when zones must be checked first).
+    fn accept_scene(
+        &self,
+        p: &Principal,
+        camera: &str,
+        body: &AcceptBody,
+        client: &str,
+    ) -> Result<serde_json::Value, ApiError>;
+    /// The policy in force (secrets redacted).
+    fn policy(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// Every applied policy: time, hash, changes.
+    fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// An inspection (점검대장 row) now.
+    fn inspect(&self, p: &Principal, client: &str) -> Result<serde_json::Value, ApiError>;
+}

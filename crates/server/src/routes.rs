@@ -1,0 +1,961 @@
+//! The one route table of `/api/v1`, and the one place requests are authorised: the `authorize` layer finds
+//! the matched route in `ROUTES`, authenticates the session (cookie or bearer token), checks the route's
+//! permission from the role (deny by default) and the camera scope of contractors, and only then runs the
+//! handler. Tests enumerate `ROUTES` to check every route × role.
+
+use crate::api::{AcceptBody, ApiError, ExportQuery, RangeQuery};
+use crate::{AppState, Client};
+use access::{Permission, Principal, SessionKind};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, patch, post};
+use serde::Deserialize;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone (login, /healthz, /metrics): carries no personal data.
+    Public,
+    /// An authenticated principal whose role has this permission.
+    Needs(Permission),
+}
+
+pub struct Route {
+    pub method: Method,
+    /// The axum path, with `{camera}`-style parameters.
+    pub path: &'static str,
+    pub gate: Gate,
+    /// A concrete request the tests make: path and query, and the JSON body (if any).
+    pub example: &'static str,
+    pub example_body: Option<&'static str>,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    gate: Gate,
+    example: &'static str,
+    example_body: Option<&'static str>,
+    handler: fn() -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        gate,
+        example,
+        example_body,
+        handler,
+    }
+}
+
+use Gate::{Needs, Public};
+use Permission as P;
+
+/// Every route of the service. Camera routes take the camera as `{camera}`: a contractor asking for one outside
+/// its scope gets the same 404 as for a camera that does not exist.
+pub static ROUTES: &[Route] = &[
+    route(Method::GET, "/healthz", Public, "/healthz", None, || {
+        get(healthz)
+    }),
+    route(Method::GET, "/metrics", Public, "/metrics", None, || {
+        get(metrics)
+    }),
+    route(
+        Method::POST,
+        "/api/v1/session/login",
+        Public,
+        "/api/v1/session/login",
+        None,
+        || post(login),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/session/logout",
+        Needs(P::ReadStatus),
+        "/api/v1/session/logout",
+        None,
+        || post(logout),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/session/me",
+        Needs(P::ReadStatus),
+        "/api/v1/session/me",
+        None,
+        || get(me),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras",
+        Needs(P::ReadStatus),
+        "/api/v1/cameras",
+        None,
+        || get(cameras),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/snapshot.jpg",
+        Needs(P::ViewLive),
+        "/api/v1/cameras/cam-a/snapshot.jpg",
+        None,
+        || get(snapshot),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/scene",
+        Needs(P::ReadStatus),
+        "/api/v1/cameras/cam-a/scene",
+        None,
+        || get(scene),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/cameras/{camera}/scene/accept",
+        Needs(P::AcceptScene),
+        "/api/v1/cameras/cam-a/scene/accept",
+        Some(r#"{"zones_checked": true}"#),
+        || post(accept_scene),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/export.mp4",
+        Needs(P::ExportRecordings),
+        "/api/v1/cameras/cam-a/export.mp4?from=2026-11-24T09:00:00Z&to=2026-11-24T09:10:00Z&purpose=incident",
+        None,
+        || get(export),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/recordings",
+        Needs(P::ViewRecordings),
+        "/api/v1/recordings?camera=cam-a",
+        None,
+        || get(recordings),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/policy",
+        Needs(P::ReadPolicy),
+        "/api/v1/policy",
+        None,
+        || get(policy),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/policy/history",
+        Needs(P::ReadPolicy),
+        "/api/v1/policy/history",
+        None,
+        || get(policy_history),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/users",
+        Needs(P::ManageUsers),
+        "/api/v1/users",
+        None,
+        || get(users),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/users",
+        Needs(P::ManageUsers),
+        "/api/v1/users",
+        Some(r#"{"name": "matrix-new", "role": "auditor", "password": "a long enough password"}"#),
+        || post(add_user),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/users/{user}",
+        Needs(P::ManageUsers),
+        "/api/v1/users/matrix-target",
+        Some(r#"{"role": "auditor"}"#),
+        || patch(change_user),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/ledger",
+        Needs(P::ReadLedger),
+        "/api/v1/ledger?kind=login&limit=10",
+        None,
+        || get(ledger_list),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/ledger/verify",
+        Needs(P::VerifyLedger),
+        "/api/v1/ledger/verify",
+        None,
+        || get(ledger_verify),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/ledger/export",
+        Needs(P::ExportLedger),
+        "/api/v1/ledger/export?format=csv",
+        None,
+        || get(ledger_export),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/inspections",
+        Needs(P::ReadInspections),
+        "/api/v1/inspections",
+        None,
+        || get(inspections),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/inspections",
+        Needs(P::RunInspection),
+        "/api/v1/inspections",
+        None,
+        || post(inspect),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/inspections/{id}/countersign",
+        Needs(P::SignInspection),
+        "/api/v1/inspections/1/countersign",
+        Some(r#"{"note": "checked"}"#),
+        || post(countersign),
+    ),
+];
+
+/// The router of `ROUTES`, every route behind `authorize`.
+pub fn router(state: AppState) -> axum::Router {
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for r in ROUTES {
+        match by_path.iter_mut().find(|(p, _)| *p == r.path) {
+            Some((_, m)) => *m = std::mem::take(m).merge((r.handler)()),
+            None => by_path.push((r.path, (r.handler)())),
+        }
+    }
+    let mut app = axum::Router::new();
+    for (path, m) in by_path {
+        app = app.route(path, m);
+    }
+    app.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        authorize,
+    ))
+    .fallback(|| async { ApiError::NotFound("no such route".into()) })
+    .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+    .with_state(state)
+}
+
+pub(crate) const COOKIE: &str = "garim_session";
+
+/// The session token of a request: `Authorization: Bearer …`, else the session cookie.
+pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+async fn authorize(
+    State(state): State<AppState>,
+    matched: MatchedPath,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(route) = ROUTES
+        .iter()
+        .find(|r| r.path == matched.as_str() && r.method == *req.method())
+    else {
+        // Not in the table: nothing is served that the table doesn't list.
+        return ApiError::NotFound("no such route".into()).into_response();
+    };
+    let Gate::Needs(permission) = route.gate else {
+        return next.run(req).await;
+    };
+    let Some(token) = token_of(req.headers()) else {
+        return ApiError::Unauthenticated("log in first (session cookie or bearer token)".into())
+            .into_response();
+    };
+    let directory = state.accounts.directory.clone();
+    let principal = match tokio::task::spawn_blocking(move || directory.authenticate(&token)).await
+    {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return ApiError::Unauthenticated(e.to_string()).into_response(),
+        Err(e) => return ApiError::Internal(format!("authentication failed: {e}")).into_response(),
+    };
+    if let Err(e) = principal.require(permission) {
+        return ApiError::Forbidden(e.to_string()).into_response();
+    }
+    if matched.as_str().contains("{camera}") {
+        let (mut parts, body) = req.into_parts();
+        let camera = Path::<std::collections::HashMap<String, String>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        .ok()
+        .and_then(|p| p.0.get("camera").cloned())
+        .unwrap_or_default();
+        if !principal.may_see_camera(&camera) {
+            return ApiError::no_camera(&camera).into_response();
+        }
+        req = Request::from_parts(parts, body);
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = match &self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut body = serde_json::json!({"error": self.to_string()});
+        if let ApiError::BadRequest { field, .. } = &self {
+            body["field"] = field.clone().into();
+        }
+        let mut resp = (code, Json(body)).into_response();
+        if let ApiError::TooMany {
+            retry_after_secs, ..
+        } = self
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+/// A JSON body whose errors are 400s naming the field (axum's default is 422 for a type error).
+pub struct Body400<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body400<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body400(v)),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::TooLarge("body: larger than 1 MiB".into()))
+            }
+            Err(e) => Err(json_error(&e)),
+        }
+    }
+}
+
+fn json_error(e: &JsonRejection) -> ApiError {
+    // serde names the field ("missing field `password`", "unknown field `x`", "invalid type … at line 1"):
+    // the text after the axum prefix is what the client needs.
+    let text = e.body_text();
+    let detail = text.rsplit_once(": ").map_or(text.as_str(), |(_, d)| d);
+    let field = detail
+        .split('`')
+        .nth(1)
+        .filter(|_| detail.contains("field"))
+        .unwrap_or("body");
+    ApiError::bad(field, detail.to_string())
+}
+
+/// Query parameters whose errors are 400s.
+pub struct Query400<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query400<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(Query400(q.0)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::bad("query", e.body_text()))
+            }
+            Err(e) => Err(ApiError::bad("query", e.body_text())),
+        }
+    }
+}
+
+/// Runs blocking site work (index, ledger, files) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::Internal(format!("request failed: {e}"))))
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn json(v: impl serde::Serialize) -> Answer {
+    Ok(Json(v).into_response())
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    let (ok, detail) = (s.health)();
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(detail)).into_response()
+}
+
+async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        telemetry::metrics().encode_text(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    user: String,
+    password: String,
+    /// `cookie` (browser, default) or `bearer` (scripts, CLI: the token is in the answer)
+    #[serde(default)]
+    session: Option<String>,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    client: Client,
+    Body400(b): Body400<LoginBody>,
+) -> Answer {
+    let kind = match b.session.as_deref() {
+        None | Some("cookie") => SessionKind::Cookie,
+        Some("bearer") => SessionKind::Bearer,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "session",
+                format!("{other:?} is not cookie or bearer"),
+            ));
+        }
+    };
+    let accounts = s.accounts.clone();
+    let addr = client.0.clone();
+    let (token, principal) = blocking(move || {
+        let password = access::Password::from(b.password);
+        accounts
+            .login(&b.user, &password, kind, &addr)
+            .map_err(|e| match e {
+                access::accounts::AccountError::Throttled(secs) => ApiError::TooMany {
+                    message: format!("too many failed logins; retry in {secs} s"),
+                    retry_after_secs: secs,
+                },
+                access::accounts::AccountError::Auth(e) => ApiError::Unauthenticated(e.to_string()),
+                e => ApiError::Internal(e.to_string()),
+            })
+    })
+    .await?;
+    let me = me_of(&principal);
+    match kind {
+        SessionKind::Bearer => json(serde_json::json!({"token": token.expose(), "me": me})),
+        SessionKind::Cookie => {
+            let secure = if s.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{COOKIE}={}; HttpOnly{secure}; SameSite=Strict; Path=/",
+                token.expose()
+            );
+            let mut resp = Json(serde_json::json!({"me": me})).into_response();
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            Ok(resp)
+        }
+    }
+}
+
+fn me_of(p: &Principal) -> serde_json::Value {
+    serde_json::json!({
+        "user": p.user, "role": p.role, "person_id": p.person_id,
+        "cameras": p.camera_scope.as_ref().map(|s| s.iter().cloned().collect::<Vec<_>>()),
+    })
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = token_of(&headers).unwrap_or_default();
+    let accounts = s.accounts.clone();
+    blocking(move || {
+        accounts
+            .logout(&p, &token, &client.0)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let mut resp = Json(serde_json::json!({"logged_out": true})).into_response();
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{COOKIE}=; HttpOnly{secure}; SameSite=Strict; Path=/; Max-Age=0"
+    )) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+async fn me(axum::Extension(p): axum::Extension<Principal>) -> Answer {
+    json(me_of(&p))
+}
+
+async fn cameras(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.cameras(&p)).await?)
+}
+
+async fn snapshot(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(camera): Path<String>,
+) -> Answer {
+    let site = s.site.clone();
+    let jpeg = blocking(move || site.snapshot(&p, &camera)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+async fn scene(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(camera): Path<String>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.scene(&p, &camera)).await?)
+}
+
+async fn accept_scene(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(camera): Path<String>,
+    Body400(body): Body400<AcceptBody>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.accept_scene(&p, &camera, &body, &client.0)).await?)
+}
+
+async fn export(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(camera): Path<String>,
+    Query400(q): Query400<ExportQuery>,
+) -> Answer {
+    let site = s.site.clone();
+    let file = blocking(move || site.export(&p, &camera, &q, &client.0)).await?;
+    let f = tokio::fs::File::open(&file.path)
+        .await
+        .map_err(|e| ApiError::Internal(format!("export file: {e}")))?;
+    // Unlinked once open: the export exists only while it streams.
+    let _ = tokio::fs::remove_file(&file.path).await;
+    let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(f));
+    let disposition = format!("attachment; filename=\"{}\"", file.file_name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "video/mp4".to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn recordings(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query400(q): Query400<RangeQuery>,
+) -> Answer {
+    if let Some(c) = &q.camera {
+        if !p.may_see_camera(c) {
+            return Err(ApiError::no_camera(c));
+        }
+    }
+    let site = s.site.clone();
+    json(blocking(move || site.recordings(&p, &q)).await?)
+}
+
+async fn policy(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.policy(&p)).await?)
+}
+
+async fn policy_history(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.policy_history(&p)).await?)
+}
+
+fn account_error(e: access::accounts::AccountError) -> ApiError {
+    use access::AccessError as E;
+    use access::accounts::AccountError as A;
+    match e {
+        A::Denied(m) => ApiError::Forbidden(m),
+        A::Access(E::UnknownUser(n)) => ApiError::NotFound(format!("no user {n:?}")),
+        A::Access(e @ E::Exists(_)) | A::Access(e @ E::LastManager(_)) => {
+            ApiError::Conflict(e.to_string())
+        }
+        A::Access(e @ E::BadName(..)) => ApiError::bad("name", e.to_string()),
+        A::Access(e @ E::WeakPassword(_)) => ApiError::bad("password", e.to_string()),
+        e => ApiError::Internal(e.to_string()),
+    }
+}
+
+async fn users(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Answer {
+    let accounts = s.accounts.clone();
+    json(blocking(move || accounts.list(&p).map_err(account_error)).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    name: String,
+    role: String,
+    password: String,
+    #[serde(default)]
+    person_id: Option<String>,
+}
+
+fn role_of(s: &str) -> Result<access::Role, ApiError> {
+    access::Role::parse(s).map_err(|e| ApiError::bad("role", e.to_string()))
+}
+
+async fn add_user(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Body400(b): Body400<NewUser>,
+) -> Answer {
+    let role = role_of(&b.role)?;
+    let accounts = s.accounts.clone();
+    let user = blocking(move || {
+        accounts
+            .add(
+                &p,
+                &client.0,
+                &b.name,
+                role,
+                &access::Password::from(b.password),
+                b.person_id.as_deref(),
+            )
+            .map_err(account_error)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserChange {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+    /// A policy `people` id (or contractor id); null unlinks.
+    #[serde(default, with = "double_option")]
+    person_id: Option<Option<String>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+async fn change_user(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(name): Path<String>,
+    Body400(b): Body400<UserChange>,
+) -> Answer {
+    let role = b.role.as_deref().map(role_of).transpose()?;
+    let accounts = s.accounts.clone();
+    let user = blocking(move || {
+        let c = &client.0;
+        let mut user = None;
+        if let Some(role) = role {
+            user = Some(
+                accounts
+                    .set_role(&p, c, &name, role)
+                    .map_err(account_error)?,
+            );
+        }
+        if let Some(pw) = b.password {
+            let pw = access::Password::from(pw);
+            user = Some(
+                accounts
+                    .set_password(&p, c, &name, &pw)
+                    .map_err(account_error)?,
+            );
+        }
+        if let Some(person) = b.person_id {
+            user = Some(
+                accounts
+                    .link(&p, c, &name, person.as_deref())
+                    .map_err(account_error)?,
+            );
+        }
+        match b.disabled {
+            Some(true) => user = Some(accounts.disable(&p, c, &name).map_err(account_error)?),
+            Some(false) => user = Some(accounts.enable(&p, c, &name).map_err(account_error)?),
+            None => {}
+        }
+        user.ok_or_else(|| {
+            ApiError::bad(
+                "body",
+                "nothing to change: give role, disabled, password or person_id",
+            )
+        })
+    })
+    .await?;
+    json(user)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// Comma-separated kinds (login, view, destroy, …)
+    kind: Option<String>,
+    actor: Option<String>,
+    after: Option<u64>,
+    limit: Option<usize>,
+    /// Export only: csv (default) or xlsx
+    format: Option<String>,
+}
+
+/// The ledger filter of a query: times as for recordings, kinds by name.
+fn filter_of(q: &LedgerQuery) -> Result<ledger::Filter, ApiError> {
+    let time = |field: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+        v.as_deref()
+            .map(|s| {
+                vault::time::parse_time(s).map(|t| t * 1000).ok_or_else(|| {
+                    ApiError::bad(field, format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds"))
+                })
+            })
+            .transpose()
+    };
+    let mut kinds = Vec::new();
+    for k in q
+        .kind
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|k| !k.is_empty())
+    {
+        kinds.push(ledger::Kind::parse(k).map_err(|e| ApiError::bad("kind", e.to_string()))?);
+    }
+    Ok(ledger::Filter {
+        from_ms: time("from", &q.from)?,
+        to_ms: time("to", &q.to)?,
+        kinds,
+        actor: q.actor.clone(),
+        after_seq: q.after,
+        limit: Some(q.limit.unwrap_or(1000).min(10_000)),
+        ..ledger::Filter::default()
+    })
+}
+
+async fn ledger_list(State(s): State<AppState>, Query400(q): Query400<LedgerQuery>) -> Answer {
+    let filter = filter_of(&q)?;
+    let ledger = s.accounts.ledger.clone();
+    let rows = blocking(move || {
+        ledger
+            .list(&filter)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    json(serde_json::json!({"rows": rows}))
+}
+
+async fn ledger_verify(State(s): State<AppState>) -> Answer {
+    let ledger = s.accounts.ledger.clone();
+    let checkpoints = s.checkpoints.clone();
+    let report = blocking(move || {
+        ledger
+            .verify(checkpoints.as_deref())
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    json(serde_json::json!({
+        "ok": report.problem.is_none(),
+        "rows": report.rows,
+        "head": report.head.map(|(seq, hash)| serde_json::json!({"seq": seq, "hash": hash})),
+        "problem": report.problem.map(|p| p.to_string()),
+    }))
+}
+
+async fn ledger_export(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query400(q): Query400<LedgerQuery>,
+) -> Answer {
+    let mut filter = filter_of(&q)?;
+    filter.limit = None;
+    let xlsx = match q.format.as_deref() {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "format",
+                format!("{other:?} is not csv or xlsx"),
+            ));
+        }
+    };
+    let ledger = s.accounts.ledger.clone();
+    let bytes = blocking(move || {
+        let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+        ledger
+            .append(ledger::Entry {
+                kind: ledger::Kind::Use,
+                actor: p.user.clone(),
+                subject: "관리대장".into(),
+                purpose: "ledger export".into(),
+                form: if xlsx { "xlsx" } else { "csv" }.into(),
+                client: client.0.clone(),
+                detail: serde_json::json!({"role": p.role}),
+                ..ledger::Entry::default()
+            })
+            .map_err(|e| internal(&e))?;
+        let rows = ledger.list(&filter).map_err(|e| internal(&e))?;
+        if xlsx {
+            let tmp =
+                std::env::temp_dir().join(format!("garim-ledger-{}.xlsx", crate::unique_suffix()));
+            ledger::export_xlsx(&rows, &tmp).map_err(|e| internal(&e))?;
+            let bytes = std::fs::read(&tmp).map_err(|e| internal(&e));
+            let _ = std::fs::remove_file(&tmp);
+            bytes
+        } else {
+            let mut out = Vec::new();
+            ledger::export_csv(&rows, &mut out).map_err(|e| internal(&e))?;
+            Ok(out)
+        }
+    })
+    .await?;
+    let (mime, name) = if xlsx {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "ledger.xlsx",
+        )
+    } else {
+        ("text/csv; charset=utf-8", "ledger.csv")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn inspections(State(s): State<AppState>) -> Answer {
+    let ledger = s.accounts.ledger.clone();
+    let list = blocking(move || {
+        ledger
+            .inspections(None)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    json(serde_json::json!({"inspections": list}))
+}
+
+async fn inspect(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Answer {
+    let site = s.site.clone();
+    let v = blocking(move || site.inspect(&p, &client.0)).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CountersignBody {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn countersign(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    Body400(b): Body400<CountersignBody>,
+) -> Answer {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad("id", format!("{id:?} is not an inspection number")))?;
+    let ledger = s.accounts.ledger.clone();
+    let signed = blocking(move || {
+        ledger
+            .countersign(id, &p.user, b.note.as_deref())
+            .map_err(|e| {
+                let m = e.to_string();
+                if m.contains("unknown") || m.contains("no inspection") {
+                    ApiError::NotFound(m)
+                } else if m.contains("already") {
+                    ApiError::Conflict(m)
+                } else {
+                    ApiError::Internal(m)
+                }
+            })
+    })
+    .await?;
+    json(signed)
+}

@@ -1,0 +1,405 @@
+//! The route × role matrix, generated from `ROUTES`: anonymous → 401, a role without the permission → 403,
+//! the right role → 2xx, a contractor asking for a camera outside its scope → 404 (as for a camera that does
+//! not exist). Real SQLite directory and ledger, a real HTTP client, the server on 127.0.0.1:0; the site's
+//! footage operations are a stand-in that answers every call.
+
+use access::{Permission, Principal, Role, allows};
+use server::api::{AcceptBody, ApiError, ExportFile, ExportQuery, RangeQuery};
+use server::routes::Gate;
+use server::{AppState, HttpServer, ROUTES, SiteApi};
+use std::sync::Arc;
+
+struct FakeSite {
+    dir: std::path::PathBuf,
+}
+
+impl SiteApi for FakeSite {
+    fn cameras(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"cameras": []}))
+    }
+    fn snapshot(&self, _: &Principal, _: &str) -> Result<Vec<u8>, ApiError> {
+        Ok(vec![0xFF, 0xD8, 0xFF, 0xD9])
+    }
+    fn recordings(&self, _: &Principal, _: &RangeQuery) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"segments": []}))
+    }
+    fn export(
+        &self,
+        _: &Principal,
+        camera: &str,
+        _: &ExportQuery,
+        _: &str,
+    ) -> Result<ExportFile, ApiError> {
+        let path = self.dir.join(format!("export-{}.mp4", rand_name()));
+        std::fs::write(&path, b"mp4").unwrap();
+        Ok(ExportFile {
+            path,
+            file_name: format!("{camera}.mp4"),
+        })
+    }
+    fn scene(&self, _: &Principal, _: &str) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({}))
+    }
+    fn accept_scene(
+        &self,
+        _: &Principal,
+        _: &str,
+        _: &AcceptBody,
+        _: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"accepted": true}))
+    }
+    fn policy(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({}))
+    }
+    fn policy_history(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({}))
+    }
+    fn inspect(&self, _: &Principal, _: &str) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({}))
+    }
+}
+
+fn rand_name() -> u64 {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+const PW: &str = "a long enough password";
+
+struct World {
+    server: HttpServer,
+    ledger: Arc<ledger::Ledger>,
+    directory: Arc<access::Directory>,
+    _dir: std::path::PathBuf,
+}
+
+fn world(tag: &str) -> World {
+    let dir = std::env::temp_dir().join(format!("garim-api-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = Arc::new(ledger::Ledger::open_sqlite(&dir.join("ledger.sqlite")).unwrap());
+    let directory = access::Directory::open_sqlite(&dir.join("access.sqlite"))
+        .unwrap()
+        .with_scope(Arc::new(|u: &access::User| {
+            (u.role == Role::Contractor).then(|| ["cam-a".to_string()].into_iter().collect())
+        }));
+    let directory = Arc::new(directory);
+    for role in Role::ALL {
+        directory
+            .add_user(role.as_str(), role, &PW.into(), None)
+            .unwrap();
+    }
+    directory
+        .add_user("matrix-target", Role::Access, &PW.into(), None)
+        .unwrap();
+    ledger
+        .record_inspection(
+            ledger::InspectionKind::Daily,
+            serde_json::json!({}),
+            true,
+            "system",
+        )
+        .unwrap();
+    let state = AppState {
+        health: Arc::new(|| (true, serde_json::json!({"ok": true}))),
+        site: Arc::new(FakeSite { dir: dir.clone() }),
+        accounts: access::accounts::Accounts::new(directory.clone(), ledger.clone()),
+        checkpoints: None,
+        secure_cookies: false,
+    };
+    World {
+        server: HttpServer::start("127.0.0.1:0", state).unwrap(),
+        ledger,
+        directory,
+        _dir: dir,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn base(w: &World) -> String {
+    format!("http://{}", w.server.addr())
+}
+
+fn login(w: &World, user: &str) -> String {
+    let mut r = agent()
+        .post(&format!("{}/api/v1/session/login", base(w)))
+        .send_json(serde_json::json!({"user": user, "password": PW, "session": "bearer"}))
+        .unwrap();
+    assert_eq!(r.status(), 200, "login {user}");
+    let v: serde_json::Value = r.body_mut().read_json().unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn call(w: &World, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> u16 {
+    call_full(w, method, path, body, token).0
+}
+
+fn call_full(
+    w: &World,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let url = format!("{}{path}", base(w));
+    let a = agent();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let resp = match method {
+        "GET" => {
+            let mut r = a.get(&url);
+            if let Some(h) = &auth {
+                r = r.header("Authorization", h);
+            }
+            r.call()
+        }
+        m => {
+            let mut r = match m {
+                "POST" => a.post(&url),
+                "PATCH" => a.patch(&url),
+                _ => panic!("{m}"),
+            };
+            r = r.header("Content-Type", "application/json");
+            if let Some(h) = &auth {
+                r = r.header("Authorization", h);
+            }
+            r.send(body.unwrap_or("{}"))
+        }
+    };
+    let mut resp = resp.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+#[test]
+fn every_route_answers_401_403_or_2xx_by_role_from_the_route_table() {
+    let w = world("matrix");
+    let tokens: Vec<(Role, String)> = Role::ALL
+        .iter()
+        .map(|r| (*r, login(&w, r.as_str())))
+        .collect();
+    let mut checked = 0;
+    for route in ROUTES {
+        let method = route.method.as_str();
+        let Gate::Needs(permission) = route.gate else {
+            continue;
+        };
+        // Logout ends the session: checked last, below.
+        if route.path.ends_with("/logout") {
+            continue;
+        }
+        assert_eq!(
+            call(&w, method, route.example, route.example_body, None),
+            401,
+            "anonymous {method} {}",
+            route.path
+        );
+        assert_eq!(
+            call(
+                &w,
+                method,
+                route.example,
+                route.example_body,
+                Some("not-a-token")
+            ),
+            401,
+            "bad token {method} {}",
+            route.path
+        );
+        for (role, token) in &tokens {
+            let (code, body) =
+                call_full(&w, method, route.example, route.example_body, Some(token));
+            if allows(*role, permission) {
+                assert!(
+                    (200..300).contains(&code),
+                    "{role} {method} {} → {code} {body}",
+                    route.path
+                );
+            } else {
+                assert_eq!(code, 403, "{role} {method} {} → {body}", route.path);
+            }
+            checked += 1;
+        }
+    }
+    let authed = ROUTES
+        .iter()
+        .filter(|r| r.gate != Gate::Public && !r.path.ends_with("/logout"))
+        .count();
+    assert!(authed >= 15, "{authed} routes");
+    assert_eq!(checked, authed * Role::ALL.len());
+    for (role, token) in &tokens {
+        assert_eq!(
+            call(&w, "POST", "/api/v1/session/logout", None, Some(token)),
+            200
+        );
+        assert_eq!(
+            call(&w, "GET", "/api/v1/session/me", None, Some(token)),
+            401,
+            "{role}'s session still works after logout"
+        );
+    }
+    // Public routes answer anyone.
+    assert_eq!(call(&w, "GET", "/healthz", None, None), 200);
+    assert_eq!(call(&w, "GET", "/metrics", None, None), 200);
+}
+
+#[test]
+fn a_contractor_sees_only_its_cameras_and_other_ids_look_like_missing_ones() {
+    let w = world("scope");
+    let t = login(&w, "contractor");
+    assert_eq!(
+        call(
+            &w,
+            "GET",
+            "/api/v1/cameras/cam-a/snapshot.jpg",
+            None,
+            Some(&t)
+        ),
+        200
+    );
+    let (other, body_other) = call_full(
+        &w,
+        "GET",
+        "/api/v1/cameras/cam-b/snapshot.jpg",
+        None,
+        Some(&t),
+    );
+    let (missing, body_missing) = call_full(
+        &w,
+        "GET",
+        "/api/v1/cameras/no-such/snapshot.jpg",
+        None,
+        Some(&t),
+    );
+    assert_eq!((other, missing), (404, 404));
+    assert_eq!(
+        body_other.replace("cam-b", "X"),
+        body_missing.replace("no-such", "X"),
+        "the answers differ, so the camera's existence leaks"
+    );
+    assert_eq!(
+        call(&w, "GET", "/api/v1/cameras/cam-b/scene", None, Some(&t)),
+        404
+    );
+}
+
+#[test]
+fn failed_logins_are_ledgered_and_throttled_with_429() {
+    let w = world("brute");
+    let mut codes = Vec::new();
+    for _ in 0..7 {
+        let (code, _) = call_full(
+            &w,
+            "POST",
+            "/api/v1/session/login",
+            Some(r#"{"user": "manager", "password": "wrong password!"}"#),
+            None,
+        );
+        codes.push(code);
+    }
+    assert_eq!(&codes[..5], &[401; 5], "{codes:?}");
+    assert!(codes[5..].iter().all(|c| *c == 429), "{codes:?}");
+    // Even the right password is refused while locked.
+    let (code, _) = call_full(
+        &w,
+        "POST",
+        "/api/v1/session/login",
+        Some(&format!(r#"{{"user": "manager", "password": "{PW}"}}"#)),
+        None,
+    );
+    assert_eq!(code, 429);
+    let failed = w
+        .ledger
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::LoginFailed],
+            ..ledger::Filter::default()
+        })
+        .unwrap();
+    assert_eq!(failed.len(), 8, "one row per failed attempt");
+    assert!(
+        failed
+            .iter()
+            .all(|r| r.entry.actor == "manager" && r.entry.client == "127.0.0.1")
+    );
+    let text = serde_json::to_string(&failed).unwrap();
+    assert!(
+        !text.contains("wrong password"),
+        "a password reached the ledger"
+    );
+    assert!(w.ledger.verify(None).unwrap().problem.is_none());
+}
+
+#[test]
+fn bad_bodies_and_hostile_parameters_are_4xx_naming_the_field() {
+    let w = world("bad");
+    let t = login(&w, "manager");
+    // Malformed JSON and a missing field: 400, naming what is wrong.
+    let (code, body) = call_full(&w, "POST", "/api/v1/users", Some("{\"name\": "), Some(&t));
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = call_full(
+        &w,
+        "POST",
+        "/api/v1/users",
+        Some(r#"{"name": "x1", "role": "auditor"}"#),
+        Some(&t),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("password"), "{body}");
+    // Over 1 MiB: 413.
+    // (The server answers before the whole body is sent, so the client writes raw and reads the answer.)
+    let big = format!(
+        r#"{{"zones_checked": true, "pad": "{}"}}"#,
+        "x".repeat(1 << 21)
+    );
+    let answer = {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(w.server.addr()).unwrap();
+        let head = format!(
+            "POST /api/v1/cameras/cam-a/scene/accept HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            big.len()
+        );
+        c.write_all(head.as_bytes()).unwrap();
+        let _ = c.write_all(big.as_bytes());
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        out
+    };
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    // Injection and traversal strings in names and query parameters.
+    for evil in [
+        "'; DROP TABLE users;--",
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let body = serde_json::json!({"name": evil, "role": "auditor", "password": PW}).to_string();
+        let (code, resp) = call_full(&w, "POST", "/api/v1/users", Some(&body), Some(&t));
+        assert_eq!(code, 400, "{evil}: {resp}");
+        let q = format!(
+            "/api/v1/ledger?kind={}",
+            evil.replace(' ', "%20").replace(';', "%3B")
+        );
+        let (code, _) = call_full(&w, "GET", &q, None, Some(&t));
+        assert_eq!(code, 400, "{q}");
+    }
+    let (code, _) = call_full(
+        &w,
+        "GET",
+        "/api/v1/ledger?from=yesterday-ish",
+        None,
+        Some(&t),
+    );
+    assert_eq!(code, 400);
+    assert!(w.directory.get("users").unwrap().is_none());
+    assert_eq!(w.directory.list().unwrap().len(), Role::ALL.len() + 1);
+    let _ = Permission::ALL;
+}

@@ -1,0 +1,283 @@
+//! The site's typed operations for an authenticated principal (`server::SiteApi`): each checks the
+//! permission from the role and the camera scope again (the CLI calls them too), and an action on footage
+//! writes its 관리대장 row before it happens.
+
+use crate::runtime::Site;
+use access::{Permission, Principal};
+use server::api::{AcceptBody, ApiError, ExportFile, ExportQuery, RangeQuery};
+use std::time::{Duration, Instant};
+
+/// The longest range one export may cover.
+pub const MAX_EXPORT_SECS: i64 = 24 * 3600;
+/// How long an acceptance waits for the camera's guard to answer.
+const ACCEPT_WAIT: Duration = Duration::from_secs(10);
+
+fn deny(e: access::Denied) -> ApiError {
+    ApiError::Forbidden(e.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+fn time(field: &str, v: Option<&str>, default: Option<i64>) -> Result<i64, ApiError> {
+    match (v, default) {
+        (Some(s), _) => vault::time::parse_time(s).ok_or_else(|| {
+            ApiError::bad(
+                field,
+                format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds"),
+            )
+        }),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(ApiError::bad(field, "required")),
+    }
+}
+
+impl Site {
+    fn check_camera(&self, p: &Principal, perm: Permission, camera: &str) -> Result<(), ApiError> {
+        p.require(perm).map_err(deny)?;
+        if !p.may_see_camera(camera) || !self.camera_ids().iter().any(|c| c == camera) {
+            return Err(ApiError::no_camera(camera));
+        }
+        Ok(())
+    }
+}
+
+impl server::SiteApi for Site {
+    fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::ReadStatus).map_err(deny)?;
+        let cameras: Vec<_> = self
+            .status()
+            .cameras
+            .into_iter()
+            .filter(|c| p.may_see_camera(&c.id))
+            .collect();
+        Ok(serde_json::json!({"cameras": cameras}))
+    }
+
+    fn snapshot(&self, p: &Principal, camera: &str) -> Result<Vec<u8>, ApiError> {
+        self.check_camera(p, Permission::ViewLive, camera)?;
+        let Some((_, frame)) = self.snapshot_of(camera) else {
+            return Err(ApiError::Unavailable(format!(
+                "camera {camera:?} has no picture yet"
+            )));
+        };
+        media::snapshot::jpeg(&frame).map_err(internal)
+    }
+
+    fn recordings(&self, p: &Principal, q: &RangeQuery) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::ViewRecordings).map_err(deny)?;
+        let from = time("from", q.from.as_deref(), Some(0))?;
+        let to = time("to", q.to.as_deref(), Some(i64::MAX))?;
+        if let Some(c) = &q.camera {
+            if !p.may_see_camera(c) || !self.config().cameras.iter().any(|k| &k.id == c) {
+                return Err(ApiError::no_camera(c));
+            }
+        }
+        let rows = self
+            .vault()
+            .list(q.camera.as_deref(), from, to)
+            .map_err(internal)?;
+        let segments: Vec<_> = rows
+            .iter()
+            // Masked recordings only: sealed streams open only with a two-person grant.
+            .filter(|r| !r.camera.ends_with(vault::SEALED_SUFFIX) && p.may_see_camera(&r.camera))
+            .map(|r| {
+                serde_json::json!({
+                    "camera": r.camera,
+                    "start": vault::time::utc_stamp(r.start_unix),
+                    "end": vault::time::utc_stamp(r.end_unix),
+                    "bytes": r.bytes,
+                    "sha256": r.sha256,
+                    "node": r.node,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({"segments": segments}))
+    }
+
+    fn export(
+        &self,
+        p: &Principal,
+        camera: &str,
+        q: &ExportQuery,
+        client: &str,
+    ) -> Result<ExportFile, ApiError> {
+        p.require(Permission::ExportRecordings).map_err(deny)?;
+        if !p.may_see_camera(camera) || !self.config().cameras.iter().any(|c| c.id == camera) {
+            return Err(ApiError::no_camera(camera));
+        }
+        let from = time("from", q.from.as_deref(), None)?;
+        let to = time("to", q.to.as_deref(), None)?;
+        if to <= from {
+            return Err(ApiError::bad("to", "must be after from"));
+        }
+        if to - from > MAX_EXPORT_SECS {
+            return Err(ApiError::bad(
+                "to",
+                format!("an export covers at most {} hours", MAX_EXPORT_SECS / 3600),
+            ));
+        }
+        let purpose = q
+            .purpose
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::bad("purpose", "required: why the footage is used"))?;
+        let kind = match q.kind.as_deref() {
+            None | Some("use") => ledger::Kind::Use,
+            Some("provide") => ledger::Kind::Provide,
+            Some(other) => {
+                return Err(ApiError::bad(
+                    "kind",
+                    format!("{other:?} is not use or provide"),
+                ));
+            }
+        };
+        if kind == ledger::Kind::Provide
+            && q.recipient.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(ApiError::bad(
+                "recipient",
+                "required when footage is provided to a third party",
+            ));
+        }
+        let subject = format!(
+            "{camera} {}–{} (masked MP4)",
+            vault::time::utc_stamp(from),
+            vault::time::utc_stamp(to)
+        );
+        let out_dir = std::path::Path::new(&self.config().storage.path).join("exports");
+        std::fs::create_dir_all(&out_dir).map_err(internal)?;
+        let out = out_dir.join(format!("{camera}-{}.mp4", ledger_suffix()));
+        // The row first: no export without it.
+        let row = self
+            .records()
+            .ledger()
+            .append(ledger::Entry {
+                kind,
+                actor: p.user.clone(),
+                subject: subject.clone(),
+                purpose: purpose.to_string(),
+                recipient: q.recipient.clone().unwrap_or_default(),
+                basis: q.basis.clone().unwrap_or_default(),
+                form: "masked MP4 export".into(),
+                period: format!(
+                    "{} – {}",
+                    vault::time::utc_stamp(from),
+                    vault::time::utc_stamp(to)
+                ),
+                client: client.into(),
+                detail: serde_json::json!({"camera": camera, "from": from, "to": to, "role": p.role}),
+                ..ledger::Entry::default()
+            })
+            .map_err(internal)?;
+        let (path, n) = media::export::export(self.vault(), camera, from, to, None, &out)
+            .map_err(|e| ApiError::NotFound(format!("{e:#}")))?;
+        tracing::info!(camera, user = %p.user, segments = n, ledger_row = row.seq, "masked export");
+        Ok(ExportFile {
+            path,
+            file_name: format!("{camera}-{}.mp4", vault::time::utc_stamp(from)),
+        })
+    }
+
+    fn scene(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError> {
+        self.check_camera(p, Permission::ReadStatus, camera)?;
+        let store =
+            stage::scene::SceneStore::new(std::path::Path::new(&self.config().storage.path));
+        let state = store.load(camera).map_err(internal)?;
+        Ok(serde_json::json!({
+            "camera": camera,
+            "alarm": state.as_ref().and_then(|s| s.alarm.clone()),
+            "reference_since_unix": state.as_ref().map(|s| s.reference_since_unix),
+            "reference_by": state.as_ref().and_then(|s| s.reference_by.clone()),
+            "last_acceptance": state.as_ref().and_then(|s| s.last_acceptance.clone()),
+        }))
+    }
+
+    fn accept_scene(
+        &self,
+        p: &Principal,
+        camera: &str,
+        body: &AcceptBody,
+        _client: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.check_camera(p, Permission::AcceptScene, camera)?;
+        let inbox = self
+            .inbox_of(camera)
+            .ok_or_else(|| ApiError::no_camera(camera))?;
+        let by = match &p.person_id {
+            Some(id) => format!("{} ({id})", p.user),
+            None => p.user.clone(),
+        };
+        inbox.request(stage::scene::AcceptRequest {
+            by,
+            zones_checked: body.zones_checked,
+            requested_unix: vault::time::unix_now(),
+        });
+        let started = Instant::now();
+        while started.elapsed() < ACCEPT_WAIT {
+            if let Some(outcome) = inbox.take_answer() {
+                if outcome.accepted {
+                    return Ok(serde_json::to_value(&outcome).map_err(internal)?);
+                }
+                return Err(ApiError::Conflict(outcome.message));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(ApiError::Unavailable(format!(
+            "camera {camera:?} did not answer within {} s (is it streaming?)",
+            ACCEPT_WAIT.as_secs()
+        )))
+    }
+
+    fn policy(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::ReadPolicy).map_err(deny)?;
+        let mut v = serde_json::to_value(self.config()).map_err(internal)?;
+        // Camera URLs may hold credentials: never in an answer.
+        if let Some(cams) = v.get_mut("cameras").and_then(|c| c.as_array_mut()) {
+            for c in cams {
+                if let Some(o) = c.as_object_mut() {
+                    for k in ["url", "url_env", "url_file"] {
+                        if o.get(k).is_some_and(|u| !u.is_null()) {
+                            o.insert(k.into(), "(redacted)".into());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(serde_json::json!({"policy": v, "state": self.status().policy}))
+    }
+
+    fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::ReadPolicy).map_err(deny)?;
+        let rows = self
+            .records()
+            .ledger()
+            .list(&ledger::Filter {
+                kinds: vec![ledger::Kind::PolicyChange, ledger::Kind::PolicyRejected],
+                ..ledger::Filter::default()
+            })
+            .map_err(internal)?;
+        Ok(serde_json::json!({"history": rows}))
+    }
+
+    fn inspect(&self, p: &Principal, _client: &str) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::RunInspection).map_err(deny)?;
+        let i = self
+            .inspect_now(ledger::InspectionKind::OnDemand, &p.user)
+            .map_err(internal)?;
+        serde_json::to_value(i).map_err(internal)
+    }
+}
+
+/// A unique part of a file name.
+fn ledger_suffix() -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        vault::time::unix_now(),
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}

@@ -1,0 +1,105 @@
+//! What a 점검대장 row says about the site: each camera (up, fps, last frame age, scene alarm, fail-closed
+//! share), the server (CPU, memory, models), storage (free space, oldest segment against retention, last
+//! sweep) and the ledger's verify. Pure over its inputs, so it is tested without cameras.
+
+use crate::status::SiteStatus;
+use policy::SiteConfig;
+use std::time::Duration;
+
+/// The report and whether everything was in order.
+pub fn report(
+    status: &SiteStatus,
+    cameras: &[(media::CameraStatus, Option<Duration>)],
+    vault: &vault::Vault,
+    cfg: &SiteConfig,
+    verify: &ledger::VerifyReport,
+    last_sweep_unix: i64,
+) -> (serde_json::Value, bool) {
+    let now = vault::time::unix_now();
+    let mut ok = status.models == crate::ModelsState::Loaded;
+    let scene = stage::scene::SceneStore::new(std::path::Path::new(&cfg.storage.path));
+    let cams: Vec<_> = cameras
+        .iter()
+        .map(|(s, age)| {
+            let up = s.state == media::CameraState::Streaming;
+            let alarm = scene
+                .load(&s.id)
+                .ok()
+                .flatten()
+                .is_some_and(|st| st.alarm.is_some());
+            let fail_closed_share = if s.frames_out > 0 {
+                s.fail_closed as f64 / s.frames_out as f64
+            } else {
+                0.0
+            };
+            ok &= up && !alarm;
+            serde_json::json!({
+                "camera": s.id, "up": up, "state": s.state.to_string(),
+                "frames_in": s.frames_in, "fail_closed_share": fail_closed_share,
+                "last_frame_age_secs": age.map(|a| a.as_secs_f64()),
+                "scene_alarm": alarm,
+                "inference_p50_ms": s.inference_p50_ms,
+            })
+        })
+        .collect();
+    let usage = vault.usage().unwrap_or_default();
+    let oldest: Vec<_> = usage
+        .iter()
+        .map(|(camera, bytes, oldest)| {
+            let retention_days = cfg
+                .cameras
+                .iter()
+                .find(|c| &c.id == camera)
+                .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c));
+            let age_days = (now - oldest) as f64 / 86_400.0;
+            // A day's footage may stay until its day ends past the retention, plus a sweep period.
+            let within = age_days <= f64::from(retention_days) + 1.1;
+            ok &= within;
+            serde_json::json!({
+                "camera": camera, "bytes": bytes, "oldest_age_days": age_days,
+                "retention_days": retention_days, "within_retention": within,
+            })
+        })
+        .collect();
+    let free = vault.free_bytes().ok();
+    ok &= free.is_some_and(|f| f >= cfg.storage.min_free_bytes);
+    ok &= verify.problem.is_none();
+    let report = serde_json::json!({
+        "cameras": cams,
+        "server": {
+            "models": status.models,
+            "load_average": load_average(),
+            "memory_rss_bytes": rss_bytes(),
+        },
+        "storage": {
+            "free_bytes": free, "min_free_bytes": cfg.storage.min_free_bytes,
+            "segments": oldest,
+            "last_sweep": vault::time::utc_stamp(last_sweep_unix),
+        },
+        "ledger": {
+            "rows": verify.rows, "ok": verify.problem.is_none(),
+            "problem": verify.problem.as_ref().map(|p| p.to_string()),
+        },
+    });
+    (report, ok)
+}
+
+/// 1-, 5- and 15-minute load averages (CPU), from /proc.
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = text.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+/// This process's resident memory.
+fn rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = text
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,135 @@
+//! The site's people and its 관리대장: the user directory and the ledger, opened where the vault index is
+//! (SQLite files in the storage dir by default, the shared Postgres when the site puts its index there), the
+//! Ed25519 key that signs the ledger's checkpoints, and the checkpoint log (in the storage dir, or where
+//! `GARIM_LEDGER_CHECKPOINTS` points, e.g. a separate volume, so that deleting the newest rows is caught).
+//! The service and the CLI open these the same way.
+
+use crate::vaults::postgres_index;
+use access::accounts::Accounts;
+use anyhow::{Result, anyhow};
+use policy::SiteConfig;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The ledger, the directory and the checkpoint signing of one site.
+#[derive(Clone)]
+pub struct Records {
+    pub accounts: Accounts,
+    pub checkpoints: Arc<ledger::CheckpointLog>,
+    signing_key: Arc<ledger::SigningKey>,
+}
+
+impl Records {
+    pub fn ledger(&self) -> &Arc<ledger::Ledger> {
+        &self.accounts.ledger
+    }
+
+    pub fn directory(&self) -> &Arc<access::Directory> {
+        &self.accounts.directory
+    }
+
+    /// Signs the chain head into the checkpoint log (nothing when it has not moved).
+    pub fn checkpoint(&self) {
+        match self
+            .ledger()
+            .checkpoint(&self.signing_key, &self.checkpoints)
+        {
+            Ok(Some(c)) => tracing::debug!(seq = c.seq, "ledger checkpoint signed"),
+            Ok(None) => {}
+            Err(e) => tracing::error!("ledger checkpoint failed: {e}"),
+        }
+    }
+
+    /// Verifies the whole chain against the last signed checkpoint; sets `garim_ledger_ok` and logs a break.
+    pub fn verify(&self) -> Result<ledger::VerifyReport> {
+        let report = self
+            .ledger()
+            .verify(Some(&self.checkpoints))
+            .map_err(|e| anyhow!("ledger: {e}"))?;
+        let ok = report.problem.is_none();
+        telemetry::metrics().ledger_ok.set(i64::from(ok));
+        if let Some(p) = &report.problem {
+            tracing::error!("LEDGER BROKEN: {p}");
+        }
+        Ok(report)
+    }
+}
+
+fn checkpoint_path(storage: &Path) -> PathBuf {
+    std::env::var_os("GARIM_LEDGER_CHECKPOINTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| storage.join("ledger-checkpoints.jsonl"))
+}
+
+/// Opens (creating on first use) the site's ledger, directory, signing key and checkpoint log.
+pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
+    let storage = Path::new(&cfg.storage.path);
+    std::fs::create_dir_all(storage)
+        .map_err(|e| anyhow!("storage.path {}: cannot create: {e}", storage.display()))?;
+    let (ledger, directory) = match postgres_index(cfg)? {
+        Some(pg) => (
+            ledger::Ledger::open_postgres(&pg.url, &pg.shown),
+            access::Directory::open_postgres(&pg.url, &pg.shown),
+        ),
+        None => (
+            ledger::Ledger::open_sqlite(&storage.join("ledger.sqlite")),
+            access::Directory::open_sqlite(&storage.join("access.sqlite")),
+        ),
+    };
+    let ledger = Arc::new(ledger.map_err(|e| anyhow!("ledger: {e}"))?);
+    let scope_cfg = cfg.clone();
+    let directory = directory
+        .map_err(|e| anyhow!("users: {e}"))?
+        .with_scope(Arc::new(move |u: &access::User| {
+            contractor_scope(&scope_cfg, u)
+        }));
+    let key_path = storage.join("ledger-signing.key");
+    let signing_key = if key_path.exists() {
+        ledger::SigningKey::load(&key_path)
+    } else {
+        ledger::SigningKey::init(&key_path)
+    }
+    .map_err(|e| anyhow!("ledger signing key: {e}"))?;
+    let checkpoints = ledger::CheckpointLog::new(checkpoint_path(storage))
+        .trusting(&signing_key.public_hex())
+        .map_err(|e| anyhow!("ledger checkpoints: {e}"))?;
+    Ok(Records {
+        accounts: Accounts::new(Arc::new(directory), ledger),
+        checkpoints: Arc::new(checkpoints),
+        signing_key: Arc::new(signing_key),
+    })
+}
+
+/// The cameras a contractor user may see: those of the facilities its contractor works at (a facility that
+/// lists no contractors has all of them). Users of other roles see every camera (None).
+pub fn contractor_scope(
+    cfg: &SiteConfig,
+    u: &access::User,
+) -> Option<std::collections::BTreeSet<String>> {
+    if u.role != access::Role::Contractor {
+        return None;
+    }
+    let Some(contractor) = u.person_id.as_deref() else {
+        return Some(Default::default());
+    };
+    if !cfg.contractors.iter().any(|c| c.id == contractor) {
+        return Some(Default::default());
+    }
+    let facilities: Vec<&str> = cfg
+        .facilities
+        .iter()
+        .filter(|f| f.contractors.is_empty() || f.contractors.iter().any(|c| c == contractor))
+        .map(|f| f.id.as_str())
+        .collect();
+    Some(
+        cfg.cameras
+            .iter()
+            .filter(|c| {
+                c.facility
+                    .as_deref()
+                    .is_some_and(|f| facilities.contains(&f))
+            })
+            .map(|c| c.id.clone())
+            .collect(),
+    )
+}
