@@ -11,7 +11,7 @@ use common::*;
 use detect::{BBox, Class, DetectError, Detection, Detector, TrackerConfig};
 use mask::scene::{SceneFingerprint, SceneThresholds, compare};
 use mask::{FrameRef, Layout, MaskStyle, PixelFormat, Polygon, SceneVerdict};
-use stage::scene::{AcceptRequest, SceneConfig, SceneGuard, SceneHold, SceneInbox, SceneStore};
+use stage::scene::{AcceptRequest, SceneConfig, SceneGuard, SceneHold, SceneInbox};
 use stage::{FailClosedReason, MaskingStage, StageConfig};
 use std::path::Path;
 use std::sync::Arc;

@@ -387,6 +387,12 @@ mod tests {
     }
 
     #[test]
+    fn ledger_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Ledger>();
+    }
+
+    #[test]
     fn retention_below_one_year_is_refused() {
         assert_eq!(validate_retention_years(DEFAULT_RETENTION_YEARS), Ok(3));
         let e = validate_retention_years(0).unwrap_err();

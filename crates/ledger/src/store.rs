@@ -1105,3 +1105,58 @@ fn verify_postgres<'c>(
     tx.commit().map_err(pg)?;
     Ok((head, walker, problem))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger(tag: &str) -> (Ledger, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("garim-ledger-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        (Ledger::open_sqlite(&dir.join("l.db")).unwrap(), dir)
+    }
+
+    #[test]
+    fn failed_write_leaves_neither_its_rows_nor_its_stored_action() {
+        let (l, dir) = ledger("fail");
+        let e = l
+            .append_with(|tx| {
+                tx.append(Entry::new(Kind::View, "lee", "cam-1"))?;
+                Err::<(), _>(LedgerError::Invalid("refused after appending".into()))
+            })
+            .unwrap_err();
+        assert_eq!(e.to_string(), "refused after appending");
+        let panicked = l.append_with(|tx| -> Result<(), LedgerError> {
+            tx.append(Entry::new(Kind::View, "lee", "cam-2"))?;
+            panic!("a bug inside a write");
+        });
+        assert!(panicked.unwrap_err().to_string().contains("panicked"));
+        assert_eq!(l.count().unwrap(), 0);
+        let row = l.append(Entry::new(Kind::Use, "lee", "cam-3")).unwrap();
+        assert_eq!((row.seq, row.prev_hash.as_str()), (1, GENESIS_HASH));
+        assert!(l.verify(None).unwrap().is_ok());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn list_query_numbers_its_placeholders_per_backend() {
+        let f = Filter {
+            kinds: vec![Kind::View, Kind::Use],
+            subject_contains: Some("cam".into()),
+            limit: Some(5),
+            ..Filter::default()
+        };
+        let (pg, params) = list_query(&f, true);
+        assert!(
+            pg.ends_with("kind IN ($1, $2) AND strpos(subject, $3) > 0 ORDER BY seq LIMIT $4"),
+            "{pg}"
+        );
+        assert_eq!(params.len(), 4);
+        let (lite, _) = list_query(&f, false);
+        assert!(
+            lite.contains("kind IN (?1, ?2) AND instr(subject, ?3) > 0"),
+            "{lite}"
+        );
+    }
+}

@@ -205,7 +205,7 @@ impl<'c> Walker<'c> {
                 }
             }
             Some((prev_seq, prev_hash)) => {
-                if r.seq > prev_seq + 1 {
+                if r.seq > prev_seq.saturating_add(1) {
                     return Step::Problem(Problem::Deleted {
                         after_seq: prev_seq,
                         missing_seq: prev_seq + 1,
@@ -267,14 +267,14 @@ pub(crate) fn explain(
         return Ok(match pred {
             Some(q) if q > s.seq => Problem::Reordered { seq: s.seq },
             // The rows between its predecessor and it are not on the chain.
-            Some(q) if q + 1 < s.seq => Problem::Inserted { seq: q + 1 },
+            Some(q) if q.saturating_add(1) < s.seq => Problem::Inserted { seq: q + 1 },
             _ => Problem::Inserted { seq: s.seq },
         });
     }
     // The number the row was hashed with, if its contents are intact.
-    let near = (1..=SEARCH).flat_map(|d| [s.seq + d, s.seq.saturating_sub(d)]);
+    let near = (1..=SEARCH).flat_map(|d| [s.seq.saturating_add(d), s.seq.saturating_sub(d)]);
     let original = pred
-        .map(|q| q + 1)
+        .map(|q| q.saturating_add(1))
         .into_iter()
         .chain(near)
         .filter(|&o| o >= 1 && o != s.seq)
@@ -285,7 +285,7 @@ pub(crate) fn explain(
         Some(_) if pred.is_some_and(|q| q >= s.seq) => Problem::Reordered { seq: s.seq },
         // Hashed further on: rows before it were deleted and the rest renumbered down.
         Some(o) if o > s.seq => Problem::Deleted {
-            after_seq: s.seq - 1,
+            after_seq: s.seq.saturating_sub(1),
             missing_seq: s.seq,
         },
         // Hashed earlier: rows were inserted from `o` and the rest renumbered up.

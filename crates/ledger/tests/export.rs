@@ -37,11 +37,13 @@ fn rows() -> Vec<Row> {
         client: "10.0.0.5".into(),
         ..Entry::new(Kind::Provide, "lee", "cam-1 2026-12-01 08:00–08:10")
     };
-    vec![
+    let rows = vec![
         l.append(provide).unwrap(),
         l.append(Entry::new(Kind::Destroy, "system", "cam-2 2026-11-01"))
             .unwrap(),
-    ]
+    ];
+    std::fs::remove_dir_all(dir).unwrap();
+    rows
 }
 
 #[test]
@@ -116,4 +118,5 @@ fn xlsx_has_one_form_sheet_with_bold_frozen_headers() {
     );
     assert!(sheet.contains("<col "), "column widths: {sheet}");
     assert!(part("xl/styles.xml").contains("<b/>"));
+    std::fs::remove_dir_all(dir).unwrap();
 }

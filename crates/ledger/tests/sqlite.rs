@@ -32,6 +32,12 @@ impl Store for Sqlite {
     }
 }
 
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn store(tag: &str) -> Sqlite {
     Sqlite { dir: work(tag) }
 }
@@ -106,6 +112,7 @@ fn ledger_file_and_new_folder_are_private() {
     drop(l);
     // Reopening keeps the rows.
     assert_eq!(Ledger::open_sqlite(&path).unwrap().count().unwrap(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -115,6 +122,7 @@ fn unopenable_path_error_names_it() {
     let path = dir.join("file").join("ledger.db");
     let e = Ledger::open_sqlite(&path).err().unwrap().to_string();
     assert!(e.contains(&path.display().to_string()), "{e}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 // ---- separate processes ----
@@ -230,6 +238,7 @@ fn killed_appender_leaves_whole_rows_only() {
         assert_eq!(check, "ok");
         before = count;
     }
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -265,4 +274,5 @@ fn two_processes_appending_keep_one_chain() {
         .collect();
     assert_eq!(pids.len(), 2);
     batches_are_whole(&parent);
+    std::fs::remove_dir_all(dir).unwrap();
 }

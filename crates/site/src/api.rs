@@ -219,7 +219,7 @@ impl server::SiteApi for Site {
         while started.elapsed() < ACCEPT_WAIT {
             if let Some(outcome) = inbox.take_answer() {
                 if outcome.accepted {
-                    return Ok(serde_json::to_value(&outcome).map_err(internal)?);
+                    return serde_json::to_value(&outcome).map_err(internal);
                 }
                 return Err(ApiError::Conflict(outcome.message));
             }
