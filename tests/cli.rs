@@ -70,9 +70,9 @@ fn missing_model_names_the_file_and_the_fetch_command() {
     .unwrap();
     let out = garim()
         .args([
+            "mask",
             "--models-dir",
             dir.to_str().unwrap(),
-            "mask",
             "in.avi",
             "out.mp4",
         ])

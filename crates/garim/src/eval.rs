@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub models: crate::ModelArgs,
     /// The footage
     #[arg(long)]
     pub video: PathBuf,

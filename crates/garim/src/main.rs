@@ -20,8 +20,6 @@ use std::process::ExitCode;
     about = "Privacy masking between CCTV cameras and the NVR"
 )]
 struct Cli {
-    #[command(flatten)]
-    models: ModelArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,20 +28,20 @@ struct Cli {
 #[derive(Args, Clone, Debug)]
 pub struct ModelArgs {
     /// Models directory holding manifest.toml [env: GARIM_MODELS_DIR]
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub models_dir: Option<PathBuf>,
     /// ONNX Runtime shared library [env: ORT_DYLIB_PATH]
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub ort_lib: Option<PathBuf>,
     /// Threads per inference
-    #[arg(long, global = true, default_value_t = 2)]
+    #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Width the face detector sees (frames are scaled down to it; 0 = native size). Small faces are
     /// covered through the people they belong to, so this only needs to resolve larger faces.
-    #[arg(long, global = true, default_value_t = 384)]
+    #[arg(long, default_value_t = 384)]
     pub face_width: u32,
     /// Minimum person (and vehicle) score from YOLOX; lower masks more
-    #[arg(long, global = true, default_value_t = detect::YoloxDecoder::default().conf_threshold,
+    #[arg(long, default_value_t = detect::YoloxDecoder::default().conf_threshold,
           value_parser = score_threshold)]
     pub person_conf: f32,
 }
@@ -138,6 +136,7 @@ enum Command {
     Run(service::RunArgs),
     /// Validate a site configuration file (exit 1 with every error when invalid)
     Check {
+        /// Site policy file
         file: PathBuf,
         /// Output format: text or json
         #[arg(long, default_value = "text")]
@@ -145,6 +144,7 @@ enum Command {
     },
     /// The public 운영·관리 방침 (Korean) rendered from a site policy file
     Notice {
+        /// Site policy file
         file: PathBuf,
         /// Output format: md or html
         #[arg(long, default_value = "md")]
@@ -158,6 +158,7 @@ enum Command {
     },
     /// Add or update cameras from a spreadsheet (CSV with a header row) in a site file, validated first
     Import {
+        /// Camera spreadsheet (CSV, UTF-8, header row)
         csv: PathBuf,
         /// The site file to update (rewritten only when the result is valid)
         #[arg(long)]
@@ -175,6 +176,9 @@ enum Command {
     /// The 관리대장: verify the hash chain, export the form
     #[command(subcommand)]
     Ledger(people::LedgerCommand),
+    /// The 점검대장: daily and on-demand inspections, a manager's countersignature
+    #[command(subcommand)]
+    Inspection(people::InspectionCommand),
     /// Re-aim / tamper alarms: each camera's reference view, and a manager's acceptance of a new view
     #[command(subcommand)]
     Scene(scene_cmd::SceneCommand),
@@ -194,6 +198,7 @@ enum Command {
 enum KeysCommand {
     /// Write a new random site key (mode 0600); refuses to overwrite an existing file
     Init {
+        /// Where to write the key (refused when it exists)
         #[arg(long)]
         file: PathBuf,
     },
@@ -221,6 +226,9 @@ enum RecordingsCommand {
         /// To (same forms as --from)
         #[arg(long)]
         to: Option<String>,
+        /// Who is asking (access, manager) [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Decrypt and join one camera's segments into a playable MP4, as a logged-in user (a 관리대장 row)
     Export {
@@ -245,6 +253,7 @@ enum RecordingsCommand {
         /// Export the camera's sealed (unmasked, zone-limited) recordings, opened with this grant file
         #[arg(long)]
         grant: Option<PathBuf>,
+        /// Output MP4 file
         out: PathBuf,
     },
 }
@@ -282,8 +291,8 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(a) => service::demo(&cli.models, a),
-        Command::Run(a) => service::run(&cli.models, a),
+        Command::Demo(a) => service::demo(&a.models.clone(), a),
+        Command::Run(a) => service::run(&a.models.clone(), a),
         Command::Check { file, format } => return service::check(&file, &format),
         Command::Notice {
             file,
@@ -301,7 +310,13 @@ fn main() -> ExitCode {
             camera,
             from,
             to,
-        }) => service::recordings_list(&config, camera.as_deref(), from.as_deref(), to.as_deref()),
+            user,
+        }) => service::recordings_list(
+            &config,
+            camera.as_deref(),
+            (from.as_deref(), to.as_deref()),
+            user.as_deref(),
+        ),
         Command::Recordings(RecordingsCommand::Export {
             config,
             camera,
@@ -322,9 +337,10 @@ fn main() -> ExitCode {
         Command::Scene(c) => scene_cmd::run(c),
         Command::User(c) => people::user(c),
         Command::Ledger(c) => people::ledger(c),
-        Command::Mask(a) => offline::mask_file(&cli.models, a),
-        Command::Bench(a) => offline::bench(&cli.models, a),
-        Command::Eval(a) => eval::eval(&cli.models, a),
+        Command::Inspection(c) => people::inspection(c),
+        Command::Mask(a) => offline::mask_file(&a.models.clone(), a),
+        Command::Bench(a) => offline::bench(&a.models.clone(), a),
+        Command::Eval(a) => eval::eval(&a.models.clone(), a),
         Command::SimCamera(a) => service::sim_camera(a),
         Command::Healthcheck(a) => healthcheck::healthcheck(a),
     };
@@ -334,5 +350,56 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every option and argument of every subcommand says what it is, and no subcommand shows options that
+    /// belong to another (the detector tuning flags appear only where detectors run).
+    #[test]
+    fn every_subcommand_documents_only_its_own_options() {
+        fn walk(
+            cmd: &clap::Command,
+            path: &str,
+            missing: &mut Vec<String>,
+            seen: &mut Vec<(String, Vec<String>)>,
+        ) {
+            let names: Vec<String> = cmd
+                .get_arguments()
+                .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+                .map(|a| {
+                    if a.get_help().is_none() {
+                        missing.push(format!("{path} {}", a.get_id()));
+                    }
+                    a.get_id().to_string()
+                })
+                .collect();
+            seen.push((path.to_string(), names));
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing, seen);
+            }
+        }
+        let (mut missing, mut seen) = (Vec::new(), Vec::new());
+        walk(&Cli::command(), "garim", &mut missing, &mut seen);
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
+        let with_models: Vec<&str> = seen
+            .iter()
+            .filter(|(_, args)| args.iter().any(|a| a == "person_conf"))
+            .map(|(p, _)| p.as_str())
+            .collect();
+        assert_eq!(
+            with_models,
+            [
+                "garim demo",
+                "garim run",
+                "garim mask",
+                "garim eval",
+                "garim bench"
+            ]
+        );
     }
 }

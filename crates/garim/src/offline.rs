@@ -25,6 +25,8 @@ pub(crate) fn default_classes() -> String {
 
 #[derive(Args, Debug)]
 pub struct MaskFileArgs {
+    #[command(flatten)]
+    pub models: crate::ModelArgs,
     /// Input video file
     pub input: PathBuf,
     /// Output video (.mp4 or .mkv); written to OUTPUT.part, renamed when complete
@@ -39,6 +41,8 @@ pub struct MaskFileArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    #[command(flatten)]
+    pub models: crate::ModelArgs,
     /// Footage (default: the fetched vtest.avi)
     #[arg(long)]
     pub video: Option<PathBuf>,

@@ -5,6 +5,7 @@
 use crate::client;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -41,6 +42,7 @@ pub enum UserCommand {
         /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// The user's login name
         name: String,
         /// The manager doing this [env: GARIM_USER]
         #[arg(long)]
@@ -51,6 +53,7 @@ pub enum UserCommand {
         /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// The user's login name
         name: String,
         /// Who is doing this: the user itself, or a manager [env: GARIM_USER]
         #[arg(long)]
@@ -61,9 +64,47 @@ pub enum UserCommand {
         /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// The user's login name
         name: String,
+        /// The new role: manager, access, handler, contractor or auditor
         role: String,
         /// The manager doing this [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum InspectionCommand {
+    /// The 점검대장: every inspection, signed or not
+    List {
+        /// Site policy file
+        #[arg(long)]
+        config: PathBuf,
+        /// Who is asking (manager, handler or auditor) [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Inspect the site now (asks the running service, which knows the cameras' state)
+    Run {
+        /// Site policy file
+        #[arg(long)]
+        config: PathBuf,
+        /// Who is inspecting (manager or handler) [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// A manager countersigns an inspection (확인)
+    Sign {
+        /// Site policy file
+        #[arg(long)]
+        config: PathBuf,
+        /// The inspection's number
+        id: u64,
+        /// A remark written with the signature
+        #[arg(long)]
+        note: Option<String>,
+        /// The manager signing [env: GARIM_USER]
         #[arg(long)]
         user: Option<String>,
     },
@@ -100,11 +141,61 @@ pub enum LedgerCommand {
         /// Output file
         out: PathBuf,
     },
+    /// The monthly access review (Decree Art. 30): who viewed or exported what, accesses off hours, failed
+    /// logins, contractor activity; `--sign` records a manager's signature of it in the ledger
+    Review {
+        /// Site policy file
+        #[arg(long)]
+        config: PathBuf,
+        /// The month, YYYY-MM (KST)
+        #[arg(long)]
+        month: String,
+        /// Sign the review as reviewed (manager)
+        #[arg(long)]
+        sign: bool,
+        /// Who is reviewing (manager or auditor; signing needs a manager) [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 fn records(config: &Path) -> Result<site::Records> {
     let cfg = crate::service::load_config(config)?;
     site::open_records(&cfg)
+}
+
+/// A user is linked to someone the policy (and so the notice) names: a `people` id, or for a contractor its
+/// `contractors` id.
+fn check_person(config: &Path, role: access::Role, person: Option<&str>) -> Result<()> {
+    let Some(id) = person else {
+        if role == access::Role::Contractor {
+            return Err(anyhow!(
+                "--person: a contractor user needs its policy `contractors` id (it sees only those facilities' cameras)"
+            ));
+        }
+        return Ok(());
+    };
+    let cfg = crate::service::load_config(config)?;
+    let (known, table): (Vec<&str>, &str) = if role == access::Role::Contractor {
+        (
+            cfg.contractors.iter().map(|c| c.id.as_str()).collect(),
+            "contractors",
+        )
+    } else {
+        (cfg.people.iter().map(|p| p.id.as_str()).collect(), "people")
+    };
+    if known.contains(&id) {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "--person: {id:?} is not in the policy's {table} ({}): link the user to someone the notice names",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
 }
 
 fn new_password(name: &str) -> Result<access::Password> {
@@ -144,6 +235,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
         } => {
             let rec = records(&config)?;
             let r = role(&r)?;
+            check_person(&config, r, person.as_deref())?;
             if rec.directory().is_empty()? {
                 if r != access::Role::Manager {
                     return Err(anyhow!(
@@ -204,8 +296,118 @@ fn time_ms(flag: &str, v: Option<&str>) -> Result<Option<i64>> {
     .transpose()
 }
 
+fn show_inspection(i: &ledger::Inspection) {
+    println!(
+        "{:>5}  {}  {:<9} {:<4}  {}",
+        i.id,
+        ledger::time::format_kst(i.at_ms),
+        i.kind.name(),
+        if i.ok { "ok" } else { "FAIL" },
+        match (&i.signed_by, i.signed_at_ms) {
+            (Some(by), Some(at)) => format!("signed by {by} at {}", ledger::time::format_kst(at)),
+            _ => "not signed".to_string(),
+        }
+    );
+}
+
+pub fn inspection(cmd: InspectionCommand) -> Result<()> {
+    match cmd {
+        InspectionCommand::List { config, user } => {
+            let rec = records(&config)?;
+            let (_, me) = client::login(&rec, user.as_deref())?;
+            me.require(access::Permission::ReadInspections)
+                .map_err(|e| anyhow!("{e}"))?;
+            for i in rec.ledger().inspections(None)? {
+                show_inspection(&i);
+            }
+        }
+        InspectionCommand::Run { config, user } => {
+            let cfg = crate::service::load_config(&config)?;
+            let (status, v) = client::call_service(
+                &cfg,
+                user.as_deref(),
+                "POST",
+                "/api/v1/inspections",
+                serde_json::json!({}),
+            )?;
+            if status != 201 {
+                return Err(anyhow!(
+                    "inspection refused ({status}): {}",
+                    v["error"].as_str().unwrap_or_default()
+                ));
+            }
+            let i: ledger::Inspection = serde_json::from_value(v)?;
+            show_inspection(&i);
+        }
+        InspectionCommand::Sign {
+            config,
+            id,
+            note,
+            user,
+        } => {
+            let rec = records(&config)?;
+            let (_, me) = client::login(&rec, user.as_deref())?;
+            me.require(access::Permission::SignInspection)
+                .map_err(|e| anyhow!("{e}"))?;
+            show_inspection(&rec.ledger().countersign(id, &me.user, note.as_deref())?);
+        }
+    }
+    Ok(())
+}
+
+/// A month as YYYY-MM.
+fn month_of(s: &str) -> Result<(i64, u32)> {
+    let bad = || anyhow!("--month: {s:?} is not a month; use YYYY-MM, e.g. 2026-11");
+    let (y, m) = s.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i64, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(2000..=9999).contains(&y) || !(1..=12).contains(&m) {
+        return Err(bad());
+    }
+    Ok((y, m))
+}
+
 pub fn ledger(cmd: LedgerCommand) -> Result<()> {
     match cmd {
+        LedgerCommand::Review {
+            config,
+            month,
+            sign,
+            user,
+        } => {
+            let (y, m) = month_of(&month)?;
+            let rec = records(&config)?;
+            let (_, me) = client::login(&rec, user.as_deref())?;
+            me.require(access::Permission::ReadLedger)
+                .map_err(|e| anyhow!("{e}"))?;
+            let (start, end) = ledger::time::kst_month_ms(y, m);
+            let rows = rec.ledger().list(&ledger::Filter {
+                from_ms: Some(start),
+                to_ms: Some(end),
+                ..ledger::Filter::default()
+            })?;
+            let review = ledger::review(&rows, start, end, ledger::review::DEFAULT_OFFICE_HOURS);
+            let text = review.to_markdown();
+            print!("{text}");
+            if sign {
+                me.require(access::Permission::SignReview)
+                    .map_err(|e| anyhow!("{e}"))?;
+                let row = rec.ledger().append(ledger::Entry {
+                    kind: ledger::Kind::Review,
+                    actor: me.user.clone(),
+                    subject: format!("접근기록 점검 {month}"),
+                    purpose: "monthly access review (시행령 제30조)".into(),
+                    manager: me.user.clone(),
+                    client: "cli".into(),
+                    detail: serde_json::json!({
+                        "month": month, "rows_reviewed": rows.len(),
+                        "sha256": hex::encode(sha2::Sha256::digest(text.as_bytes())),
+                    }),
+                    ..ledger::Entry::default()
+                })?;
+                println!("\nsigned by {} (ledger row {})", me.user, row.seq);
+            }
+            Ok(())
+        }
         LedgerCommand::Verify { config } => {
             let rec = records(&config)?;
             let r = rec.verify()?;

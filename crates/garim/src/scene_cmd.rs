@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub enum SceneCommand {
     /// Each camera's reference view and re-aim alarm
     Status {
+        /// Site policy file
         #[arg(long)]
         config: PathBuf,
         /// Output format: text or json
@@ -21,8 +22,10 @@ pub enum SceneCommand {
     },
     /// Accept a camera's current view as its new reference view (clears its re-aim alarm)
     Accept {
+        /// Site policy file
         #[arg(long)]
         config: PathBuf,
+        /// Camera id
         #[arg(long)]
         camera: String,
         /// The manager accepting: a garim user with the manager role (password asked, or GARIM_PASSWORD;

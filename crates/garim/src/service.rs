@@ -15,6 +15,8 @@ use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub models: crate::ModelArgs,
     /// Site configuration (TOML)
     #[arg(long)]
     pub config: PathBuf,
@@ -29,6 +31,8 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
+    #[command(flatten)]
+    pub models: crate::ModelArgs,
     /// Stop cleanly after this many seconds (default: until Ctrl-C)
     #[arg(long)]
     pub seconds: Option<u64>,
@@ -49,13 +53,16 @@ pub struct DemoArgs {
 pub struct SimArgs {
     /// Video file to serve, looped at its own frame rate
     pub video: PathBuf,
+    /// Address to serve RTSP on
     #[arg(long, default_value = "127.0.0.1")]
     pub address: String,
+    /// Port to serve RTSP on
     #[arg(long, default_value_t = 8555)]
     pub port: u16,
     /// Mount name: rtsp://ADDRESS:PORT/NAME
     #[arg(long, default_value = "sim-1")]
     pub name: String,
+    /// Stop after this many seconds (default: until Ctrl-C)
     #[arg(long)]
     pub seconds: Option<u64>,
 }
@@ -195,11 +202,25 @@ fn vault_and_range(
 pub fn recordings_list(
     config: &Path,
     camera: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    (from, to): (Option<&str>, Option<&str>),
+    user: Option<&str>,
 ) -> Result<()> {
+    let records = site::open_records(&load_config(config)?)?;
+    let (_, me) = crate::client::login(&records, user)?;
+    me.require(access::Permission::ViewRecordings)
+        .map_err(|e| anyhow!("{e}"))?;
     let (vault, from, to) = vault_and_range(config, from, to)?;
-    let rows = vault.list(camera, from, to)?;
+    let rows: Vec<_> = vault
+        .list(camera, from, to)?
+        .into_iter()
+        .filter(|r| {
+            me.may_see_camera(
+                r.camera
+                    .strip_suffix(vault::SEALED_SUFFIX)
+                    .unwrap_or(&r.camera),
+            )
+        })
+        .collect();
     println!(
         "{:<12} {:<18} {:<18} {:>12}  file",
         "camera", "start (UTC)", "end (UTC)", "bytes"

@@ -39,6 +39,33 @@ pub struct SiteConfig {
     pub notice: NoticeInfo,
     #[serde(default)]
     pub cameras: Vec<CameraConfig>,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+}
+
+/// The 관리대장 (ledger of every use, provision, viewing and destruction) and its signed checkpoints.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerConfig {
+    /// How long ledger rows are kept (they hold no images). Decree Art. 30 asks for at least a year of access
+    /// records; the footage's retention never deletes them.
+    pub retention_years: u32,
+    /// Where the signed checkpoints of the chain head go (hourly and at stop). Best outside the storage dir (a
+    /// separate volume or a write-only mount), so that whoever can delete the newest rows cannot delete these.
+    /// Default `<storage>/ledger-checkpoints.jsonl`.
+    pub checkpoint_file: Option<String>,
+}
+
+/// Ledger rows are kept at least this long.
+pub const MIN_LEDGER_YEARS: u32 = 1;
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            retention_years: 3,
+            checkpoint_file: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -410,6 +437,13 @@ impl SiteConfig {
         }
         if self.storage.segment_secs == 0 {
             errors.push(err("storage.segment_secs", "0", "must be at least 1"));
+        }
+        if self.ledger.retention_years < MIN_LEDGER_YEARS {
+            errors.push(err(
+                "ledger.retention_years",
+                &self.ledger.retention_years.to_string(),
+                "access records are kept at least 1 year (PIPA Decree Art. 30)",
+            ));
         }
         if let Some(var) = self
             .storage

@@ -11,7 +11,7 @@ pub mod shard;
 
 pub use config::{
     CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, DETECT_CLASSES,
-    MASK_STYLES, ServerConfig, Site, SiteConfig, StorageConfig,
+    LedgerConfig, MASK_STYLES, ServerConfig, Site, SiteConfig, StorageConfig,
 };
 pub use secret::{SecretUrl, redact_url};
 pub use shard::{Shard, shard_of};

@@ -353,3 +353,36 @@ fn index_url_env_names_a_postgres_url_that_is_never_shown() {
     assert_eq!(url.redacted(), "postgres://***@db.internal:5432/garim");
     assert!(!format!("{cfg:?}").contains("hunter2"));
 }
+
+#[test]
+fn ledger_retention_under_a_year_is_refused_and_three_years_is_the_default() {
+    let base = r#"
+[site]
+name = "t"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "1"
+[[cameras]]
+id = "a"
+url = "rtsp://h/a"
+"#;
+    let cfg = policy::SiteConfig::from_toml_str(base).unwrap();
+    assert_eq!(cfg.ledger.retention_years, 3);
+    assert_eq!(cfg.ledger.checkpoint_file, None);
+    let short = format!("{base}[ledger]\nretention_years = 0\n");
+    let errs = policy::SiteConfig::from_toml_str(&short).unwrap_err();
+    assert!(
+        errs.0
+            .iter()
+            .any(|e| e.path == "ledger.retention_years" && e.reason.contains("1 year")),
+        "{errs:?}"
+    );
+    let placed = format!("{base}[ledger]\ncheckpoint_file = \"/mnt/audit/garim.jsonl\"\n");
+    let cfg = policy::SiteConfig::from_toml_str(&placed).unwrap();
+    assert_eq!(
+        cfg.ledger.checkpoint_file.as_deref(),
+        Some("/mnt/audit/garim.jsonl")
+    );
+}

@@ -28,6 +28,7 @@ pub fn diff(old: &SiteConfig, new: &SiteConfig) -> Vec<String> {
         ("facilities", js(&old.facilities), js(&new.facilities)),
         ("viewing", js(&old.viewing), js(&new.viewing)),
         ("notice", js(&old.notice), js(&new.notice)),
+        ("ledger", js(&old.ledger), js(&new.ledger)),
     ] {
         if a != b {
             out.push(format!("{name}: changed"));

@@ -1,7 +1,7 @@
 //! The site's people and its 관리대장: the user directory and the ledger, opened where the vault index is
 //! (SQLite files in the storage dir by default, the shared Postgres when the site puts its index there), the
-//! Ed25519 key that signs the ledger's checkpoints, and the checkpoint log (in the storage dir, or where
-//! `GARIM_LEDGER_CHECKPOINTS` points, e.g. a separate volume, so that deleting the newest rows is caught).
+//! Ed25519 key that signs the ledger's checkpoints, and the checkpoint log (`ledger.checkpoint_file`, best on
+//! another volume, so that deleting the newest rows is caught; default in the storage dir).
 //! The service and the CLI open these the same way.
 
 use crate::vaults::postgres_index;
@@ -55,9 +55,13 @@ impl Records {
     }
 }
 
-fn checkpoint_path(storage: &Path) -> PathBuf {
-    std::env::var_os("GARIM_LEDGER_CHECKPOINTS")
+/// `ledger.checkpoint_file` of the policy, else `$GARIM_LEDGER_CHECKPOINTS`, else in the storage dir.
+fn checkpoint_path(cfg: &SiteConfig, storage: &Path) -> PathBuf {
+    cfg.ledger
+        .checkpoint_file
+        .as_ref()
         .map(PathBuf::from)
+        .or_else(|| std::env::var_os("GARIM_LEDGER_CHECKPOINTS").map(PathBuf::from))
         .unwrap_or_else(|| storage.join("ledger-checkpoints.jsonl"))
 }
 
@@ -90,7 +94,7 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
         ledger::SigningKey::init(&key_path)
     }
     .map_err(|e| anyhow!("ledger signing key: {e}"))?;
-    let checkpoints = ledger::CheckpointLog::new(checkpoint_path(storage))
+    let checkpoints = ledger::CheckpointLog::new(checkpoint_path(cfg, storage))
         .trusting(&signing_key.public_hex())
         .map_err(|e| anyhow!("ledger checkpoints: {e}"))?;
     Ok(Records {
