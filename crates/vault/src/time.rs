@@ -61,6 +61,23 @@ pub fn parse_time(s: &str) -> Option<i64> {
     if s.chars().all(|c| c.is_ascii_digit()) {
         return s.parse().ok();
     }
+    // The compact stamps garim itself prints (`utc_stamp`: 20261129T033045Z) are read back too.
+    if let Some(c) = s.strip_suffix('Z').filter(|c| {
+        c.len() == 15
+            && c.as_bytes()[8] == b'T'
+            && c.bytes().filter(u8::is_ascii_digit).count() == 14
+    }) {
+        let iso = format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &c[..4],
+            &c[4..6],
+            &c[6..8],
+            &c[9..11],
+            &c[11..13],
+            &c[13..15]
+        );
+        return parse_time(&iso);
+    }
     let (date, time) = s
         .trim_end_matches('Z')
         .split_once('T')
@@ -87,6 +104,8 @@ mod tests {
     fn labels_of_known_instants() {
         assert_eq!(utc_stamp(1_795_923_045), "20261129T033045Z");
         assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(parse_time(&utc_stamp(1_795_923_045)), Some(1_795_923_045));
+        assert_eq!(parse_time("20261129T033045"), None);
         assert_eq!(day_label(day_of(951_782_400)), "20000229");
         assert_eq!(parse_time("2026-11-29T03:30:45Z"), Some(1_795_923_045));
         assert_eq!(parse_time("1795923045"), Some(1_795_923_045));
