@@ -30,7 +30,13 @@ pub enum AccountError {
 pub struct Accounts {
     pub directory: Arc<Directory>,
     pub ledger: Arc<Ledger>,
+    /// (name, client) pairs whose lockout already has its ledger row, until when: a flood of throttled
+    /// attempts is one row per lockout, not one per request (it must not fill the disk the footage is on).
+    locked_rows: Arc<parking_lot::Mutex<std::collections::HashMap<(String, String), i64>>>,
 }
+
+/// Most lockouts remembered for the row-per-lockout rule.
+const LOCKED_ROWS_CAP: usize = 10_000;
 
 /// What a user change is, for its ledger row.
 fn user_entry(actor: &Principal, client: &str, subject: &str, what: serde_json::Value) -> Entry {
@@ -48,7 +54,11 @@ fn user_entry(actor: &Principal, client: &str, subject: &str, what: serde_json::
 
 impl Accounts {
     pub fn new(directory: Arc<Directory>, ledger: Arc<Ledger>) -> Accounts {
-        Accounts { directory, ledger }
+        Accounts {
+            directory,
+            ledger,
+            locked_rows: Default::default(),
+        }
     }
 
     /// Logs in (the directory throttles per account and per client); every failure is ledgered, without the
@@ -74,14 +84,16 @@ impl Accounts {
                 Ok((token, principal))
             }
             Err(e) => {
-                self.ledger.append(Entry {
-                    kind: Kind::LoginFailed,
-                    actor: shown_name(name),
-                    subject: "session".into(),
-                    purpose: e.to_string(),
-                    client: client.into(),
-                    ..Entry::default()
-                })?;
+                if self.first_row_of_lockout(name, client, &e) {
+                    self.ledger.append(Entry {
+                        kind: Kind::LoginFailed,
+                        actor: shown_name(name),
+                        subject: "session".into(),
+                        purpose: e.to_string(),
+                        client: client.into(),
+                        ..Entry::default()
+                    })?;
+                }
                 match e {
                     AuthError::Throttled(r) => Err(AccountError::Throttled(
                         (r.ms.max(0) as u64).div_ceil(1000).max(1),
@@ -90,6 +102,24 @@ impl Accounts {
                 }
             }
         }
+    }
+
+    /// Every failure but a throttled one is a row; a lockout is one row until it ends.
+    fn first_row_of_lockout(&self, name: &str, client: &str, e: &AuthError) -> bool {
+        let AuthError::Throttled(r) = e else {
+            return true;
+        };
+        let now = self.ledger.now_ms();
+        let mut rows = self.locked_rows.lock();
+        rows.retain(|_, until| *until > now);
+        let key = (shown_name(name), client.to_string());
+        if rows.contains_key(&key) {
+            return false;
+        }
+        if rows.len() < LOCKED_ROWS_CAP {
+            rows.insert(key, now + r.ms.max(1000));
+        }
+        true
     }
 
     pub fn logout(
@@ -107,6 +137,29 @@ impl Accounts {
         })?;
         self.directory.logout(token)?;
         Ok(())
+    }
+
+    /// A user change: its row first, then the change; a change the directory refuses gets a second row saying
+    /// so, so that the ledger never reads as if it had happened.
+    fn changed<T>(
+        &self,
+        actor: &Principal,
+        client: &str,
+        name: &str,
+        what: serde_json::Value,
+        change: impl FnOnce() -> Result<T, AccessError>,
+    ) -> Result<T, AccountError> {
+        self.ledger
+            .append(user_entry(actor, client, name, what.clone()))?;
+        change().map_err(|e| {
+            let mut refused = what;
+            refused["outcome"] = "refused".into();
+            refused["error"] = e.to_string().into();
+            if let Err(le) = self.ledger.append(user_entry(actor, client, name, refused)) {
+                tracing::error!("ledger: a refused user change was not recorded: {le}");
+            }
+            e.into()
+        })
     }
 
     fn require(&self, p: &Principal, perm: Permission) -> Result<(), AccountError> {
@@ -129,13 +182,13 @@ impl Accounts {
         person_id: Option<&str>,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
-        self.ledger.append(user_entry(
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "add", "role": role, "person_id": person_id}),
-        ))?;
-        Ok(self.directory.add_user(name, role, password, person_id)?)
+            || self.directory.add_user(name, role, password, person_id),
+        )
     }
 
     /// The first manager, made on the host when the directory is empty (there is no default account).
@@ -172,13 +225,13 @@ impl Accounts {
         name: &str,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
-        self.ledger.append(user_entry(
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "disable"}),
-        ))?;
-        Ok(self.directory.disable(name)?)
+            || self.directory.disable(name),
+        )
     }
 
     pub fn enable(
@@ -188,36 +241,47 @@ impl Accounts {
         name: &str,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
-        self.ledger.append(user_entry(
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "enable"}),
-        ))?;
-        Ok(self.directory.enable(name)?)
+            || self.directory.enable(name),
+        )
     }
 
-    /// A manager sets anyone's password; every user may set their own.
+    /// A manager sets anyone's password; every user may set their own, giving the current one (a stolen
+    /// session alone cannot take the account over).
     pub fn set_password(
         &self,
         actor: &Principal,
         client: &str,
         name: &str,
         password: &Password,
+        current: Option<&Password>,
     ) -> Result<User, AccountError> {
         let own = actor.user == name;
-        if !own {
+        if own {
+            let current = current.ok_or_else(|| {
+                AccountError::Denied(
+                    "changing your own password needs your current password".into(),
+                )
+            })?;
+            self.directory
+                .check_password(name, current)
+                .map_err(|_| AccountError::Denied("the current password is wrong".into()))?;
+        } else {
             self.require(actor, Permission::ManageUsers)?;
         }
-        self.ledger.append(user_entry(
+        // Changing one's own password keeps the session it is done from; every other session ends.
+        let keep = own.then_some(&actor.session);
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "password"}),
-        ))?;
-        // Changing one's own password keeps the session it is done from; every other session ends.
-        let keep = own.then_some(&actor.session);
-        Ok(self.directory.set_password_keeping(name, password, keep)?)
+            || self.directory.set_password_keeping(name, password, keep),
+        )
     }
 
     pub fn set_role(
@@ -228,13 +292,13 @@ impl Accounts {
         role: Role,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
-        self.ledger.append(user_entry(
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "role", "role": role}),
-        ))?;
-        Ok(self.directory.set_role(name, role)?)
+            || self.directory.set_role(name, role),
+        )
     }
 
     pub fn link(
@@ -245,13 +309,13 @@ impl Accounts {
         person_id: Option<&str>,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
-        self.ledger.append(user_entry(
+        self.changed(
             actor,
             client,
             name,
             serde_json::json!({"change": "link", "person_id": person_id}),
-        ))?;
-        Ok(self.directory.link(name, person_id)?)
+            || self.directory.link(name, person_id),
+        )
     }
 }
 

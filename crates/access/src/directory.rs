@@ -51,6 +51,42 @@ pub struct Directory {
     policy: SessionPolicy,
     scope: Option<ScopeResolver>,
     throttle: Throttle,
+    gate: PasswordGate,
+}
+
+/// At most this many password checks run at once (each argon2id check takes ~19 MiB and ~25 ms): a flood of
+/// parallel logins can neither exhaust memory nor slip past the throttle between its check and its count.
+pub const CONCURRENT_PASSWORD_CHECKS: u32 = 2;
+/// A login that waits longer than this for a password check is told to retry (429).
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Default)]
+struct PasswordGate {
+    busy: parking_lot::Mutex<u32>,
+    freed: parking_lot::Condvar,
+}
+
+struct GatePass<'a>(&'a PasswordGate);
+
+impl PasswordGate {
+    fn enter(&self) -> Option<GatePass<'_>> {
+        let deadline = std::time::Instant::now() + PASSWORD_CHECK_WAIT;
+        let mut busy = self.busy.lock();
+        while *busy >= CONCURRENT_PASSWORD_CHECKS {
+            if self.freed.wait_until(&mut busy, deadline).timed_out() {
+                return None;
+            }
+        }
+        *busy += 1;
+        Some(GatePass(self))
+    }
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock() -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 impl fmt::Debug for Directory {
@@ -97,6 +133,7 @@ impl Directory {
         Directory {
             store,
             throttle: Throttle::default().with_clock(clock.clone()),
+            gate: PasswordGate::default(),
             clock,
             policy: SessionPolicy::default(),
             scope: None,
@@ -392,6 +429,10 @@ impl Directory {
         kind: SessionKind,
         client: &str,
     ) -> std::result::Result<(Token, Principal), AuthError> {
+        // The throttle is asked again once a check may run: the failures counted meanwhile are seen.
+        let Some(_pass) = self.gate.enter() else {
+            return Err(AuthError::Throttled(crate::RetryAfter { ms: 1000 }));
+        };
         self.throttle.check(name, client)?;
         let user = match self.check_password(name, password) {
             Ok(user) => {

@@ -164,38 +164,9 @@ fn records(config: &Path) -> Result<site::Records> {
     site::open_records(&cfg)
 }
 
-/// A user is linked to someone the policy (and so the notice) names: a `people` id, or for a contractor its
-/// `contractors` id.
 fn check_person(config: &Path, role: access::Role, person: Option<&str>) -> Result<()> {
-    let Some(id) = person else {
-        if role == access::Role::Contractor {
-            return Err(anyhow!(
-                "--person: a contractor user needs its policy `contractors` id (it sees only those facilities' cameras)"
-            ));
-        }
-        return Ok(());
-    };
     let cfg = crate::service::load_config(config)?;
-    let (known, table): (Vec<&str>, &str) = if role == access::Role::Contractor {
-        (
-            cfg.contractors.iter().map(|c| c.id.as_str()).collect(),
-            "contractors",
-        )
-    } else {
-        (cfg.people.iter().map(|p| p.id.as_str()).collect(), "people")
-    };
-    if known.contains(&id) {
-        Ok(())
-    } else {
-        Err(anyhow!(
-            "--person: {id:?} is not in the policy's {table} ({}): link the user to someone the notice names",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ))
-    }
+    site::records::check_person(&cfg, role, person).map_err(|e| anyhow!("--person: {e}"))
 }
 
 fn new_password(name: &str) -> Result<access::Password> {
@@ -269,9 +240,17 @@ pub fn user(cmd: UserCommand) -> Result<()> {
         }
         UserCommand::Passwd { config, name, user } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let acting = client::user_name(user.as_deref())?;
+            let current = client::password(&acting)?;
+            let (_, me) = rec
+                .accounts
+                .login(&acting, &current, access::SessionKind::Bearer, "cli")
+                .map_err(|e| anyhow!("login as {acting}: {e}"))?;
             let pw = new_password(&name)?;
-            show(&rec.accounts.set_password(&me, "cli", &name, &pw)?);
+            show(
+                &rec.accounts
+                    .set_password(&me, "cli", &name, &pw, Some(&current))?,
+            );
         }
         UserCommand::SetRole {
             config,

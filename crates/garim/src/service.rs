@@ -410,6 +410,11 @@ fn serve(
         health: Arc::new(move || {
             let status = health_site.status();
             let mut body = serde_json::to_value(&status).unwrap_or_default();
+            // Anonymous: why a reload was refused is told by field path only (values can be personal data,
+            // such as a manager's phone number); the full text is in the log and the API.
+            if let Some(e) = status.policy.last_error.as_deref() {
+                body["policy"]["last_error"] = site::status::paths_only(e).into();
+            }
             let m = telemetry::metrics();
             body["ledger_ok"] = (m.ledger_ok.get() == 1).into();
             body["inspections_unsigned"] = m.inspections_unsigned.get().into();

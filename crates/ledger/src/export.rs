@@ -66,9 +66,20 @@ pub fn export_csv(rows: &[Row], mut w: impl Write) -> Result<(), LedgerError> {
         .from_writer(w);
     out.write_record(HEADERS).map_err(|e| err(e.to_string()))?;
     for r in rows {
-        out.write_record(cells(r)).map_err(|e| err(e.to_string()))?;
+        let record: Vec<String> = cells(r).into_iter().map(defuse).collect();
+        out.write_record(record).map_err(|e| err(e.to_string()))?;
     }
     out.flush().map_err(|e| err(e.to_string()))
+}
+
+/// A text cell that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading
+/// apostrophe: purposes, recipients and failed login names come from outside, and an auditor opening the
+/// export must not run what someone typed. (XLSX cells are written as strings and need no such care.)
+fn defuse(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
 }
 
 /// Excel's limit on the text of one cell.
@@ -136,4 +147,21 @@ pub fn export_xlsx(rows: &[Row], path: &Path) -> Result<(), LedgerError> {
     f.write_all(&bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_look_like_formulas_are_written_as_text() {
+        assert_eq!(
+            defuse("=HYPERLINK(\"http://x\")".into()),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(defuse("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(defuse("-1+2".into()), "'-1+2");
+        assert_eq!(defuse("incident 3".into()), "incident 3");
+        assert_eq!(defuse(String::new()), "");
+    }
 }

@@ -441,7 +441,7 @@ impl SiteConfig {
         if self.ledger.retention_years < MIN_LEDGER_YEARS {
             errors.push(err(
                 "ledger.retention_years",
-                &self.ledger.retention_years.to_string(),
+                self.ledger.retention_years.to_string(),
                 "access records are kept at least 1 year (PIPA Decree Art. 30)",
             ));
         }

@@ -97,10 +97,26 @@ pub struct AcceptBody {
     pub zones_checked: bool,
 }
 
-/// An exported file ready to stream; it is removed once opened.
+/// Body of a policy replacement: the whole TOML file and why.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    pub toml: String,
+    /// 사유, written to the ledger
+    pub reason: String,
+}
+
+/// An exported file ready to stream. It is removed when this is dropped (the server opens it first and
+/// streams from the open file), so no copy of footage outlives its request, even when the client is gone.
 pub struct ExportFile {
     pub path: PathBuf,
     pub file_name: String,
+}
+
+impl Drop for ExportFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 pub trait SiteApi: Send + Sync {
@@ -130,8 +146,17 @@ pub trait SiteApi: Send + Sync {
     ) -> Result<serde_json::Value, ApiError>;
     /// The policy in force (secrets redacted).
     fn policy(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// A manager replaces the policy (validated, then written and applied, with its ledger row).
+    fn put_policy(
+        &self,
+        p: &Principal,
+        body: &PolicyBody,
+        client: &str,
+    ) -> Result<serde_json::Value, ApiError>;
     /// Every applied policy: time, hash, changes.
     fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
+    /// A user may be linked only to someone the policy names (`people`, or `contractors` for a contractor).
+    fn check_person(&self, role: access::Role, person: Option<&str>) -> Result<(), ApiError>;
     /// An inspection (점검대장 row) now.
     fn inspect(&self, p: &Principal, client: &str) -> Result<serde_json::Value, ApiError>;
 }

@@ -3,7 +3,7 @@
 //! permission from the role (deny by default) and the camera scope of contractors, and only then runs the
 //! handler. Tests enumerate `ROUTES` to check every route × role.
 
-use crate::api::{AcceptBody, ApiError, ExportQuery, RangeQuery};
+use crate::api::{AcceptBody, ApiError, ExportQuery, PolicyBody, RangeQuery};
 use crate::{AppState, Client};
 use access::{Permission, Principal, SessionKind};
 use axum::Json;
@@ -145,6 +145,14 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/policy",
         None,
         || get(policy),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/policy",
+        Needs(P::ManagePolicy),
+        "/api/v1/policy",
+        Some(r#"{"toml": "[site]\nname = \"x\"\n", "reason": "matrix"}"#),
+        || post(put_policy),
     ),
     route(
         Method::GET,
@@ -580,11 +588,13 @@ async fn export(
     let f = tokio::fs::File::open(&file.path)
         .await
         .map_err(|e| ApiError::Internal(format!("export file: {e}")))?;
-    // Unlinked once open: the export exists only while it streams.
-    let _ = tokio::fs::remove_file(&file.path).await;
+    // Unlinked once open (dropping it removes the file): the export exists only while it streams.
+    let file_name = file.file_name.clone();
+    drop(file);
     let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(f));
-    let disposition = format!("attachment; filename=\"{}\"", file.file_name);
+    // Camera ids are [A-Za-z0-9._-] (policy), the rest is a time stamp: nothing to escape in the header.
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     Ok((
         [
             (header::CONTENT_TYPE, "video/mp4".to_string()),
@@ -616,6 +626,16 @@ async fn policy(
 ) -> Answer {
     let site = s.site.clone();
     json(blocking(move || site.policy(&p)).await?)
+}
+
+async fn put_policy(
+    State(s): State<AppState>,
+    client: Client,
+    axum::Extension(p): axum::Extension<Principal>,
+    Body400(b): Body400<PolicyBody>,
+) -> Answer {
+    let site = s.site.clone();
+    json(blocking(move || site.put_policy(&p, &b, &client.0)).await?)
 }
 
 async fn policy_history(
@@ -671,7 +691,9 @@ async fn add_user(
 ) -> Answer {
     let role = role_of(&b.role)?;
     let accounts = s.accounts.clone();
+    let site = s.site.clone();
     let user = blocking(move || {
+        site.check_person(role, b.person_id.as_deref())?;
         accounts
             .add(
                 &p,
@@ -696,6 +718,9 @@ struct UserChange {
     disabled: Option<bool>,
     #[serde(default)]
     password: Option<String>,
+    /// Needed to change one's own password.
+    #[serde(default)]
+    current_password: Option<String>,
     /// A policy `people` id (or contractor id); null unlinks.
     #[serde(default, with = "double_option")]
     person_id: Option<Option<String>>,
@@ -719,8 +744,25 @@ async fn change_user(
 ) -> Answer {
     let role = b.role.as_deref().map(role_of).transpose()?;
     let accounts = s.accounts.clone();
+    let site = s.site.clone();
     let user = blocking(move || {
         let c = &client.0;
+        // Everything is checked before anything changes, so a bad field leaves the user as it was.
+        let current = accounts
+            .directory
+            .get(&name)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .ok_or_else(|| ApiError::NotFound(format!("no user {name:?}")))?;
+        if let Some(pw) = &b.password {
+            access::Password::from(pw.as_str())
+                .validate_for(&name)
+                .map_err(|e| ApiError::bad("password", e.to_string()))?;
+        }
+        if let Some(person) = &b.person_id {
+            site.check_person(role.unwrap_or(current.role), person.as_deref())?;
+        } else if role.is_some_and(|r| r != current.role) {
+            site.check_person(role.unwrap_or(current.role), current.person_id.as_deref())?;
+        }
         let mut user = None;
         if let Some(role) = role {
             user = Some(
@@ -731,9 +773,10 @@ async fn change_user(
         }
         if let Some(pw) = b.password {
             let pw = access::Password::from(pw);
+            let current = b.current_password.map(access::Password::from);
             user = Some(
                 accounts
-                    .set_password(&p, c, &name, &pw)
+                    .set_password(&p, c, &name, &pw, current.as_ref())
                     .map_err(account_error)?,
             );
         }

@@ -52,6 +52,17 @@ impl SiteApi for FakeSite {
     fn policy(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
         Ok(serde_json::json!({}))
     }
+    fn put_policy(
+        &self,
+        _: &Principal,
+        _: &server::api::PolicyBody,
+        _: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"changes": []}))
+    }
+    fn check_person(&self, _: Role, _: Option<&str>) -> Result<(), ApiError> {
+        Ok(())
+    }
     fn policy_history(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
         Ok(serde_json::json!({}))
     }
@@ -321,7 +332,13 @@ fn failed_logins_are_ledgered_and_throttled_with_429() {
             ..ledger::Filter::default()
         })
         .unwrap();
-    assert_eq!(failed.len(), 8, "one row per failed attempt");
+    // A row per failed password, and one for the lockout (not one per throttled request).
+    assert_eq!(failed.len(), 6, "{failed:?}");
+    assert!(
+        failed[5].entry.purpose.contains("too many"),
+        "{:?}",
+        failed[5].entry
+    );
     assert!(
         failed
             .iter()

@@ -4,11 +4,11 @@
 
 use crate::runtime::Site;
 use access::{Permission, Principal};
-use server::api::{AcceptBody, ApiError, ExportFile, ExportQuery, RangeQuery};
+use server::api::{AcceptBody, ApiError, ExportFile, ExportQuery, PolicyBody, RangeQuery};
 use std::time::{Duration, Instant};
 
-/// The longest range one export may cover.
-pub const MAX_EXPORT_SECS: i64 = 24 * 3600;
+/// The longest range one export may cover (an export is decrypted in memory before it is joined).
+pub const MAX_EXPORT_SECS: i64 = 3600;
 /// How long an acceptance waits for the camera's guard to answer.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
 
@@ -147,7 +147,13 @@ impl server::SiteApi for Site {
             vault::time::utc_stamp(from),
             vault::time::utc_stamp(to)
         );
-        let out_dir = std::path::Path::new(&self.config().storage.path).join("exports");
+        // One export at a time: each holds its footage in memory while it is joined.
+        let Some(_one) = EXPORTING.try_lock() else {
+            return Err(ApiError::Unavailable(
+                "another export is running; retry when it is done".into(),
+            ));
+        };
+        let out_dir = exports_dir(&self.config());
         std::fs::create_dir_all(&out_dir).map_err(internal)?;
         let out = out_dir.join(format!("{camera}-{}.mp4", ledger_suffix()));
         // The row first: no export without it.
@@ -172,8 +178,17 @@ impl server::SiteApi for Site {
                 ..ledger::Entry::default()
             })
             .map_err(internal)?;
-        let (path, n) = media::export::export(self.vault(), camera, from, to, None, &out)
-            .map_err(|e| ApiError::NotFound(format!("{e:#}")))?;
+        let (path, n) =
+            media::export::export(self.vault(), camera, from, to, None, &out).map_err(|e| {
+                let _ = std::fs::remove_file(&out);
+                let text = format!("{e:#}");
+                if text.contains("no recordings") {
+                    ApiError::NotFound(format!("no recordings of {camera} between the given times"))
+                } else {
+                    tracing::error!(camera, "export failed: {text}");
+                    ApiError::Internal("the export failed; see the service log".into())
+                }
+            })?;
         tracing::info!(camera, user = %p.user, segments = n, ledger_row = row.seq, "masked export");
         Ok(ExportFile {
             path,
@@ -206,12 +221,11 @@ impl server::SiteApi for Site {
         let inbox = self
             .inbox_of(camera)
             .ok_or_else(|| ApiError::no_camera(camera))?;
-        let by = match &p.person_id {
-            Some(id) => format!("{} ({id})", p.user),
-            None => p.user.clone(),
-        };
+        // One acceptance at a time, so each caller gets the answer to its own request.
+        let _one = ACCEPTING.lock();
+        let _ = inbox.take_answer();
         inbox.request(stage::scene::AcceptRequest {
-            by,
+            by: p.user.clone(),
             zones_checked: body.zones_checked,
             requested_unix: vault::time::unix_now(),
         });
@@ -225,8 +239,9 @@ impl server::SiteApi for Site {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        inbox.cancel();
         Err(ApiError::Unavailable(format!(
-            "camera {camera:?} did not answer within {} s (is it streaming?)",
+            "camera {camera:?} did not answer within {} s (is it streaming?); nothing was accepted",
             ACCEPT_WAIT.as_secs()
         )))
     }
@@ -249,6 +264,34 @@ impl server::SiteApi for Site {
         Ok(serde_json::json!({"policy": v, "state": self.status().policy}))
     }
 
+    fn put_policy(
+        &self,
+        p: &Principal,
+        body: &PolicyBody,
+        client: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        p.require(Permission::ManagePolicy).map_err(deny)?;
+        let reason = body.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::bad("reason", "required: why the policy changes"));
+        }
+        let by = crate::runtime::PolicySource {
+            actor: p.user.clone(),
+            manager: p.user.clone(),
+            client: client.to_string(),
+            purpose: reason.to_string(),
+        };
+        let changes = self
+            .replace_policy(&body.toml, &by)
+            .map_err(|e| ApiError::bad("toml", e))?;
+        Ok(serde_json::json!({"changes": changes}))
+    }
+
+    fn check_person(&self, role: access::Role, person: Option<&str>) -> Result<(), ApiError> {
+        crate::records::check_person(&self.config(), role, person)
+            .map_err(|e| ApiError::bad("person_id", e))
+    }
+
     fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
         p.require(Permission::ReadPolicy).map_err(deny)?;
         let rows = self
@@ -269,6 +312,14 @@ impl server::SiteApi for Site {
             .map_err(internal)?;
         serde_json::to_value(i).map_err(internal)
     }
+}
+
+static EXPORTING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+static ACCEPTING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
+/// Where exports are joined before they stream (emptied at start: nothing there outlives a request).
+pub fn exports_dir(cfg: &policy::SiteConfig) -> std::path::PathBuf {
+    std::path::Path::new(&cfg.storage.path).join("exports")
 }
 
 /// A unique part of a file name.

@@ -15,11 +15,18 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Records {
     pub accounts: Accounts,
+    /// The policy contractor scopes are resolved from: replaced at every applied reload.
+    scope_policy: Arc<parking_lot::RwLock<SiteConfig>>,
     pub checkpoints: Arc<ledger::CheckpointLog>,
     signing_key: Arc<ledger::SigningKey>,
 }
 
 impl Records {
+    /// From now on, contractors' cameras follow this policy (their sessions included).
+    pub fn set_policy(&self, cfg: &SiteConfig) {
+        *self.scope_policy.write() = cfg.clone();
+    }
+
     pub fn ledger(&self) -> &Arc<ledger::Ledger> {
         &self.accounts.ledger
     }
@@ -81,16 +88,27 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
         ),
     };
     let ledger = Arc::new(ledger.map_err(|e| anyhow!("ledger: {e}"))?);
-    let scope_cfg = cfg.clone();
+    let scope_policy = Arc::new(parking_lot::RwLock::new(cfg.clone()));
+    let scope_of = scope_policy.clone();
     let directory = directory
         .map_err(|e| anyhow!("users: {e}"))?
         .with_scope(Arc::new(move |u: &access::User| {
-            contractor_scope(&scope_cfg, u)
+            contractor_scope(&scope_of.read(), u)
         }));
     let key_path = storage.join("ledger-signing.key");
     let signing_key = if key_path.exists() {
         ledger::SigningKey::load(&key_path)
     } else {
+        // A ledger with rows but no key lost its key (or someone removed it to re-sign a shortened chain):
+        // that is for a person to look at, not to paper over with a new key.
+        let rows = ledger.count().map_err(|e| anyhow!("ledger: {e}"))?;
+        if rows > 0 {
+            return Err(anyhow!(
+                "{}: the ledger's signing key is missing but the ledger has {rows} rows; restore the key from \
+                 its backup (a new key would hide a truncated ledger)",
+                key_path.display()
+            ));
+        }
         ledger::SigningKey::init(&key_path)
     }
     .map_err(|e| anyhow!("ledger signing key: {e}"))?;
@@ -98,6 +116,7 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
         .trusting(&signing_key.public_hex())
         .map_err(|e| anyhow!("ledger checkpoints: {e}"))?;
     Ok(Records {
+        scope_policy,
         accounts: Accounts::new(Arc::new(directory), ledger),
         checkpoints: Arc::new(checkpoints),
         signing_key: Arc::new(signing_key),
@@ -136,4 +155,42 @@ pub fn contractor_scope(
             .map(|c| c.id.clone())
             .collect(),
     )
+}
+
+/// A user is linked to someone the policy (and so the notice) names: a `people` id, or for a contractor its
+/// `contractors` id (a contractor must be linked: it sees only its facilities' cameras).
+pub fn check_person(
+    cfg: &SiteConfig,
+    role: access::Role,
+    person: Option<&str>,
+) -> Result<(), String> {
+    let Some(id) = person else {
+        if role == access::Role::Contractor {
+            return Err(
+                "a contractor user needs its policy `contractors` id (it sees only those facilities' cameras)"
+                    .into(),
+            );
+        }
+        return Ok(());
+    };
+    let (known, table): (Vec<&str>, &str) = if role == access::Role::Contractor {
+        (
+            cfg.contractors.iter().map(|c| c.id.as_str()).collect(),
+            "contractors",
+        )
+    } else {
+        (cfg.people.iter().map(|p| p.id.as_str()).collect(), "people")
+    };
+    if known.contains(&id) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not in the policy's {table} ({}): link the user to someone the notice names",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
 }

@@ -142,6 +142,48 @@ pub const INSPECTION_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// An inspection a manager has not countersigned after this long shows on /healthz and the dashboard.
 pub const UNSIGNED_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// Who changes the policy, for its ledger row.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub actor: String,
+    pub manager: String,
+    pub client: String,
+    pub purpose: String,
+}
+
+impl PolicySource {
+    /// The file changed on the host (SIGHUP or the file watch): garim cannot tell who wrote it.
+    pub fn host() -> PolicySource {
+        PolicySource {
+            actor: "host".into(),
+            manager: String::new(),
+            client: "policy file".into(),
+            purpose: "policy file changed on the host".into(),
+        }
+    }
+}
+
+/// The stage settings and classes of the shard's cameras under a policy (an error names the camera).
+fn camera_configs(
+    cfg: &SiteConfig,
+    shard: policy::Shard,
+    overrides: &Overrides,
+) -> Result<Vec<(CameraSettings, StageConfig, Vec<detect::Class>)>> {
+    let mut cams = cfg
+        .enabled_cameras()
+        .map_err(|e| anyhow!("{}", list_errors(&e)))?;
+    cams.retain(|c| shard.contains(&c.id));
+    let mut configs = Vec::new();
+    for cam in &cams {
+        configs.push((
+            cam.clone(),
+            stage_config(cam, overrides)?,
+            classes_of(cam, overrides)?,
+        ));
+    }
+    Ok(configs)
+}
+
 /// The 관리대장 row of an applied policy: its hash, the kept copy and what changed.
 fn policy_entry(hash: &str, copy: &str, changes: &[String]) -> ledger::Entry {
     ledger::Entry {
@@ -247,6 +289,8 @@ impl Site {
             tracing::warn!(shard = %shard, "no camera of the site falls in this shard");
         }
         let records = open_records(&cfg)?;
+        // Exports left by a crash: footage copies outside the vault, removed.
+        let _ = std::fs::remove_dir_all(crate::api::exports_dir(&cfg));
         let report = records.verify()?;
         tracing::info!(
             rows = report.rows,
@@ -541,26 +585,22 @@ impl Site {
         }
     }
 
-    /// Applies a changed policy file to the running cameras, or reports why it cannot (the previous policy
-    /// stays in force).
+    /// Applies a changed policy file (changed on the host: SIGHUP or the file watch) to the running cameras,
+    /// or reports why it cannot (the previous policy stays in force).
     pub fn reload(&self) {
+        let _ = self.apply_policy(&PolicySource::host());
+    }
+
+    /// Validates the policy file and applies it: the kept copy and its PolicyChange row first (no change in
+    /// force without its row), then the running cameras. A refused file leaves a PolicyRejected row. Returns
+    /// what changed, or why nothing did.
+    pub fn apply_policy(&self, by: &PolicySource) -> Result<Vec<String>, String> {
         let m = telemetry::metrics();
         let path = &self.opts.config_path;
         let overrides = &self.opts.overrides;
         let shard = self.opts.shard;
         let attempt = read_policy(path, &*self.opts.adjust).and_then(|(cfg, text)| {
-            let mut cams = cfg
-                .enabled_cameras()
-                .map_err(|e| anyhow!("{}", list_errors(&e)))?;
-            cams.retain(|c| shard.contains(&c.id));
-            let mut configs = Vec::new();
-            for cam in &cams {
-                configs.push((
-                    cam.clone(),
-                    stage_config(cam, overrides)?,
-                    classes_of(cam, overrides)?,
-                ));
-            }
+            let configs = camera_configs(&cfg, shard, overrides)?;
             Ok((cfg, text, configs))
         });
         let mut policy = self.policy.lock();
@@ -574,23 +614,50 @@ impl Site {
                 m.policy_reloads_total.with_label_values(&["invalid"]).inc();
                 if let Err(e) = self.records.ledger().append(ledger::Entry {
                     kind: ledger::Kind::PolicyRejected,
-                    actor: "system".into(),
+                    actor: by.actor.clone(),
                     subject: path.display().to_string(),
-                    purpose: "policy reload refused; the previous policy stays in force".into(),
-                    client: "service".into(),
+                    purpose: format!(
+                        "{}; refused, the previous policy stays in force",
+                        by.purpose
+                    ),
+                    client: by.client.clone(),
                     detail: serde_json::json!({"reason": reason}),
                     ..ledger::Entry::default()
                 }) {
                     tracing::error!("ledger: the refused reload was not recorded: {e}");
                 }
-                policy.state.last_error = Some(reason);
-                return;
+                policy.state.last_error = Some(reason.clone());
+                return Err(reason);
             }
         };
         let changes = diff(&policy.cfg, &cfg);
         if changes.is_empty() {
-            return;
+            return Ok(changes);
         }
+        // The record first: a policy the ledger cannot show is not applied.
+        let recorded = self.history.keep(&text).and_then(|(hash, copy)| {
+            let mut entry = policy_entry(&hash, &copy, &changes);
+            entry.actor = by.actor.clone();
+            entry.manager = by.manager.clone();
+            entry.purpose = by.purpose.clone();
+            entry.client = by.client.clone();
+            self.records
+                .ledger()
+                .append(entry)
+                .map_err(|e| anyhow!("ledger: {e}"))?;
+            Ok(hash)
+        });
+        let hash = match recorded {
+            Ok(h) => h,
+            Err(e) => {
+                let reason =
+                    format!("the policy could not be recorded, so it is not applied: {e:#}");
+                tracing::error!("{reason}");
+                m.policy_reloads_total.with_label_values(&["invalid"]).inc();
+                policy.state.last_error = Some(reason.clone());
+                return Err(reason);
+            }
+        };
         let running = self.cameras.lock();
         for (cam, stage_cfg, classes) in &configs {
             match running.iter().find(|r| r.id == cam.id) {
@@ -611,27 +678,35 @@ impl Site {
                 tracing::warn!(camera = %r.id, "removed or disabled in the policy: stops at the next restart");
             }
         }
-        match self.history.keep(&text).and_then(|(hash, copy)| {
-            self.records
-                .ledger()
-                .append(policy_entry(&hash, &copy, &changes))
-                .map_err(|e| anyhow!("ledger: {e}"))?;
-            Ok(hash)
-        }) {
-            Ok(hash) => {
-                policy.state = PolicyState {
-                    file: path.display().to_string(),
-                    sha256: hash,
-                    last_error: None,
-                };
-            }
-            Err(e) => tracing::error!("policy applied but its history could not be written: {e:#}"),
-        }
+        policy.state = PolicyState {
+            file: path.display().to_string(),
+            sha256: hash,
+            last_error: None,
+        };
         for c in &changes {
-            tracing::info!("policy change: {c}");
+            tracing::info!(by = %by.actor, "policy change: {c}");
         }
         m.policy_reloads_total.with_label_values(&["applied"]).inc();
+        self.records.set_policy(&cfg);
         policy.cfg = cfg;
+        Ok(changes)
+    }
+
+    /// Replaces the policy file with `text` (validated first; written beside it, fsync'ed, renamed over) and
+    /// applies it, as `by`. An invalid text changes nothing, not even the file.
+    pub fn replace_policy(&self, text: &str, by: &PolicySource) -> Result<Vec<String>, String> {
+        let path = &self.opts.config_path;
+        let mut cfg = SiteConfig::parse_named(text, &path.display().to_string())
+            .map_err(|errs| format!("the policy is invalid:\n{}", list_errors(&errs)))?;
+        (self.opts.adjust)(&mut cfg);
+        camera_configs(&cfg, self.opts.shard, &self.opts.overrides)
+            .map_err(|e| format!("{e:#}"))?;
+        let tmp = path.with_extension(format!("toml.{}.part", std::process::id()));
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.apply_policy(by)
     }
 
     /// Stops every camera (closing its open segment) and the RTSP server; returns the segments committed, per

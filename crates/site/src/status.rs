@@ -53,3 +53,33 @@ impl CameraView {
         }
     }
 }
+
+/// The field paths of a refused policy's errors (`cameras[a].detect_every_n_frames`), without their values.
+pub fn paths_only(error: &str) -> String {
+    let paths: Vec<&str> = error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.ends_with("is invalid:"))
+        .map(|l| l.split([':', ' ']).next().unwrap_or(""))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if paths.is_empty() {
+        "invalid (see the service log)".into()
+    } else {
+        format!("invalid: {}", paths.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refused_policy_is_told_by_paths_without_values() {
+        let e = "/etc/garim/site.toml is invalid:\n  people[0].phone: \"010-1234-5678\": not a phone\n  cameras[a].detect_every_n_frames: 0: must be at least 1";
+        let shown = super::paths_only(e);
+        assert_eq!(
+            shown,
+            "invalid: people[0].phone, cameras[a].detect_every_n_frames"
+        );
+        assert!(!shown.contains("010"));
+    }
+}

@@ -54,6 +54,11 @@ impl SceneInbox {
         slot.answer = None;
     }
 
+    /// Withdraws a request not answered yet (whoever asked stopped waiting): it is never applied later.
+    pub fn cancel(&self) {
+        self.0.lock().request = None;
+    }
+
     pub fn pending(&self) -> bool {
         self.0.lock().request.is_some()
     }

@@ -502,6 +502,13 @@ impl Vault {
     }
 
     /// Deletes this node's files and index rows of a camera's day. Returns (segments, bytes).
+    /// Segments and bytes of one camera's day on this node.
+    fn day_contents(&self, camera: &str, day: i64) -> Result<(usize, i64), VaultError> {
+        let rows = self.list_local(Some(camera), day * 86_400 - 1, (day + 1) * 86_400 + 86_400)?;
+        let rows: Vec<_> = rows.into_iter().filter(|r| r.day == day).collect();
+        Ok((rows.len(), rows.iter().map(|r| r.bytes).sum::<i64>()))
+    }
+
     fn delete_day(&self, camera: &str, day: i64) -> Result<(usize, i64), VaultError> {
         let rows = self.list_local(Some(camera), day * 86_400 - 1, (day + 1) * 86_400 + 86_400)?;
         let rows: Vec<_> = rows.into_iter().filter(|r| r.day == day).collect();
@@ -518,8 +525,8 @@ impl Vault {
         Ok((n, bytes))
     }
 
-    /// Destroys every day older than its camera's retention: key first, then files, then index rows, then a
-    /// 파기 record. `retention_days(camera)` gives the policy's value (None: keep). Safe to interrupt.
+    /// Destroys every day older than its camera's retention: the 파기 record first, then the key, then files
+    /// and index rows. `retention_days(camera)` gives the policy's value (None: keep). Safe to interrupt.
     /// With a shared index only the cameras this process serves are swept, and only this node's files are
     /// deleted; copies on this node of a day whose key another replica destroyed are deleted too.
     pub fn sweep(
@@ -537,30 +544,34 @@ impl Vault {
             if !destroyed && !expired {
                 continue;
             }
-            if !destroyed && self.db.destroy_key(&camera, day, now_unix)? {
-                // 1. The key: once it is gone, no copy of this day can be decrypted.
-                report.keys_destroyed += 1;
-                self.vacuum_pending.store(true, Ordering::SeqCst);
+            // 1. The 파기 record, with what is about to go: no destruction without its row. (A crash between
+            //    the record and the key leaves the day to the next sweep, which records it again.)
+            if !destroyed {
+                let (n, bytes) = self.day_contents(&camera, day)?;
+                self.record_destruction(&serde_json::json!({
+                    "구분": "파기",
+                    "at": utc_stamp(now_unix),
+                    "camera": camera,
+                    "day": day_label(day),
+                    "segments": n,
+                    "bytes": bytes,
+                    "how": "data key destroyed (crypto-shredding), files deleted, index rows removed",
+                    "reason": format!("retention of {} days ended", retention_days(&camera).map_or("?".into(), |r| r.to_string())),
+                }))?;
+                // 2. The key: once it is gone, no copy of this day can be decrypted.
+                if self.db.destroy_key(&camera, day, now_unix)? {
+                    report.keys_destroyed += 1;
+                    self.vacuum_pending.store(true, Ordering::SeqCst);
+                }
             }
-            // 2. The files and their index rows.
+            // 3. The files and their index rows (after a crash here the key is gone and the row written).
             let (n, bytes) = self.delete_day(&camera, day)?;
             report.segments_deleted += n;
             if n > 0 {
                 *report.per_camera.entry(camera.clone()).or_default() += n;
             }
             report.bytes_deleted += bytes;
-            // 3. The 파기 record, then the mark that it was written.
-            let record = serde_json::json!({
-                "구분": "파기",
-                "at": utc_stamp(now_unix),
-                "camera": camera,
-                "day": day_label(day),
-                "segments": n,
-                "bytes": bytes,
-                "how": "data key destroyed (crypto-shredding), files deleted, index rows removed",
-                "reason": format!("retention of {} days ended", retention_days(&camera).map_or("?".into(), |r| r.to_string())),
-            });
-            self.record_destruction(&record)?;
+            // 4. The mark that the day is done.
             self.db.mark_logged(&camera, day)?;
         }
         // Copies left on this node of days whose key is already destroyed (by the replica now serving them).
@@ -651,12 +662,7 @@ impl Vault {
             else {
                 break;
             };
-            match std::fs::remove_file(&oldest.path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(VaultError::io(&oldest.path, e)),
-            }
-            self.db.delete_segment(oldest.id)?;
+            // The record first: no destruction without its row.
             self.record_destruction(&serde_json::json!({
                 "구분": "파기",
                 "at": utc_stamp(now_unix),
@@ -667,6 +673,12 @@ impl Vault {
                 "how": "file deleted, index row removed",
                 "reason": format!("storage below its floor of {floor_bytes} bytes: oldest recording removed first"),
             }))?;
+            match std::fs::remove_file(&oldest.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(VaultError::io(&oldest.path, e)),
+            }
+            self.db.delete_segment(oldest.id)?;
             deleted.push(oldest);
         }
         Ok(deleted)
@@ -809,16 +821,13 @@ mod tests {
         let (t, ledger) = trail();
         let v = Vault::open(&d, SecretKey::random()).unwrap().with_trail(t);
         let seg = put(&v, "cam-1", 100, b"x");
-        // Simulate a crash right after the key was destroyed.
+        // Simulate a crash right after the key was destroyed (its record was written before it).
         v.db.execute_sqlite("UPDATE keys SET wrapped = NULL, destroyed_at = 1");
         let report = v.sweep(10 * 86_400, &|_| None).unwrap();
         assert_eq!((report.keys_destroyed, report.segments_deleted), (0, 1));
         assert!(!seg.path.exists());
-        assert_eq!(
-            ledger.lock().lines().count(),
-            1,
-            "the finished destruction is recorded"
-        );
+        // The record came before the key (written then), so finishing writes no second one.
+        assert_eq!(ledger.lock().lines().count(), 0);
         std::fs::remove_dir_all(d).unwrap();
     }
 
