@@ -1,65 +1,10 @@
 //! The vocabulary of detection: classes, boxes in frame pixels, detections, the `Detector` trait the
 //! pipeline calls, and the `Backend` trait a model runtime implements (so no runtime type leaks out).
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Class {
-    Person,
-    Face,
-    Plate,
-    Vehicle,
-}
-
-impl Class {
-    pub const ALL: [Class; 4] = [Class::Person, Class::Face, Class::Plate, Class::Vehicle];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Class::Person => "person",
-            Class::Face => "face",
-            Class::Plate => "plate",
-            Class::Vehicle => "vehicle",
-        }
-    }
-
-    /// Parses "person,face" (whitespace and empty items ignored, duplicates removed).
-    pub fn parse_list(s: &str) -> Result<Vec<Class>, String> {
-        let mut out = Vec::new();
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let c: Class = item.parse()?;
-            if !out.contains(&c) {
-                out.push(c);
-            }
-        }
-        if out.is_empty() {
-            return Err("no class given; valid classes: person, face, plate, vehicle".into());
-        }
-        Ok(out)
-    }
-}
-
-impl FromStr for Class {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Class, String> {
-        Class::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown class {s:?}; valid classes: person, face, plate, vehicle")
-            })
-    }
-}
-
-impl fmt::Display for Class {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// What a detector finds: the policy's vocabulary (`vocab::DetectClass`), named `Class` here.
+pub use vocab::DetectClass as Class;
 
 /// A box in frame pixels (x0,y0 top-left, x1,y1 bottom-right).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -107,14 +107,26 @@ impl ModelArgs {
 }
 
 impl MaskArgs {
-    /// The site runtime's masking overrides.
-    pub fn overrides(&self) -> site::Overrides {
-        site::Overrides {
-            detect: self.detect.clone(),
-            style: self.style.clone(),
+    /// The site runtime's masking overrides, parsed (an error names the flag).
+    pub fn overrides(&self) -> anyhow::Result<site::Overrides> {
+        let detect = self
+            .detect
+            .as_deref()
+            .map(detect::Class::parse_list)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--detect: {e}"))?;
+        let style = self
+            .style
+            .as_deref()
+            .map(str::parse::<policy::MaskStyleName>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--style: {e}"))?;
+        Ok(site::Overrides {
+            detect,
+            style,
             detect_every: self.detect_every,
             tracker: self.tracker(),
-        }
+        })
     }
 
     /// The shipped tracker settings with the command line's overrides.

@@ -213,13 +213,7 @@ pub fn recordings_list(
     let rows: Vec<_> = vault
         .list(camera, from, to)?
         .into_iter()
-        .filter(|r| {
-            me.may_see_camera(
-                r.camera
-                    .strip_suffix(vault::SEALED_SUFFIX)
-                    .unwrap_or(&r.camera),
-            )
-        })
+        .filter(|r| me.may_see_camera(vocab::camera_of(&r.camera)))
         .collect();
     println!(
         "{:<12} {:<18} {:<18} {:>12}  file",
@@ -282,7 +276,7 @@ pub fn recordings_export(
         .transpose()
         .map_err(|e| anyhow!("--grant: {e}"))?;
     let stream = match &grant {
-        Some(_) => format!("{camera}{}", vault::SEALED_SUFFIX),
+        Some(_) => vocab::StreamName::new(camera, vocab::StreamKind::Sealed).to_string(),
         None => camera.to_string(),
     };
     let (path, n) = media::export::export(&vault, &stream, from, to, grant.as_ref(), out)?;
@@ -400,7 +394,7 @@ fn serve(
     let site = Arc::new(Site::start(SiteOptions {
         config_path: config_path.clone(),
         adjust,
-        overrides: overrides.overrides(),
+        overrides: overrides.overrides()?,
         shard,
         models: models.options(),
     })?);

@@ -47,15 +47,18 @@ impl MaskStyle {
     }
 
     /// A style by name with its defaults: "pixelate", "blur" or "fill" (black).
-    pub fn parse(s: &str) -> Result<MaskStyle, String> {
-        match s {
-            "pixelate" => Ok(MaskStyle::pixelate()),
-            "blur" => Ok(MaskStyle::blur()),
-            "fill" => Ok(MaskStyle::BLACK),
-            other => Err(format!(
-                "unknown mask style {other:?}; valid styles: pixelate, blur, fill"
-            )),
+    /// The style of a policy's `mask_style` name, with garim's pixel parameters.
+    pub fn from_name(name: vocab::MaskStyleName) -> MaskStyle {
+        match name {
+            vocab::MaskStyleName::Pixelate => MaskStyle::pixelate(),
+            vocab::MaskStyleName::Blur => MaskStyle::blur(),
+            vocab::MaskStyleName::Fill => MaskStyle::BLACK,
         }
+    }
+
+    /// A style by name (`--style` on the command line).
+    pub fn parse(s: &str) -> Result<MaskStyle, String> {
+        s.parse().map(MaskStyle::from_name)
     }
 }
 

@@ -9,11 +9,10 @@ use crate::secret::SecretUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
+use vocab::{DetectClass, MaskStyleName, RecordingMode};
 
-pub const DETECT_CLASSES: [&str; 4] = ["person", "face", "plate", "vehicle"];
 /// Names of folders garim keeps beside the cameras' recording folders in the storage path.
-pub const RESERVED_CAMERA_IDS: [&str; 3] = ["scene", "shards", "policy-history"];
-pub const MASK_STYLES: [&str; 3] = ["pixelate", "blur", "fill"];
+pub const RESERVED_CAMERA_IDS: [&str; 4] = ["scene", "shards", "policy-history", "exports"];
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -220,19 +219,18 @@ pub struct CameraConfig {
     pub recording: Option<String>,
 }
 
-/// One camera's effective settings: defaults merged, URL resolved.
+/// One camera's effective settings: defaults merged, URL resolved, the vocabulary typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraSettings {
     pub id: String,
-    /// "masked" or "sealed".
-    pub recording: String,
+    pub recording: RecordingMode,
     pub facility: Option<String>,
     pub retention_days: u32,
     pub recording_hours: String,
     pub recording_zones: Vec<Vec<[f32; 2]>>,
     pub url: SecretUrl,
-    pub detect: Vec<String>,
-    pub mask_style: String,
+    pub detect: Vec<DetectClass>,
+    pub mask_style: MaskStyleName,
     pub privacy_masks: Vec<Vec<[f32; 2]>>,
     pub fail_closed_deadline_ms: u32,
     pub detect_every_n_frames: u32,
@@ -581,7 +579,18 @@ impl SiteConfig {
         let fac = self.facility_of(cam);
         Some(Ok(CameraSettings {
             id: cam.id.clone(),
-            recording: cam.recording.clone().unwrap_or_else(|| "masked".into()),
+            // Validated before: an unknown word here is refused, never defaulted.
+            recording: match cam.recording.as_deref().map(str::parse::<RecordingMode>) {
+                None => RecordingMode::Masked,
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    return Some(Err(err(
+                        format!("{p}.recording"),
+                        cam.recording.as_deref().unwrap_or_default(),
+                        e,
+                    )));
+                }
+            },
             facility: cam.facility.clone(),
             retention_days: self.retention_days(cam),
             recording_hours: cam
@@ -591,11 +600,16 @@ impl SiteConfig {
                 .unwrap_or_else(|| d.recording_hours.clone()),
             recording_zones: cam.recording_zones.clone(),
             url,
-            detect: cam.detect.clone().unwrap_or_else(|| d.detect.clone()),
-            mask_style: cam
-                .mask_style
-                .clone()
-                .unwrap_or_else(|| d.mask_style.clone()),
+            detect: match DetectClass::parse_list(
+                &cam.detect.as_ref().unwrap_or(&d.detect).join(","),
+            ) {
+                Ok(c) => c,
+                Err(e) => return Some(Err(err(format!("{p}.detect"), "", e))),
+            },
+            mask_style: match cam.mask_style.as_ref().unwrap_or(&d.mask_style).parse() {
+                Ok(m) => m,
+                Err(e) => return Some(Err(err(format!("{p}.mask_style"), "", e))),
+            },
             privacy_masks: cam.privacy_masks.clone(),
             fail_closed_deadline_ms: cam
                 .fail_closed_deadline_ms
@@ -852,7 +866,7 @@ fn check_common(
 ) {
     if let Some(detect) = detect {
         for (i, c) in detect.iter().enumerate() {
-            if !DETECT_CLASSES.contains(&c.as_str()) {
+            if c.parse::<DetectClass>().is_err() {
                 errors.push(err(
                     format!("{p}.detect[{i}]"),
                     c,
@@ -862,7 +876,7 @@ fn check_common(
         }
     }
     if let Some(s) = style {
-        if !MASK_STYLES.contains(&s.as_str()) {
+        if s.parse::<MaskStyleName>().is_err() {
             errors.push(err(
                 format!("{p}.mask_style"),
                 s,

@@ -10,8 +10,9 @@ mod secret;
 pub mod shard;
 
 pub use config::{
-    CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, DETECT_CLASSES,
-    LedgerConfig, MASK_STYLES, ServerConfig, Site, SiteConfig, StorageConfig,
+    CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, LedgerConfig,
+    ServerConfig, Site, SiteConfig, StorageConfig,
 };
 pub use secret::{SecretUrl, redact_url};
 pub use shard::{Shard, shard_of};
+pub use vocab::{DetectClass, MaskStyleName, RecordingMode};

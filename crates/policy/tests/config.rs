@@ -42,10 +42,10 @@ fn defaults_merge_into_camera_and_url_env_is_resolved() {
     unsafe { std::env::set_var("GARIM_POLICY_TEST_URL", "rtsp://u:secret@10.0.0.2/live") };
     let cfg = SiteConfig::from_toml_str(GOOD).unwrap();
     let cams = cfg.enabled_cameras().unwrap();
-    assert_eq!(cams[0].detect, vec!["person"]);
-    assert_eq!(cams[0].mask_style, "blur");
+    assert_eq!(cams[0].detect, vec![policy::DetectClass::Person]);
+    assert_eq!(cams[0].mask_style, policy::MaskStyleName::Blur);
     assert_eq!(cams[0].fail_closed_deadline_ms, 200);
-    assert_eq!(cams[1].mask_style, "fill");
+    assert_eq!(cams[1].mask_style, policy::MaskStyleName::Fill);
     assert_eq!(cams[1].detect_every_n_frames, 2);
     assert_eq!(cams[1].url.expose(), "rtsp://u:secret@10.0.0.2/live");
     assert!(!format!("{:?}", cams[1]).contains("secret"));
@@ -303,7 +303,14 @@ fn a_camera_without_detect_masks_the_shipped_default_classes() {
     );
     let cfg = SiteConfig::from_toml_str(&toml).unwrap();
     let cams = cfg.enabled_cameras().unwrap();
-    assert_eq!(cams[0].detect, ["person", "face", "plate"]);
+    assert_eq!(
+        cams[0].detect,
+        [
+            policy::DetectClass::Person,
+            policy::DetectClass::Face,
+            policy::DetectClass::Plate
+        ]
+    );
 }
 
 #[test]

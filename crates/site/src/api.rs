@@ -81,7 +81,7 @@ impl server::SiteApi for Site {
         let segments: Vec<_> = rows
             .iter()
             // Masked recordings only: sealed streams open only with a two-person grant.
-            .filter(|r| !r.camera.ends_with(vault::SEALED_SUFFIX) && p.may_see_camera(&r.camera))
+            .filter(|r| !vocab::is_sealed(&r.camera) && p.may_see_camera(&r.camera))
             .map(|r| {
                 serde_json::json!({
                     "camera": r.camera,

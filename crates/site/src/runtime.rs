@@ -26,11 +26,11 @@ use std::time::{Duration, Instant};
 /// camera at the simulated one this way, also after a reload).
 pub type Adjust = Arc<dyn Fn(&mut SiteConfig) + Send + Sync>;
 
-/// Command-line overrides of the policy's masking settings (`garim demo --detect …`).
+/// Command-line overrides of the policy's masking settings (`garim demo --detect …`), parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub detect: Option<String>,
-    pub style: Option<String>,
+    pub detect: Option<Vec<detect::Class>>,
+    pub style: Option<policy::MaskStyleName>,
     pub detect_every: Option<u32>,
     pub tracker: detect::TrackerConfig,
 }
@@ -94,9 +94,7 @@ pub fn list_errors(errs: &policy::ConfigErrors) -> String {
 }
 
 pub fn stage_config(cam: &CameraSettings, overrides: &Overrides) -> Result<StageConfig> {
-    let style_name = overrides.style.as_deref().unwrap_or(&cam.mask_style);
-    let style =
-        MaskStyle::parse(style_name).map_err(|e| anyhow!("cameras[{}].mask_style: {e}", cam.id))?;
+    let style = MaskStyle::from_name(overrides.style.unwrap_or(cam.mask_style));
     Ok(StageConfig {
         camera: cam.id.clone(),
         deadline: Duration::from_millis(u64::from(cam.fail_closed_deadline_ms)),
@@ -117,13 +115,10 @@ pub fn stage_config(cam: &CameraSettings, overrides: &Overrides) -> Result<Stage
 }
 
 fn classes_of(cam: &CameraSettings, overrides: &Overrides) -> Result<Vec<detect::Class>> {
-    detect::Class::parse_list(
-        &overrides
-            .detect
-            .clone()
-            .unwrap_or_else(|| cam.detect.join(",")),
-    )
-    .map_err(|e| anyhow!("cameras[{}].detect: {e}", cam.id))
+    Ok(overrides
+        .detect
+        .clone()
+        .unwrap_or_else(|| cam.detect.clone()))
 }
 
 /// The masked RTSP output listens on the host of the HTTP bind address.
@@ -323,7 +318,7 @@ impl Site {
         for cam in &cameras {
             let classes = classes_of(cam, &opts.overrides)?;
             let inbox = stage::scene::SceneInbox::default();
-            let sealed = if cam.recording == "sealed" {
+            let sealed = if cam.recording == policy::RecordingMode::Sealed {
                 let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
                 let key = vault::SealedPublicKey::parse(text).map_err(|e| anyhow!("{e}"))?;
                 tracing::warn!(

@@ -31,9 +31,7 @@ pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Ar
     let postgres = postgres_index(cfg)?;
     let shared = postgres.is_some();
     let owns = serving.map(|shard| {
-        Arc::new(move |camera: &str| {
-            shard.contains(camera.strip_suffix(vault::SEALED_SUFFIX).unwrap_or(camera))
-        }) as vault::Owns
+        Arc::new(move |camera: &str| shard.contains(vocab::camera_of(camera))) as vault::Owns
     });
     let opts = vault::VaultOptions {
         postgres,

@@ -12,7 +12,7 @@ pub mod time;
 
 pub use index::{LeaseEvent, PostgresIndex, ShardClaimResult, ShardLease};
 pub use keys::SecretKey;
-pub use sealed::{Grant, SEALED_SUFFIX, SealedPublicKey};
+pub use sealed::{Grant, SealedPublicKey};
 pub use segment::{SegmentWriter, read_segment};
 pub use store::{OpenSegment, Owns, SegmentRow, SweepReport, Trail, Vault, VaultOptions};
 

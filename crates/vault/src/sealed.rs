@@ -10,9 +10,6 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey, StaticSecret};
 
-/// Suffix of the vault stream that holds a camera's sealed recordings (camera ids cannot contain '.').
-pub const SEALED_SUFFIX: &str = ".sealed";
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SealedPublicKey(pub [u8; 32]);
 

@@ -245,7 +245,7 @@ impl Vault {
         start_unix: i64,
         public: &crate::SealedPublicKey,
     ) -> Result<OpenSegment, VaultError> {
-        let stream = format!("{camera}{}", crate::SEALED_SUFFIX);
+        let stream = vocab::StreamName::new(camera, vocab::StreamKind::Sealed).to_string();
         let day = day_of(start_unix);
         // A marker row per day (no key: keys are per segment) so the retention sweep destroys the day.
         if self.db.mark_day(&stream, day, unix_now())? {
