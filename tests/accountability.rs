@@ -349,6 +349,44 @@ detect = ["person"]
     assert!(report.problem.is_none(), "{:?}", report.problem);
     http_server.stop();
     site.stop();
+    drop(site);
+
+    // A row edited by hand: the service, started again, reports it (metric, /healthz reads it too).
+    let db = rusqlite::Connection::open(storage.join("ledger.sqlite")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER IF EXISTS ledger_rows_no_update; UPDATE ledger_rows SET actor = 'nobody' WHERE seq = 3;",
+    )
+    .unwrap();
+    drop(db);
+    let out = garim()
+        .env("GARIM_MODELS_DIR", models_dir())
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--seconds",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("LEDGER BROKEN: row 3"),
+        "the service did not report the broken chain:\n{log}"
+    );
+    let report = site::open_records(&site::read_policy(&config, &|_| {}).unwrap().0)
+        .unwrap()
+        .verify()
+        .unwrap();
+    assert!(
+        report
+            .problem
+            .as_ref()
+            .is_some_and(|p| p.to_string().contains("row 3")),
+        "{:?}",
+        report.problem
+    );
+    assert_eq!(telemetry::metrics().ledger_ok.get(), 0);
 }
 
 fn policy_text(config: &std::path::Path) -> String {

@@ -66,7 +66,11 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
         &[("GARIM_NEW_PASSWORD", TEST_PASSWORD)],
         &["user", "add", "kim", "--role", "auditor"],
     );
-    assert!(!o.status.success() && text(&o).contains("must be a manager"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("must be a manager"),
+        "{}",
+        text(&o)
+    );
     first_manager(&config, &dir);
     // Now a login is needed: without a password (no terminal) it fails, with a wrong one it is ledgered.
     let o = run(
@@ -74,7 +78,11 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
         &[("GARIM_USER", "m"), ("GARIM_NEW_PASSWORD", TEST_PASSWORD)],
         &["user", "add", "lee", "--role", "access"],
     );
-    assert!(!o.status.success() && text(&o).contains("GARIM_PASSWORD"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("GARIM_PASSWORD"),
+        "{}",
+        text(&o)
+    );
     let o = run(
         &config,
         &[
@@ -84,7 +92,11 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
         ],
         &["user", "add", "lee", "--role", "access"],
     );
-    assert!(!o.status.success() && text(&o).contains("login as m"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("login as m"),
+        "{}",
+        text(&o)
+    );
     let failed = rows_of(&dir, ledger::Kind::LoginFailed);
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].entry.client, "cli");
@@ -94,12 +106,30 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
     let o = run(
         &config,
         &env,
-        &["user", "add", "ghost", "--role", "access", "--person", "nobody"],
+        &[
+            "user", "add", "ghost", "--role", "access", "--person", "nobody",
+        ],
     );
-    assert!(!o.status.success() && text(&o).contains("\"nobody\" is not in the policy's people (m)"), "{}", text(&o));
-    let o = run(&config, &env, &["user", "add", "fix", "--role", "contractor"]);
-    assert!(!o.status.success() && text(&o).contains("contractors"), "{}", text(&o));
-    for (name, role, person) in [("lee", "access", None), ("aud", "auditor", None), ("fix", "contractor", Some("fix-it"))] {
+    assert!(
+        !o.status.success() && text(&o).contains("\"nobody\" is not in the policy's people (m)"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &config,
+        &env,
+        &["user", "add", "fix", "--role", "contractor"],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("contractors"),
+        "{}",
+        text(&o)
+    );
+    for (name, role, person) in [
+        ("lee", "access", None),
+        ("aud", "auditor", None),
+        ("fix", "contractor", Some("fix-it")),
+    ] {
         let mut args = vec!["user", "add", name, "--role", role];
         if let Some(p) = person {
             args.extend(["--person", p]);
@@ -116,13 +146,29 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
     // Roles hold on the CLI too: an access user may not manage users or read the ledger.
     let lee = [("GARIM_USER", "lee"), ("GARIM_PASSWORD", TEST_PASSWORD)];
     let o = run(&config, &lee, &["user", "list"]);
-    assert!(!o.status.success() && text(&o).contains("may not"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("may not"),
+        "{}",
+        text(&o)
+    );
     let out = dir.join("ledger.csv");
-    let o = run(&config, &lee, &["ledger", "export", "--format", "csv", out.to_str().unwrap()]);
-    assert!(!o.status.success() && text(&o).contains("may not"), "{}", text(&o));
+    let o = run(
+        &config,
+        &lee,
+        &["ledger", "export", "--format", "csv", out.to_str().unwrap()],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("may not"),
+        "{}",
+        text(&o)
+    );
     // The last manager cannot be demoted.
     let o = run(&config, &M, &["user", "set-role", "m", "access"]);
-    assert!(!o.status.success() && text(&o).contains("last enabled manager"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("last enabled manager"),
+        "{}",
+        text(&o)
+    );
     // Each change is its row, by the acting user; the refused one says so.
     let changes = rows_of(&dir, ledger::Kind::UserChange);
     assert!(changes.iter().all(|r| r.entry.actor == "m"), "{changes:?}");
@@ -136,7 +182,11 @@ fn the_first_manager_is_made_on_the_host_and_everything_after_needs_a_login() {
     let o = run(&config, &M, &["user", "disable", "lee"]);
     assert!(o.status.success(), "{}", text(&o));
     let o = run(&config, &lee, &["recordings", "list"]);
-    assert!(!o.status.success() && text(&o).contains("disabled"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("disabled"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -149,11 +199,19 @@ fn ledger_verify_names_an_edited_row_and_exports_keep_the_form() {
     assert!(o.status.success(), "{}", text(&o));
     let aud = [("GARIM_USER", "aud"), ("GARIM_PASSWORD", TEST_PASSWORD)];
     let o = run(&config, &[], &["ledger", "verify"]);
-    assert!(o.status.success() && text(&o).contains("ledger ok"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains("ledger ok"),
+        "{}",
+        text(&o)
+    );
 
     // The auditor exports the 관리대장 form: CSV with a BOM and the Korean columns, XLSX as a workbook.
     let csv = dir.join("ledger.csv");
-    let o = run(&config, &aud, &["ledger", "export", "--format", "csv", csv.to_str().unwrap()]);
+    let o = run(
+        &config,
+        &aud,
+        &["ledger", "export", "--format", "csv", csv.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let body = std::fs::read_to_string(&csv).unwrap();
     assert!(body.starts_with('\u{feff}'));
@@ -162,23 +220,62 @@ fn ledger_verify_names_an_edited_row_and_exports_keep_the_form() {
         "{body}"
     );
     let xlsx = dir.join("ledger.xlsx");
-    let o = run(&config, &aud, &["ledger", "export", "--format", "xlsx", xlsx.to_str().unwrap()]);
+    let o = run(
+        &config,
+        &aud,
+        &[
+            "ledger",
+            "export",
+            "--format",
+            "xlsx",
+            xlsx.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
     // The export itself is a row.
-    assert!(rows_of(&dir, ledger::Kind::Use).iter().any(|r| r.entry.subject == "관리대장" && r.entry.actor == "aud"));
+    assert!(
+        rows_of(&dir, ledger::Kind::Use)
+            .iter()
+            .any(|r| r.entry.subject == "관리대장" && r.entry.actor == "aud")
+    );
 
     // The monthly review: printed for the auditor, signed by a manager.
-    let month = ledger::time::format_kst(ledger::Ledger::open_sqlite(&dir.join("data/ledger.sqlite")).unwrap().now_ms())[..7].to_string();
+    let month = ledger::time::format_kst(
+        ledger::Ledger::open_sqlite(&dir.join("data/ledger.sqlite"))
+            .unwrap()
+            .now_ms(),
+    )[..7]
+        .to_string();
     let o = run(&config, &aud, &["ledger", "review", "--month", &month]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(&config, &aud, &["ledger", "review", "--month", &month, "--sign"]);
-    assert!(!o.status.success() && text(&o).contains("may not"), "{}", text(&o));
-    let o = run(&config, &M, &["ledger", "review", "--month", &month, "--sign"]);
-    assert!(o.status.success() && text(&o).contains("signed by m"), "{}", text(&o));
+    let o = run(
+        &config,
+        &aud,
+        &["ledger", "review", "--month", &month, "--sign"],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("may not"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &config,
+        &M,
+        &["ledger", "review", "--month", &month, "--sign"],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("signed by m"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(rows_of(&dir, ledger::Kind::Review).len(), 1);
     let o = run(&config, &M, &["ledger", "review", "--month", "2026-13"]);
-    assert!(!o.status.success() && text(&o).contains("YYYY-MM"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("YYYY-MM"),
+        "{}",
+        text(&o)
+    );
 
     // A row edited by hand (the append-only triggers dropped first, as an attacker with the file would):
     // verify exits 1 naming the row.

@@ -104,6 +104,7 @@ CREATE TABLE IF NOT EXISTS ledger_rows (
     hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_by_time ON ledger_rows (at_ms);
+CREATE INDEX IF NOT EXISTS ledger_rows_by_kind ON ledger_rows (kind, seq);
 CREATE TRIGGER IF NOT EXISTS ledger_rows_no_update BEFORE UPDATE ON ledger_rows
     BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_rows_no_delete BEFORE DELETE ON ledger_rows
@@ -139,6 +140,7 @@ CREATE TABLE IF NOT EXISTS ledger_rows (
     hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_by_time ON ledger_rows (at_ms);
+CREATE INDEX IF NOT EXISTS ledger_rows_by_kind ON ledger_rows (kind, seq);
 CREATE OR REPLACE FUNCTION ledger_rows_append_only() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'ledger rows are append-only'; END $$;
 DROP TRIGGER IF EXISTS ledger_rows_append_only ON ledger_rows;

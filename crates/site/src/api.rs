@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 /// The longest range one export may cover (an export is decrypted in memory before it is joined).
 pub const MAX_EXPORT_SECS: i64 = 3600;
+/// The policy history shows this many applied or refused policies (the ledger keeps them all).
+const POLICY_HISTORY_ROWS: usize = 1000;
 /// How long an acceptance waits for the camera's guard to answer.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
 
@@ -299,6 +301,7 @@ impl server::SiteApi for Site {
             .ledger()
             .list(&ledger::Filter {
                 kinds: vec![ledger::Kind::PolicyChange, ledger::Kind::PolicyRejected],
+                limit: Some(POLICY_HISTORY_ROWS),
                 ..ledger::Filter::default()
             })
             .map_err(internal)?;
