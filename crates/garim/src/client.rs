@@ -24,16 +24,25 @@ pub fn password(user: &str) -> Result<access::Password> {
     Ok(access::Password::from(p))
 }
 
-/// A principal for this CLI run: logs the user in against the site's directory (ledgered like the API's).
-pub fn login(
-    records: &site::Records,
-    user: Option<&str>,
-) -> Result<(access::Token, access::Principal)> {
+/// A principal for this CLI run: the session of `$GARIM_TOKEN` (a bearer token from the API's login), else
+/// the user logged in against the site's directory with the password (ledgered like the API's).
+pub fn login(records: &site::Records, user: Option<&str>) -> Result<access::Principal> {
+    if let Some(t) = std::env::var("GARIM_TOKEN").ok().filter(|t| !t.is_empty()) {
+        let p = records
+            .directory()
+            .authenticate(&t)
+            .map_err(|e| anyhow!("GARIM_TOKEN: {e}"))?;
+        if let Some(u) = user.filter(|u| *u != p.user) {
+            return Err(anyhow!("--user {u}: GARIM_TOKEN is {}'s session", p.user));
+        }
+        return Ok(p);
+    }
     let name = user_name(user)?;
     let pw = password(&name)?;
     records
         .accounts
         .login(&name, &pw, access::SessionKind::Bearer, "cli")
+        .map(|(_, p)| p)
         .map_err(|e| anyhow!("login as {name}: {e}"))
 }
 

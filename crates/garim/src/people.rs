@@ -219,7 +219,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 show(&u);
                 return Ok(());
             }
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             let pw = new_password(&name)?;
             let u = rec
                 .accounts
@@ -228,14 +228,14 @@ pub fn user(cmd: UserCommand) -> Result<()> {
         }
         UserCommand::List { config, user } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             for u in rec.accounts.list(&me)? {
                 show(&u);
             }
         }
         UserCommand::Disable { config, name, user } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             show(&rec.accounts.disable(&me, "cli", &name)?);
         }
         UserCommand::Passwd { config, name, user } => {
@@ -259,7 +259,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
             user,
         } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             show(&rec.accounts.set_role(&me, "cli", &name, role(&r)?)?);
         }
     }
@@ -293,7 +293,7 @@ pub fn inspection(cmd: InspectionCommand) -> Result<()> {
     match cmd {
         InspectionCommand::List { config, user } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             me.require(access::Permission::ReadInspections)
                 .map_err(|e| anyhow!("{e}"))?;
             for i in rec.ledger().inspections(None)? {
@@ -325,7 +325,7 @@ pub fn inspection(cmd: InspectionCommand) -> Result<()> {
             user,
         } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             me.require(access::Permission::SignInspection)
                 .map_err(|e| anyhow!("{e}"))?;
             show_inspection(&rec.ledger().countersign(id, &me.user, note.as_deref())?);
@@ -355,7 +355,7 @@ pub fn ledger(cmd: LedgerCommand) -> Result<()> {
         } => {
             let (y, m) = month_of(&month)?;
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             me.require(access::Permission::ReadLedger)
                 .map_err(|e| anyhow!("{e}"))?;
             let (start, end) = ledger::time::kst_month_ms(y, m);
@@ -411,7 +411,7 @@ pub fn ledger(cmd: LedgerCommand) -> Result<()> {
             out,
         } => {
             let rec = records(&config)?;
-            let (_, me) = client::login(&rec, user.as_deref())?;
+            let me = client::login(&rec, user.as_deref())?;
             me.require(access::Permission::ExportLedger)
                 .map_err(|e| anyhow!("{e}"))?;
             let xlsx = match format.as_str() {

@@ -206,7 +206,7 @@ pub fn recordings_list(
     user: Option<&str>,
 ) -> Result<()> {
     let records = site::open_records(&load_config(config)?)?;
-    let (_, me) = crate::client::login(&records, user)?;
+    let me = crate::client::login(&records, user)?;
     me.require(access::Permission::ViewRecordings)
         .map_err(|e| anyhow!("{e}"))?;
     let (vault, from, to) = vault_and_range(config, from, to)?;
@@ -248,7 +248,7 @@ pub fn recordings_export(
     out: &Path,
 ) -> Result<()> {
     let records = site::open_records(&load_config(config)?)?;
-    let (_, me) = crate::client::login(&records, user)?;
+    let me = crate::client::login(&records, user)?;
     me.require(access::Permission::ExportRecordings)
         .map_err(|e| anyhow!("{e}"))?;
     if !me.may_see_camera(camera) {

@@ -119,7 +119,13 @@ CREATE TABLE IF NOT EXISTS ledger_inspections (
     signed_at_ms INTEGER,
     note TEXT
 );
-CREATE INDEX IF NOT EXISTS ledger_inspections_by_time ON ledger_inspections (at_ms);";
+CREATE INDEX IF NOT EXISTS ledger_inspections_by_time ON ledger_inspections (at_ms);
+CREATE TRIGGER IF NOT EXISTS ledger_inspections_no_delete BEFORE DELETE ON ledger_inspections
+    BEGIN SELECT RAISE(ABORT, 'inspections are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_inspections_sign_once BEFORE UPDATE ON ledger_inspections
+    WHEN OLD.signed_by IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.at_ms IS NOT OLD.at_ms
+        OR NEW.kind IS NOT OLD.kind OR NEW.report IS NOT OLD.report OR NEW.ok IS NOT OLD.ok
+    BEGIN SELECT RAISE(ABORT, 'an inspection changes only by its one countersignature'); END;";
 
 const POSTGRES_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS ledger_rows (
@@ -156,7 +162,19 @@ CREATE TABLE IF NOT EXISTS ledger_inspections (
     signed_at_ms BIGINT,
     note TEXT
 );
-CREATE INDEX IF NOT EXISTS ledger_inspections_by_time ON ledger_inspections (at_ms);";
+CREATE INDEX IF NOT EXISTS ledger_inspections_by_time ON ledger_inspections (at_ms);
+CREATE OR REPLACE FUNCTION ledger_inspections_sign_once() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN
+        IF TG_OP = 'DELETE' OR OLD.signed_by IS NOT NULL OR NEW.id IS DISTINCT FROM OLD.id
+            OR NEW.at_ms IS DISTINCT FROM OLD.at_ms OR NEW.kind IS DISTINCT FROM OLD.kind
+            OR NEW.report IS DISTINCT FROM OLD.report OR NEW.ok IS DISTINCT FROM OLD.ok THEN
+            RAISE EXCEPTION 'an inspection changes only by its one countersignature';
+        END IF;
+        RETURN NEW;
+    END $$;
+DROP TRIGGER IF EXISTS ledger_inspections_sign_once ON ledger_inspections;
+CREATE TRIGGER ledger_inspections_sign_once BEFORE UPDATE OR DELETE ON ledger_inspections
+    FOR EACH ROW EXECUTE FUNCTION ledger_inspections_sign_once();";
 
 /// Advisory-lock key of the ledger's writes ("ledger"), distinct from the vault's keys.
 const WRITE_LOCK: i64 = 0x6c65_6467_6572;
@@ -476,6 +494,29 @@ impl Ledger {
 
     /// Walks every row in seq order, recomputing each hash and link, and checks the signed checkpoints
     /// (if given) against the rows they name. Reports the first problem found.
+    /// The first stored inspection that differs from what its ledger rows say (report, signer), or is gone.
+    fn check_inspections(&self) -> Result<Option<Problem>, LedgerError> {
+        let rows = self.list(&Filter {
+            kinds: vec![Kind::Inspection, Kind::Countersign],
+            ..Filter::default()
+        })?;
+        for r in rows {
+            let Some(id) = r.entry.detail["inspection_id"].as_u64() else {
+                continue;
+            };
+            let stored = self.inspection(id)?;
+            let intact = stored.as_ref().is_some_and(|i| {
+                r.entry.detail["report_sha256"].as_str() == Some(i.report_sha256().as_str())
+                    && (r.entry.kind != Kind::Countersign
+                        || i.signed_by.as_deref() == Some(r.entry.actor.as_str()))
+            });
+            if !intact {
+                return Ok(Some(Problem::InspectionEdited { id, seq: r.seq }));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn verify(&self, checkpoints: Option<&CheckpointLog>) -> Result<VerifyReport, LedgerError> {
         let (cps, bad) = match checkpoints {
             Some(log) => log.read_checked()?,
@@ -493,6 +534,11 @@ impl Ledger {
         let problem = found
             .or_else(|| bad.map(|(line, why)| Problem::BadCheckpoint { line, why }))
             .or_else(|| walker.after_last(head.as_ref().map_or(0, |h| h.0)));
+        // The chain holds each inspection's report hash and signer: the stored inspections must match.
+        let problem = match problem {
+            Some(p) => Some(p),
+            None => self.check_inspections()?,
+        };
         Ok(VerifyReport {
             rows: walker.rows,
             head,

@@ -43,11 +43,17 @@ pub enum Problem {
     Truncated { checkpoint_seq: u64, head_seq: u64 },
     /// A line of the checkpoint log does not verify.
     BadCheckpoint { line: usize, why: String },
+    /// A stored inspection no longer matches (or lost) the report and signer its ledger row `seq` records.
+    InspectionEdited { id: u64, seq: u64 },
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Problem::InspectionEdited { id, seq } => write!(
+                f,
+                "inspection {id} was edited or removed: it no longer matches ledger row {seq}"
+            ),
             Problem::Edited { seq } => {
                 write!(
                     f,

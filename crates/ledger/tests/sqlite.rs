@@ -276,3 +276,65 @@ fn two_processes_appending_keep_one_chain() {
     batches_are_whole(&parent);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_edited_or_deleted_inspection_is_named_and_the_file_refuses_edits() {
+    let dir = work("inspection-edit");
+    let path = dir.join("l.db");
+    let l = Ledger::open_sqlite(&path).unwrap();
+    let i = l
+        .record_inspection(
+            ledger::InspectionKind::Daily,
+            json!({"cameras": []}),
+            true,
+            "system",
+        )
+        .unwrap();
+    let second = l
+        .record_inspection(
+            ledger::InspectionKind::Daily,
+            json!({"cameras": [1]}),
+            false,
+            "system",
+        )
+        .unwrap();
+    l.countersign(i.id, "m", Some("ok")).unwrap();
+    assert!(l.verify(None).unwrap().problem.is_none());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    // The file itself refuses: a signed inspection, or a report, cannot be changed; none can be deleted.
+    assert!(
+        c.execute(
+            "UPDATE ledger_inspections SET note = 'x' WHERE id = ?1",
+            [i.id as i64]
+        )
+        .is_err()
+    );
+    assert!(
+        c.execute(
+            "UPDATE ledger_inspections SET ok = 1 WHERE id = ?1",
+            [second.id as i64]
+        )
+        .is_err()
+    );
+    assert!(
+        c.execute(
+            "DELETE FROM ledger_inspections WHERE id = ?1",
+            [i.id as i64]
+        )
+        .is_err()
+    );
+    // With the triggers dropped, the edit is still caught against the chain.
+    c.execute_batch(&format!(
+        "DROP TRIGGER ledger_inspections_sign_once; \
+         UPDATE ledger_inspections SET report = '{{\"cameras\":[]}}', ok = 1 WHERE id = {};",
+        second.id
+    ))
+    .unwrap();
+    let p = l.verify(None).unwrap().problem.expect("edit caught");
+    assert!(
+        p.to_string()
+            .contains(&format!("inspection {} was edited", second.id)),
+        "{p}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
