@@ -444,6 +444,13 @@ fn serve(
             site.status().shard.site_cameras
         );
     }
+    println!("  api       http://{http_addr}/api/v1 (log in first)");
+    if site.records().directory().is_empty().unwrap_or(false) {
+        println!(
+            "  users     none yet: make the first manager with `garim user add --config {} NAME --role manager`",
+            config_path.display()
+        );
+    }
     println!("  metrics   http://{http_addr}/metrics");
     println!("  health    http://{http_addr}/healthz");
     println!(

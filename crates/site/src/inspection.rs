@@ -6,6 +6,18 @@ use crate::status::SiteStatus;
 use policy::SiteConfig;
 use std::time::Duration;
 
+/// A daily inspection is due when the ledger holds none from the last 24 hours (by the ledger's clock, so a
+/// restart neither skips a day nor inspects twice).
+pub fn daily_due(ledger: &ledger::Ledger) -> Result<bool, ledger::LedgerError> {
+    let now = ledger.now_ms();
+    let recent = ledger.inspections(Some(now - DAY_MS))?;
+    Ok(!recent
+        .iter()
+        .any(|i| i.kind == ledger::InspectionKind::Daily))
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
 /// The report and whether everything was in order.
 pub fn report(
     status: &SiteStatus,
@@ -102,4 +114,52 @@ fn rss_bytes() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    #[test]
+    fn a_daily_inspection_is_due_once_a_day_by_the_ledgers_clock() {
+        let dir = std::env::temp_dir().join(format!("garim-inspection-due-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Arc::new(AtomicI64::new(1_795_000_000_000));
+        let clock = now.clone();
+        let ledger = ledger::Ledger::open_sqlite(&dir.join("l.sqlite"))
+            .unwrap()
+            .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+        assert!(daily_due(&ledger).unwrap(), "none yet");
+        ledger
+            .record_inspection(
+                ledger::InspectionKind::Daily,
+                serde_json::json!({}),
+                true,
+                "system",
+            )
+            .unwrap();
+        assert!(!daily_due(&ledger).unwrap());
+        // An on-demand one does not stand in for the daily one.
+        now.fetch_add(DAY_MS - 1000, Ordering::SeqCst);
+        ledger
+            .record_inspection(
+                ledger::InspectionKind::OnDemand,
+                serde_json::json!({}),
+                true,
+                "m",
+            )
+            .unwrap();
+        assert!(!daily_due(&ledger).unwrap(), "23:59:59 later");
+        now.fetch_add(2000, Ordering::SeqCst);
+        assert!(daily_due(&ledger).unwrap(), "a day later");
+        // Unsigned for 7 days: what /healthz and the alert count.
+        now.fetch_add(7 * DAY_MS, Ordering::SeqCst);
+        let unsigned = ledger
+            .unsigned_older_than(ledger.now_ms(), 7 * DAY_MS)
+            .unwrap();
+        assert_eq!(unsigned.len(), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -132,8 +132,8 @@ pub fn rtsp_host(cfg: &SiteConfig) -> String {
 
 /// How often the ledger's head is signed into the checkpoint log (also at stop).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(3600);
-/// The automatic 점검대장 row, and the ledger's verify.
-pub const INSPECTION_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How often the service looks whether the day's automatic 점검대장 row (with the ledger's verify) is due.
+pub const INSPECTION_CHECK_EVERY: Duration = Duration::from_secs(600);
 /// An inspection a manager has not countersigned after this long shows on /healthz and the dashboard.
 pub const UNSIGNED_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -522,10 +522,17 @@ impl Site {
                 self.records.checkpoint();
             }
             if Instant::now() >= next_inspection {
-                next_inspection = Instant::now() + INSPECTION_EVERY;
-                // Verifies the chain too (and sets garim_ledger_ok).
-                if let Err(e) = self.inspect_now(ledger::InspectionKind::Daily, "system") {
-                    tracing::error!("daily inspection failed: {e:#}");
+                next_inspection = Instant::now() + INSPECTION_CHECK_EVERY;
+                // Due by the ledger's last daily row: a restart neither skips a day nor inspects twice.
+                // It verifies the chain too (and sets garim_ledger_ok).
+                match crate::inspection::daily_due(self.records.ledger()) {
+                    Ok(true) => {
+                        if let Err(e) = self.inspect_now(ledger::InspectionKind::Daily, "system") {
+                            tracing::error!("daily inspection failed: {e:#}");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!("inspections: {e}"),
                 }
                 self.check_unsigned();
             }

@@ -5,161 +5,32 @@
 //! and the retention sweep that destroys a day's key (no copy left in the table file) and the files of the
 //! node that holds them.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use vault::{PostgresIndex, SecretKey, Vault, VaultError, VaultOptions};
 
 const PORT: u16 = 19354;
-const BIN: &str = "/usr/lib/postgresql/15/bin";
 const PASSWORD: &str = "pw-s3cret-9f2";
 
-/// A PostgreSQL cluster for this test only; dropping it stops the server and removes its folder.
-struct Cluster {
-    root: PathBuf,
-    server: Child,
-}
+/// The shared test cluster, with the vault's own view of a database.
+struct Cluster(testpg::Cluster);
 
-/// initdb and postgres refuse to run as root: as root they run as the `postgres` user the package creates.
-fn as_postgres(cmd: &mut Command) -> &mut Command {
-    if unsafe { libc::geteuid() } == 0 {
-        let (uid, gid) = postgres_user();
-        cmd.uid(uid).gid(gid);
+impl std::ops::Deref for Cluster {
+    type Target = testpg::Cluster;
+    fn deref(&self) -> &testpg::Cluster {
+        &self.0
     }
-    cmd
-}
-
-fn postgres_user() -> (u32, u32) {
-    let name = std::ffi::CString::new("postgres").unwrap();
-    // SAFETY: getpwnam returns null or a pointer to a static record, read at once.
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    assert!(
-        !pw.is_null(),
-        "no `postgres` user: install Debian's postgresql package (apt-get install postgresql)"
-    );
-    unsafe { ((*pw).pw_uid, (*pw).pw_gid) }
 }
 
 impl Cluster {
     fn start() -> Cluster {
-        assert!(
-            Path::new(BIN).join("postgres").exists(),
-            "{BIN}/postgres not found: install PostgreSQL 15 (apt-get install postgresql; scripts/test does)"
-        );
-        let root = std::env::temp_dir().join(format!("garim-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("sock")).unwrap();
-        if unsafe { libc::geteuid() } == 0 {
-            let (uid, gid) = postgres_user();
-            for p in [root.clone(), root.join("sock")] {
-                std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
-            }
-        }
-        let data = root.join("data");
-        let out = as_postgres(Command::new(Path::new(BIN).join("initdb")).args([
-            "-D",
-            data.to_str().unwrap(),
-            "-U",
-            "garim",
-            "--auth=trust",
-            "--no-locale",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ]))
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let log = std::fs::File::create(root.join("server.log")).unwrap();
-        let server = as_postgres(Command::new(Path::new(BIN).join("postgres")).args([
-            "-D",
-            data.to_str().unwrap(),
-            "-k",
-            root.join("sock").to_str().unwrap(),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &PORT.to_string(),
-            "-F",
-        ]))
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-        let mut cluster = Cluster { root, server };
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = cluster.server.try_wait() {
-                panic!(
-                    "postgres exited ({status}) before accepting connections (port {PORT} taken?): {}",
-                    cluster.log()
-                );
-            }
-            if postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls).is_ok() {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "postgres did not accept connections within 30 s: {}",
-                cluster.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        cluster
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default()
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://garim:{PASSWORD}@127.0.0.1:{PORT}/{db}")
-    }
-
-    fn client(&self, db: &str) -> postgres::Client {
-        postgres::Client::connect(&self.url(db), postgres::NoTls).unwrap()
+        Cluster(testpg::Cluster::start(PORT, PASSWORD))
     }
 
     /// A fresh database for one scenario.
     fn database(&self, name: &str) -> PostgresIndex {
-        self.client("postgres")
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        PostgresIndex {
-            url: self.url(name),
-            shown: format!("postgres://***@127.0.0.1:{PORT}/{name}"),
-        }
-    }
-
-    /// The bytes of a table's file as PostgreSQL has written them to disk.
-    fn table_file(&self, db: &str, table: &str) -> Vec<u8> {
-        let mut c = self.client(db);
-        c.batch_execute("CHECKPOINT").unwrap();
-        let rel: String = c
-            .query_one("SELECT pg_relation_filepath($1::text::regclass)", &[&table])
-            .unwrap()
-            .get(0);
-        std::fs::read(self.root.join("data").join(rel)).unwrap()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        // SIGQUIT: immediate shutdown (a throwaway cluster needs no checkpoint).
-        unsafe { libc::kill(self.server.id() as i32, libc::SIGQUIT) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.server.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-        let _ = std::fs::remove_dir_all(&self.root);
+        let (url, shown) = self.0.create_database(name);
+        PostgresIndex { url, shown }
     }
 }
 
