@@ -95,6 +95,7 @@ impl Accounts {
                     })?;
                 }
                 match e {
+                    AuthError::Busy => Err(AccountError::Throttled(1)),
                     AuthError::Throttled(r) => Err(AccountError::Throttled(
                         (r.ms.max(0) as u64).div_ceil(1000).max(1),
                     )),
@@ -104,21 +105,29 @@ impl Accounts {
         }
     }
 
-    /// Every failure but a throttled one is a row; a lockout is one row until it ends.
-    fn first_row_of_lockout(&self, name: &str, client: &str, e: &AuthError) -> bool {
-        let AuthError::Throttled(r) = e else {
-            return true;
+    /// Every failure but a refused (throttled or busy) attempt is a row; a client's refused attempts are one
+    /// row per lockout, whatever names it tries, and past the memory cap none (counted in the log instead).
+    fn first_row_of_lockout(&self, _name: &str, client: &str, e: &AuthError) -> bool {
+        let until = match e {
+            AuthError::Throttled(r) => r.ms.max(1000),
+            AuthError::Busy => return false,
+            _ => return true,
         };
         let now = self.ledger.now_ms();
         let mut rows = self.locked_rows.lock();
-        rows.retain(|_, until| *until > now);
-        let key = (shown_name(name), client.to_string());
+        rows.retain(|_, t| *t > now);
+        let key = (String::new(), client.to_string());
         if rows.contains_key(&key) {
             return false;
         }
-        if rows.len() < LOCKED_ROWS_CAP {
-            rows.insert(key, now + r.ms.max(1000));
+        if rows.len() >= LOCKED_ROWS_CAP {
+            tracing::warn!(
+                client,
+                "refused login not ledgered: too many clients locked out at once"
+            );
+            return false;
         }
+        rows.insert(key, now + until);
         true
     }
 
@@ -267,9 +276,23 @@ impl Accounts {
                     "changing your own password needs your current password".into(),
                 )
             })?;
-            self.directory
-                .check_password(name, current)
-                .map_err(|_| AccountError::Denied("the current password is wrong".into()))?;
+            // Guessing it is throttled like a login, and a wrong guess is a row.
+            let throttle = self.directory.throttle();
+            if let Err(r) = throttle.check(name, client) {
+                return Err(AccountError::Throttled(
+                    (r.ms.max(0) as u64).div_ceil(1000).max(1),
+                ));
+            }
+            if self.directory.check_password(name, current).is_err() {
+                throttle.failed(name, client);
+                self.ledger.append(user_entry(
+                    actor,
+                    client,
+                    name,
+                    serde_json::json!({"change": "password", "outcome": "refused", "error": "wrong current password"}),
+                ))?;
+                return Err(AccountError::Denied("the current password is wrong".into()));
+            }
         } else {
             self.require(actor, Permission::ManageUsers)?;
         }

@@ -85,7 +85,8 @@ impl PasswordGate {
 impl Drop for GatePass<'_> {
     fn drop(&mut self) {
         *self.0.busy.lock() -= 1;
-        self.0.freed.notify_one();
+        // Every waiter looks again: one whose wait just timed out must not swallow the wake-up.
+        self.0.freed.notify_all();
     }
 }
 
@@ -431,7 +432,7 @@ impl Directory {
     ) -> std::result::Result<(Token, Principal), AuthError> {
         // The throttle is asked again once a check may run: the failures counted meanwhile are seen.
         let Some(_pass) = self.gate.enter() else {
-            return Err(AuthError::Throttled(crate::RetryAfter { ms: 1000 }));
+            return Err(AuthError::Busy);
         };
         self.throttle.check(name, client)?;
         let user = match self.check_password(name, password) {

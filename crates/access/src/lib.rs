@@ -72,6 +72,9 @@ pub enum AuthError {
     Disabled(String),
     #[error(transparent)]
     Throttled(#[from] RetryAfter),
+    /// Too many password checks at once (not a failed login: nothing was checked).
+    #[error("too many logins at once; retry in a second")]
+    Busy,
     #[error("no session token")]
     Missing,
     #[error("invalid session token")]

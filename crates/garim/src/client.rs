@@ -67,14 +67,31 @@ pub fn call_service(
     path: &str,
     body: serde_json::Value,
 ) -> Result<(u16, serde_json::Value)> {
-    let base = api_base(cfg);
+    let base = std::env::var("GARIM_API_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| api_base(cfg));
+    // Passwords and tokens go over plain HTTP: only to this machine.
+    let host = base
+        .strip_prefix("http://")
+        .and_then(|r| r.rsplit_once(':'))
+        .map(|(h, _)| h);
+    if !matches!(host, Some("127.0.0.1" | "[::1]" | "localhost")) {
+        return Err(anyhow!(
+            "the service's API at {base} is not on this machine: the CLI sends credentials over plain HTTP \
+             only to 127.0.0.1 or [::1]; run the command on the service's host (or set GARIM_API_URL to its \
+             loopback address)"
+        ));
+    }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
+    let mut own_session = false;
     let token = match std::env::var("GARIM_TOKEN") {
         Ok(t) if !t.is_empty() => t,
         _ => {
+            own_session = true;
             let name = user_name(user)?;
             let pw = password(&name)?;
             let mut resp = agent
@@ -108,5 +125,12 @@ pub fn call_service(
     .map_err(|e| anyhow!("cannot reach the service at {base}: {e}"))?;
     let status = resp.status().as_u16();
     let v = resp.body_mut().read_json().unwrap_or_default();
+    // The session made for this one call ends with it (a ledgered logout).
+    if own_session {
+        let _ = agent
+            .post(&format!("{base}/api/v1/session/logout"))
+            .header("Authorization", &auth)
+            .send_empty();
+    }
     Ok((status, v))
 }

@@ -434,6 +434,17 @@ pub fn ledger(cmd: LedgerCommand) -> Result<()> {
                 kinds,
                 ..ledger::Filter::default()
             };
+            let rows = rec.ledger().list(&ledger::Filter {
+                limit: Some(ledger::MAX_EXPORT_ROWS + 1),
+                ..filter
+            })?;
+            if rows.len() > ledger::MAX_EXPORT_ROWS {
+                return Err(anyhow!(
+                    "more than {} rows in the period: export a shorter one (--from/--to)",
+                    ledger::MAX_EXPORT_ROWS
+                ));
+            }
+            // The export's own row before the file is written.
             rec.ledger().append(ledger::Entry {
                 kind: ledger::Kind::Use,
                 actor: me.user.clone(),
@@ -441,10 +452,9 @@ pub fn ledger(cmd: LedgerCommand) -> Result<()> {
                 purpose: "ledger export".into(),
                 form: format.clone(),
                 client: "cli".into(),
-                detail: serde_json::json!({"role": me.role, "file": out.display().to_string()}),
+                detail: serde_json::json!({"role": me.role, "rows": rows.len(), "file": out.display().to_string()}),
                 ..ledger::Entry::default()
             })?;
-            let rows = rec.ledger().list(&filter)?;
             let tmp = out.with_extension("part");
             if xlsx {
                 ledger::export_xlsx(&rows, &tmp)?;

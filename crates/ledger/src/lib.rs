@@ -28,6 +28,9 @@ use std::fmt;
 pub const MIN_RETENTION_YEARS: u32 = 1;
 pub const DEFAULT_RETENTION_YEARS: u32 = 3;
 
+/// The most rows one CSV/XLSX export holds (an XLSX sheet holds 1,048,575; and the export is built in memory).
+pub const MAX_EXPORT_ROWS: usize = 500_000;
+
 /// Checks a configured ledger retention (in years) against the legal floor.
 pub fn validate_retention_years(years: u32) -> Result<u32, String> {
     if years < MIN_RETENTION_YEARS {

@@ -152,6 +152,9 @@ CREATE OR REPLACE FUNCTION ledger_rows_append_only() RETURNS trigger LANGUAGE pl
 DROP TRIGGER IF EXISTS ledger_rows_append_only ON ledger_rows;
 CREATE TRIGGER ledger_rows_append_only BEFORE UPDATE OR DELETE ON ledger_rows
     FOR EACH ROW EXECUTE FUNCTION ledger_rows_append_only();
+DROP TRIGGER IF EXISTS ledger_rows_no_truncate ON ledger_rows;
+CREATE TRIGGER ledger_rows_no_truncate BEFORE TRUNCATE ON ledger_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_append_only();
 CREATE TABLE IF NOT EXISTS ledger_inspections (
     id BIGINT PRIMARY KEY,
     at_ms BIGINT NOT NULL,
@@ -494,25 +497,51 @@ impl Ledger {
 
     /// Walks every row in seq order, recomputing each hash and link, and checks the signed checkpoints
     /// (if given) against the rows they name. Reports the first problem found.
-    /// The first stored inspection that differs from what its ledger rows say (report, signer), or is gone.
+    /// The first stored inspection that differs from what its ledger rows say (report, result, signer), is
+    /// gone, or has no row at all.
     fn check_inspections(&self) -> Result<Option<Problem>, LedgerError> {
+        use std::collections::BTreeMap;
         let rows = self.list(&Filter {
             kinds: vec![Kind::Inspection, Kind::Countersign],
             ..Filter::default()
         })?;
+        let mut recorded: BTreeMap<u64, (Option<Row>, Option<Row>)> = BTreeMap::new();
         for r in rows {
             let Some(id) = r.entry.detail["inspection_id"].as_u64() else {
                 continue;
             };
-            let stored = self.inspection(id)?;
-            let intact = stored.as_ref().is_some_and(|i| {
-                r.entry.detail["report_sha256"].as_str() == Some(i.report_sha256().as_str())
-                    && (r.entry.kind != Kind::Countersign
-                        || i.signed_by.as_deref() == Some(r.entry.actor.as_str()))
-            });
-            if !intact {
-                return Ok(Some(Problem::InspectionEdited { id, seq: r.seq }));
+            let slot = recorded.entry(id).or_default();
+            match r.entry.kind {
+                Kind::Inspection => slot.0 = Some(r),
+                _ => slot.1 = Some(r),
             }
+        }
+        let stored: BTreeMap<u64, crate::Inspection> = self
+            .inspections(None)?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+        for (id, i) in &stored {
+            let Some((Some(made), signed)) = recorded.get(id) else {
+                return Ok(Some(Problem::InspectionEdited { id: *id, seq: 0 }));
+            };
+            let d = &made.entry.detail;
+            let intact = d["report_sha256"].as_str() == Some(i.report_sha256().as_str())
+                && d["ok"].as_bool() == Some(i.ok);
+            let signature = match (signed, &i.signed_by) {
+                (None, None) => true,
+                (Some(row), Some(by)) => row.entry.actor == *by,
+                _ => false,
+            };
+            if !intact || !signature {
+                let seq = signed.as_ref().filter(|_| intact).unwrap_or(made).seq;
+                return Ok(Some(Problem::InspectionEdited { id: *id, seq }));
+            }
+        }
+        if let Some((id, (made, signed))) = recorded.iter().find(|(id, _)| !stored.contains_key(id))
+        {
+            let seq = made.as_ref().or(signed.as_ref()).map_or(0, |r| r.seq);
+            return Ok(Some(Problem::InspectionEdited { id: *id, seq }));
         }
         Ok(None)
     }

@@ -50,6 +50,9 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Problem::InspectionEdited { id, seq: 0 } => {
+                write!(f, "inspection {id} was edited: no ledger row records it")
+            }
             Problem::InspectionEdited { id, seq } => write!(
                 f,
                 "inspection {id} was edited or removed: it no longer matches ledger row {seq}"

@@ -338,3 +338,36 @@ fn an_edited_or_deleted_inspection_is_named_and_the_file_refuses_edits() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn an_inspection_signed_behind_the_ledgers_back_is_named() {
+    let dir = work("inspection-forged-signature");
+    let path = dir.join("l.db");
+    let l = Ledger::open_sqlite(&path).unwrap();
+    let i = l
+        .record_inspection(
+            ledger::InspectionKind::Daily,
+            json!({"cameras": []}),
+            false,
+            "system",
+        )
+        .unwrap();
+    // The file allows the one signature an unsigned inspection may get; only the chain can tell it is forged.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE ledger_inspections SET signed_by = 'boss', signed_at_ms = 1 WHERE id = ?1",
+            [i.id as i64],
+        )
+        .unwrap();
+    let p = l
+        .verify(None)
+        .unwrap()
+        .problem
+        .expect("forged signature caught");
+    assert!(
+        p.to_string().contains(&format!("inspection {}", i.id)),
+        "{p}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -375,15 +375,33 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body400<
 }
 
 fn json_error(e: &JsonRejection) -> ApiError {
-    // serde names the field ("missing field `password`", "unknown field `x`", "invalid type … at line 1"):
-    // the text after the axum prefix is what the client needs.
-    let text = e.body_text();
-    let detail = text.rsplit_once(": ").map_or(text.as_str(), |(_, d)| d);
+    named_error(&e.body_text(), "body")
+}
+
+/// A 400 from axum's text of a body or query that did not deserialise: its fixed prefix dropped, the field
+/// named — from serde's path (`role: invalid type …`) or its message (missing/unknown field `x`).
+fn named_error(text: &str, whole: &str) -> ApiError {
+    let detail = [
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to parse the request body as JSON: ",
+        "Failed to deserialize query string: ",
+    ]
+    .iter()
+    .find_map(|p| text.strip_prefix(p))
+    .unwrap_or(text);
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+    };
+    if let Some((path, rest)) = detail.split_once(": ").filter(|(p, _)| is_path(p)) {
+        return ApiError::bad(path, rest.to_string());
+    }
     let field = detail
         .split('`')
         .nth(1)
         .filter(|_| detail.contains("field"))
-        .unwrap_or("body");
+        .unwrap_or(whole);
     ApiError::bad(field, detail.to_string())
 }
 
@@ -393,13 +411,10 @@ pub struct Query400<T>(pub T);
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query400<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(q) => Ok(Query400(q.0)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::bad("query", e.body_text()))
-            }
-            Err(e) => Err(ApiError::bad("query", e.body_text())),
-        }
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query400(q.0))
+            .map_err(|e: QueryRejection| named_error(&e.body_text(), "query"))
     }
 }
 
@@ -758,6 +773,28 @@ async fn change_user(
                 .validate_for(&name)
                 .map_err(|e| ApiError::bad("password", e.to_string()))?;
         }
+        if b.password.is_some() && name == p.user && b.current_password.is_none() {
+            return Err(ApiError::bad(
+                "current_password",
+                "changing your own password needs your current password",
+            ));
+        }
+        let stays_manager = role.unwrap_or(current.role) == access::Role::Manager
+            && !b.disabled.unwrap_or(current.disabled);
+        if current.role == access::Role::Manager && !current.disabled && !stays_manager {
+            let managers = accounts
+                .directory
+                .list()
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .iter()
+                .filter(|u| u.role == access::Role::Manager && !u.disabled)
+                .count();
+            if managers <= 1 {
+                return Err(ApiError::Conflict(format!(
+                    "`{name}` is the last enabled manager: add or enable another manager first"
+                )));
+            }
+        }
         if let Some(person) = &b.person_id {
             site.check_person(role.unwrap_or(current.role), person.as_deref())?;
         } else if role.is_some_and(|r| r != current.role) {
@@ -885,7 +922,8 @@ async fn ledger_export(
     Query400(q): Query400<LedgerQuery>,
 ) -> Answer {
     let mut filter = filter_of(&q)?;
-    filter.limit = None;
+    // One more than the most an export holds, to tell a full period from one too long for one file.
+    filter.limit = Some(ledger::MAX_EXPORT_ROWS + 1);
     let xlsx = match q.format.as_deref() {
         None | Some("csv") => false,
         Some("xlsx") => true,
@@ -898,7 +936,25 @@ async fn ledger_export(
     };
     let ledger = s.accounts.ledger.clone();
     let bytes = blocking(move || {
+        // One export at a time: each holds its rows in memory.
+        static EXPORTING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+        let Some(_one) = EXPORTING.try_lock() else {
+            return Err(ApiError::Unavailable(
+                "another ledger export is running; retry when it is done".into(),
+            ));
+        };
         let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+        let rows = ledger.list(&filter).map_err(|e| internal(&e))?;
+        if rows.len() > ledger::MAX_EXPORT_ROWS {
+            return Err(ApiError::bad(
+                "from",
+                format!(
+                    "more than {} rows in the period: export a shorter one (from/to)",
+                    ledger::MAX_EXPORT_ROWS
+                ),
+            ));
+        }
+        // The export's own row before any of it leaves (it is the next row, after those exported).
         ledger
             .append(ledger::Entry {
                 kind: ledger::Kind::Use,
@@ -907,16 +963,15 @@ async fn ledger_export(
                 purpose: "ledger export".into(),
                 form: if xlsx { "xlsx" } else { "csv" }.into(),
                 client: client.0.clone(),
-                detail: serde_json::json!({"role": p.role}),
+                detail: serde_json::json!({"role": p.role, "rows": rows.len()}),
                 ..ledger::Entry::default()
             })
             .map_err(|e| internal(&e))?;
-        let rows = ledger.list(&filter).map_err(|e| internal(&e))?;
         if xlsx {
             let tmp =
                 std::env::temp_dir().join(format!("garim-ledger-{}.xlsx", crate::unique_suffix()));
-            ledger::export_xlsx(&rows, &tmp).map_err(|e| internal(&e))?;
-            let bytes = std::fs::read(&tmp).map_err(|e| internal(&e));
+            let written = ledger::export_xlsx(&rows, &tmp).map_err(|e| internal(&e));
+            let bytes = written.and_then(|()| std::fs::read(&tmp).map_err(|e| internal(&e)));
             let _ = std::fs::remove_file(&tmp);
             bytes
         } else {

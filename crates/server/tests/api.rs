@@ -367,7 +367,20 @@ fn bad_bodies_and_hostile_parameters_are_4xx_naming_the_field() {
         Some(&t),
     );
     assert_eq!(code, 400, "{body}");
-    assert!(body.contains("password"), "{body}");
+    assert!(body.contains(r#""field":"password""#), "{body}");
+    // A wrong type names its field too.
+    let (code, body) = call_full(
+        &w,
+        "POST",
+        "/api/v1/users",
+        Some(r#"{"name": "x1", "role": 5, "password": "a long enough password"}"#),
+        Some(&t),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains(r#""field":"role""#), "{body}");
+    let (code, body) = call_full(&w, "GET", "/api/v1/ledger?limit=many", None, Some(&t));
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains(r#""field":"limit""#), "{body}");
     // Over 1 MiB: 413.
     // (The server answers before the whole body is sent, so the client writes raw and reads the answer.)
     let big = format!(

@@ -184,6 +184,14 @@ impl server::SiteApi for Site {
             media::export::export(self.vault(), camera, from, to, None, &out).map_err(|e| {
                 let _ = std::fs::remove_file(&out);
                 let text = format!("{e:#}");
+                // The row above says an export began: this one says nothing left.
+                let mut failed = row.entry.clone();
+                failed.purpose =
+                    format!("{} (export failed: nothing was exported)", failed.purpose);
+                failed.detail["outcome"] = "failed".into();
+                if let Err(le) = self.records().ledger().append(failed) {
+                    tracing::error!(camera, "ledger: the failed export was not recorded: {le}");
+                }
                 if text.contains("no recordings") {
                     ApiError::NotFound(format!("no recordings of {camera} between the given times"))
                 } else {
@@ -231,21 +239,36 @@ impl server::SiteApi for Site {
             zones_checked: body.zones_checked,
             requested_unix: vault::time::unix_now(),
         });
-        let started = Instant::now();
-        while started.elapsed() < ACCEPT_WAIT {
-            if let Some(outcome) = inbox.take_answer() {
-                if outcome.accepted {
-                    return serde_json::to_value(&outcome).map_err(internal);
+        let answer = |wait: Duration| {
+            let started = Instant::now();
+            while started.elapsed() < wait {
+                if let Some(outcome) = inbox.take_answer() {
+                    return Some(outcome);
                 }
-                return Err(ApiError::Conflict(outcome.message));
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
+            None
+        };
+        // Withdrawn when the camera did not take it in time; once taken, its answer is awaited.
+        let outcome = match answer(ACCEPT_WAIT) {
+            Some(o) => o,
+            None if inbox.cancel() => {
+                return Err(ApiError::Unavailable(format!(
+                    "camera {camera:?} did not answer within {} s (is it streaming?); nothing was accepted",
+                    ACCEPT_WAIT.as_secs()
+                )));
+            }
+            None => answer(ACCEPT_WAIT).ok_or_else(|| {
+                ApiError::Unavailable(format!(
+                    "camera {camera:?} took the request but gave no answer yet; see its scene status"
+                ))
+            })?,
+        };
+        if outcome.accepted {
+            serde_json::to_value(&outcome).map_err(internal)
+        } else {
+            Err(ApiError::Conflict(outcome.message))
         }
-        inbox.cancel();
-        Err(ApiError::Unavailable(format!(
-            "camera {camera:?} did not answer within {} s (is it streaming?); nothing was accepted",
-            ACCEPT_WAIT.as_secs()
-        )))
     }
 
     fn policy(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
@@ -283,9 +306,16 @@ impl server::SiteApi for Site {
             client: client.to_string(),
             purpose: reason.to_string(),
         };
-        let changes = self
-            .replace_policy(&body.toml, &by)
-            .map_err(|e| ApiError::bad("toml", e))?;
+        let changes = self.replace_policy(&body.toml, &by).map_err(|e| {
+            if e.starts_with("cannot write") || e.contains("could not be recorded") {
+                tracing::error!("policy replacement failed: {e}");
+                ApiError::Internal(
+                    "the policy could not be written or recorded; see the service log".into(),
+                )
+            } else {
+                ApiError::bad("toml", e)
+            }
+        })?;
         Ok(serde_json::json!({"changes": changes}))
     }
 

@@ -6,14 +6,15 @@ use crate::status::SiteStatus;
 use policy::SiteConfig;
 use std::time::Duration;
 
-/// A daily inspection is due when the ledger holds none from the last 24 hours (by the ledger's clock, so a
-/// restart neither skips a day nor inspects twice).
-pub fn daily_due(ledger: &ledger::Ledger) -> Result<bool, ledger::LedgerError> {
+/// A daily inspection of this shard (`shard`: "1/1", "2/4", …; replicas of a site share one ledger) is due
+/// when the ledger holds none of it from the last 24 hours (by the ledger's clock, so a restart neither skips
+/// a day nor inspects twice).
+pub fn daily_due(ledger: &ledger::Ledger, shard: &str) -> Result<bool, ledger::LedgerError> {
     let now = ledger.now_ms();
     let recent = ledger.inspections(Some(now - DAY_MS))?;
     Ok(!recent
         .iter()
-        .any(|i| i.kind == ledger::InspectionKind::Daily))
+        .any(|i| i.kind == ledger::InspectionKind::Daily && i.report["shard"] == shard))
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -26,6 +27,7 @@ pub fn report(
     cfg: &SiteConfig,
     verify: &ledger::VerifyReport,
     last_sweep_unix: i64,
+    shard: &str,
 ) -> (serde_json::Value, bool) {
     let now = vault::time::unix_now();
     let mut ok = status.models == crate::ModelsState::Loaded;
@@ -58,11 +60,7 @@ pub fn report(
     let oldest: Vec<_> = usage
         .iter()
         .map(|(camera, bytes, oldest)| {
-            let retention_days = cfg
-                .cameras
-                .iter()
-                .find(|c| &c.id == camera)
-                .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c));
+            let retention_days = crate::vaults::retention_of(cfg, vocab::camera_of(camera));
             let age_days = (now - oldest) as f64 / 86_400.0;
             // A day's footage may stay until its day ends past the retention, plus a sweep period.
             let within = age_days <= f64::from(retention_days) + 1.1;
@@ -77,6 +75,7 @@ pub fn report(
     ok &= free.is_some_and(|f| f >= cfg.storage.min_free_bytes);
     ok &= verify.problem.is_none();
     let report = serde_json::json!({
+        "shard": shard,
         "cameras": cams,
         "server": {
             "models": status.models,
@@ -131,16 +130,20 @@ mod tests {
         let ledger = ledger::Ledger::open_sqlite(&dir.join("l.sqlite"))
             .unwrap()
             .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
-        assert!(daily_due(&ledger).unwrap(), "none yet");
+        assert!(daily_due(&ledger, "1/2").unwrap(), "none yet");
         ledger
             .record_inspection(
                 ledger::InspectionKind::Daily,
-                serde_json::json!({}),
+                serde_json::json!({"shard": "1/2"}),
                 true,
                 "system",
             )
             .unwrap();
-        assert!(!daily_due(&ledger).unwrap());
+        assert!(!daily_due(&ledger, "1/2").unwrap());
+        assert!(
+            daily_due(&ledger, "2/2").unwrap(),
+            "the other shard's cameras are its own to inspect"
+        );
         // An on-demand one does not stand in for the daily one.
         now.fetch_add(DAY_MS - 1000, Ordering::SeqCst);
         ledger
@@ -151,9 +154,9 @@ mod tests {
                 "m",
             )
             .unwrap();
-        assert!(!daily_due(&ledger).unwrap(), "23:59:59 later");
+        assert!(!daily_due(&ledger, "1/2").unwrap(), "23:59:59 later");
         now.fetch_add(2000, Ordering::SeqCst);
-        assert!(daily_due(&ledger).unwrap(), "a day later");
+        assert!(daily_due(&ledger, "1/2").unwrap(), "a day later");
         // Unsigned for 7 days: what /healthz and the alert count.
         now.fetch_add(7 * DAY_MS, Ordering::SeqCst);
         let unsigned = ledger

@@ -99,14 +99,17 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
     let signing_key = if key_path.exists() {
         ledger::SigningKey::load(&key_path)
     } else {
-        // A ledger with rows but no key lost its key (or someone removed it to re-sign a shortened chain):
-        // that is for a person to look at, not to paper over with a new key.
+        // Checkpoints signed here but no key: the key was lost (or removed to re-sign a shortened chain):
+        // that is for a person to look at, not to paper over with a new key. (A new replica of a shared
+        // ledger has rows but no checkpoints of its own yet: it makes its key.)
         let rows = ledger.count().map_err(|e| anyhow!("ledger: {e}"))?;
-        if rows > 0 {
+        let signed_here = std::fs::metadata(checkpoint_path(cfg, storage)).is_ok_and(|m| m.len() > 0);
+        if rows > 0 && signed_here {
             return Err(anyhow!(
-                "{}: the ledger's signing key is missing but the ledger has {rows} rows; restore the key from \
-                 its backup (a new key would hide a truncated ledger)",
-                key_path.display()
+                "{}: the ledger's signing key is missing but its checkpoints ({}) and {rows} rows are there; \
+                 restore the key from its backup (a new key would hide a truncated ledger)",
+                key_path.display(),
+                checkpoint_path(cfg, storage).display()
             ));
         }
         ledger::SigningKey::init(&key_path)

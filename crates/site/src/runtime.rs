@@ -70,6 +70,8 @@ pub struct Site {
     history: PolicyHistory,
     claim: Mutex<ShardClaim>,
     rtsp: Mutex<Option<RtspOut>>,
+    /// Held while the policy file is written or applied.
+    policy_write: Mutex<()>,
     site_cameras: usize,
     last_sweep: std::sync::atomic::AtomicI64,
 }
@@ -367,6 +369,7 @@ impl Site {
             history,
             claim: Mutex::new(claim),
             rtsp: Mutex::new(Some(rtsp)),
+            policy_write: Mutex::new(()),
             site_cameras: site_total,
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
         })
@@ -418,6 +421,7 @@ impl Site {
             &cfg,
             &verify,
             self.last_sweep_unix(),
+            &self.opts.shard.to_string(),
         );
         self.records
             .ledger()
@@ -525,7 +529,10 @@ impl Site {
                 next_inspection = Instant::now() + INSPECTION_CHECK_EVERY;
                 // Due by the ledger's last daily row: a restart neither skips a day nor inspects twice.
                 // It verifies the chain too (and sets garim_ledger_ok).
-                match crate::inspection::daily_due(self.records.ledger()) {
+                match crate::inspection::daily_due(
+                    self.records.ledger(),
+                    &self.opts.shard.to_string(),
+                ) {
                     Ok(true) => {
                         if let Err(e) = self.inspect_now(ledger::InspectionKind::Daily, "system") {
                             tracing::error!("daily inspection failed: {e:#}");
@@ -597,6 +604,12 @@ impl Site {
     /// force without its row), then the running cameras. A refused file leaves a PolicyRejected row. Returns
     /// what changed, or why nothing did.
     pub fn apply_policy(&self, by: &PolicySource) -> Result<Vec<String>, String> {
+        let _one = self.policy_write.lock();
+        self.apply_policy_now(by)
+    }
+
+    /// `apply_policy` with `policy_write` held.
+    fn apply_policy_now(&self, by: &PolicySource) -> Result<Vec<String>, String> {
         let m = telemetry::metrics();
         let path = &self.opts.config_path;
         let overrides = &self.opts.overrides;
@@ -698,17 +711,22 @@ impl Site {
     /// applies it, as `by`. An invalid text changes nothing, not even the file.
     pub fn replace_policy(&self, text: &str, by: &PolicySource) -> Result<Vec<String>, String> {
         let path = &self.opts.config_path;
+        // One writer at a time, and the file watch's reload waits too: the text applied is the one written,
+        // recorded as this user's.
+        let _one = self.policy_write.lock();
         let mut cfg = SiteConfig::parse_named(text, &path.display().to_string())
             .map_err(|errs| format!("the policy is invalid:\n{}", list_errors(&errs)))?;
         (self.opts.adjust)(&mut cfg);
         camera_configs(&cfg, self.opts.shard, &self.opts.overrides)
             .map_err(|e| format!("{e:#}"))?;
-        let tmp = path.with_extension(format!("toml.{}.part", std::process::id()));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("toml.{}-{seq}.part", std::process::id()));
         std::fs::write(&tmp, text)
             .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
             .and_then(|_| std::fs::rename(&tmp, path))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        self.apply_policy(by)
+        self.apply_policy_now(by)
     }
 
     /// Stops every camera (closing its open segment) and the RTSP server; returns the segments committed, per

@@ -54,17 +54,19 @@ pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Ar
     Ok(Arc::new(vault))
 }
 
+/// A camera's retention in days; a camera no longer in the policy keeps the site's default.
+pub fn retention_of(cfg: &SiteConfig, camera: &str) -> u32 {
+    cfg.cameras
+        .iter()
+        .find(|c| c.id == camera)
+        .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c))
+}
+
 /// The retention sweep: every day older than its camera's retention_days is destroyed.
 pub fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
     // A camera no longer in the policy keeps the site's default retention: its footage must not outlive it.
-    let retention = |camera: &str| {
-        Some(
-            cfg.cameras
-                .iter()
-                .find(|c| c.id == camera)
-                .map_or(cfg.defaults.retention_days, |c| cfg.retention_days(c)),
-        )
-    };
+    // A sealed stream (`cam-a.sealed`) keeps its camera's retention, never the site default.
+    let retention = |stream: &str| Some(retention_of(cfg, vocab::camera_of(stream)));
     match vault.sweep(vault::time::unix_now(), &retention) {
         Ok(r) => {
             for (camera, n) in &r.per_camera {
@@ -122,5 +124,35 @@ pub fn sweep(vault: &vault::Vault, cfg: &SiteConfig) {
                 .with_label_values(&[&camera])
                 .set((now - oldest).max(0));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_stream_keeps_its_cameras_retention() {
+        let cfg = SiteConfig::from_toml_str(
+            r#"
+[site]
+name = "t"
+[[people]]
+id = "m"
+role = "manager"
+title = "과장"
+phone = "1"
+[defaults]
+retention_days = 30
+[[cameras]]
+id = "gate"
+url = "rtsp://h/gate"
+retention_days = 7
+"#,
+        )
+        .unwrap();
+        assert_eq!(retention_of(&cfg, vocab::camera_of("gate.sealed")), 7);
+        assert_eq!(retention_of(&cfg, vocab::camera_of("gate")), 7);
+        assert_eq!(retention_of(&cfg, "gone"), 30);
     }
 }

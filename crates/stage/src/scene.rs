@@ -54,9 +54,10 @@ impl SceneInbox {
         slot.answer = None;
     }
 
-    /// Withdraws a request not answered yet (whoever asked stopped waiting): it is never applied later.
-    pub fn cancel(&self) {
-        self.0.lock().request = None;
+    /// Withdraws a request not taken yet (whoever asked stopped waiting): it is never applied later. False
+    /// when the guard has already taken it: its answer comes.
+    pub fn cancel(&self) -> bool {
+        self.0.lock().request.take().is_some()
     }
 
     pub fn pending(&self) -> bool {

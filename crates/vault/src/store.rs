@@ -576,13 +576,11 @@ impl Vault {
         }
         // Copies left on this node of days whose key is already destroyed (by the replica now serving them).
         for (camera, day) in self.db.destroyed_days_on(&self.node)? {
-            let (n, bytes) = self.delete_day(&camera, day)?;
+            let (n, bytes) = self.day_contents(&camera, day)?;
             if n == 0 {
                 continue;
             }
-            report.segments_deleted += n;
-            *report.per_camera.entry(camera.clone()).or_default() += n;
-            report.bytes_deleted += bytes;
+            // The record first, as for every destruction.
             self.record_destruction(&serde_json::json!({
                 "구분": "파기",
                 "at": utc_stamp(now_unix),
@@ -593,6 +591,10 @@ impl Vault {
                 "how": "files deleted, index rows removed (the day's data key was already destroyed)",
                 "reason": "retention ended",
             }))?;
+            let (n, bytes) = self.delete_day(&camera, day)?;
+            report.segments_deleted += n;
+            *report.per_camera.entry(camera.clone()).or_default() += n;
+            report.bytes_deleted += bytes;
         }
         if self.vacuum_pending.load(Ordering::SeqCst) {
             self.db.vacuum_keys()?;
