@@ -282,6 +282,57 @@ detect = ["person"]
         expect(&[("policy_change", 1), ("policy_rejected", 1)])
     );
 
+    // A manager replaces the policy through the API: the change names the manager and the reason; a refused
+    // text changes nothing, not even the file, and is recorded too.
+    let before = counts(&ledger);
+    let text = policy_text(&config);
+    let (code, body) = http.post(
+        &m,
+        "/api/v1/policy",
+        serde_json::json!({"toml": text.replace("segment_secs = 3", "segment_secs = 4"), "reason": "longer segments"}),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body["changes"].to_string().contains("storage"), "{body}");
+    let (code, body) = http.post(
+        &m,
+        "/api/v1/policy",
+        serde_json::json!({"toml": "[site]\nname = 1", "reason": "broken"}),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(body["field"], "toml");
+    assert!(policy_text(&config).contains("segment_secs = 4"));
+    assert_eq!(
+        http.post(
+            &lee,
+            "/api/v1/policy",
+            serde_json::json!({"toml": text, "reason": "x"})
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        added(&before, &ledger),
+        expect(&[("policy_change", 1), ("policy_rejected", 1)])
+    );
+    let change = ledger
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::PolicyChange],
+            ..ledger::Filter::default()
+        })
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(
+        (change.entry.actor.as_str(), change.entry.purpose.as_str()),
+        ("m", "longer segments")
+    );
+    std::fs::write(
+        &config,
+        policy_text(&config).replace("segment_secs = 4", "segment_secs = 3"),
+    )
+    .unwrap();
+    site.reload();
+
     // Retention: a segment of a day 40 days ago is destroyed with its key, one 파기 row for the day.
     let before = counts(&ledger);
     let old = vault::time::unix_now() - 40 * 86_400;

@@ -714,11 +714,29 @@ impl Site {
         // One writer at a time, and the file watch's reload waits too: the text applied is the one written,
         // recorded as this user's.
         let _one = self.policy_write.lock();
-        let mut cfg = SiteConfig::parse_named(text, &path.display().to_string())
-            .map_err(|errs| format!("the policy is invalid:\n{}", list_errors(&errs)))?;
-        (self.opts.adjust)(&mut cfg);
-        camera_configs(&cfg, self.opts.shard, &self.opts.overrides)
-            .map_err(|e| format!("{e:#}"))?;
+        let checked = SiteConfig::parse_named(text, &path.display().to_string())
+            .map_err(|errs| format!("the policy is invalid:\n{}", list_errors(&errs)))
+            .and_then(|mut cfg| {
+                (self.opts.adjust)(&mut cfg);
+                camera_configs(&cfg, self.opts.shard, &self.opts.overrides)
+                    .map(drop)
+                    .map_err(|e| format!("{e:#}"))
+            });
+        if let Err(reason) = checked {
+            // Refused before the file was touched; the attempt is the user's, and recorded.
+            if let Err(e) = self.records.ledger().append(ledger::Entry {
+                kind: ledger::Kind::PolicyRejected,
+                actor: by.actor.clone(),
+                subject: path.display().to_string(),
+                purpose: format!("{}; refused, the file was not changed", by.purpose),
+                client: by.client.clone(),
+                detail: serde_json::json!({"reason": reason}),
+                ..ledger::Entry::default()
+            }) {
+                tracing::error!("ledger: the refused policy was not recorded: {e}");
+            }
+            return Err(reason);
+        }
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = path.with_extension(format!("toml.{}-{seq}.part", std::process::id()));
