@@ -1067,24 +1067,7 @@ fn verify_sqlite<'c>(
                     .as_bytes()
                     .map_err(|e| w.msg(format!("row {seq} column {i}: {e}")))
             };
-            let input = HashInput {
-                seq: seq as u64,
-                at_ms: r.get(1).map_err(sql)?,
-                kind: text(2)?,
-                fields: [
-                    text(3)?,
-                    text(4)?,
-                    text(5)?,
-                    text(6)?,
-                    text(7)?,
-                    text(8)?,
-                    text(9)?,
-                    text(10)?,
-                    text(11)?,
-                ],
-                detail: text(12)?,
-                prev_hash: text(13)?,
-            };
+            let input = hash_input(seq as u64, r.get(1).map_err(sql)?, &text)?;
             found = walker.step(&input, text(14)?);
             if !matches!(found, Step::Ok) {
                 break;
@@ -1141,24 +1124,11 @@ fn verify_postgres<'c>(
         }
         for r in &rows {
             let text = |i: usize| r.try_get::<_, &str>(i).map(str::as_bytes).map_err(pg);
-            let input = HashInput {
-                seq: r.try_get::<_, i64>(0).map_err(pg)? as u64,
-                at_ms: r.try_get(1).map_err(pg)?,
-                kind: text(2)?,
-                fields: [
-                    text(3)?,
-                    text(4)?,
-                    text(5)?,
-                    text(6)?,
-                    text(7)?,
-                    text(8)?,
-                    text(9)?,
-                    text(10)?,
-                    text(11)?,
-                ],
-                detail: text(12)?,
-                prev_hash: text(13)?,
-            };
+            let input = hash_input(
+                r.try_get::<_, i64>(0).map_err(pg)? as u64,
+                r.try_get(1).map_err(pg)?,
+                &text,
+            )?;
             found = walker.step(&input, text(14)?);
             if !matches!(found, Step::Ok) {
                 break 'walk;
@@ -1181,6 +1151,26 @@ fn verify_postgres<'c>(
     };
     tx.commit().map_err(pg)?;
     Ok((head, walker, problem))
+}
+
+/// A stored row's hashed columns (2–13 in the verify queries' order), read through the backend's `text`.
+fn hash_input<'a, E>(
+    seq: u64,
+    at_ms: i64,
+    text: &impl Fn(usize) -> Result<&'a [u8], E>,
+) -> Result<HashInput<'a>, E> {
+    let mut fields: [&[u8]; 9] = [&[]; 9];
+    for (i, f) in fields.iter_mut().enumerate() {
+        *f = text(3 + i)?;
+    }
+    Ok(HashInput {
+        seq,
+        at_ms,
+        kind: text(2)?,
+        fields,
+        detail: text(12)?,
+        prev_hash: text(13)?,
+    })
 }
 
 #[cfg(test)]
