@@ -268,9 +268,9 @@ pub fn user(cmd: UserCommand) -> Result<()> {
 
 fn time_ms(flag: &str, v: Option<&str>) -> Result<Option<i64>> {
     v.map(|s| {
-        vault::time::parse_time(s)
+        vault::time::read_time(s)
             .map(|t| t * 1000)
-            .ok_or_else(|| anyhow!("{flag}: cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds"))
+            .map_err(|e| anyhow!("{flag}: {e}"))
     })
     .transpose()
 }

@@ -179,9 +179,7 @@ pub fn keys_init(file: &Path) -> Result<()> {
 fn parse_time_arg(flag: &str, v: Option<&str>, default: i64) -> Result<i64> {
     match v {
         None => Ok(default),
-        Some(s) => vault::time::parse_time(s).ok_or_else(|| {
-            anyhow!("{flag}: cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds")
-        }),
+        Some(s) => vault::time::read_time(s).map_err(|e| anyhow!("{flag}: {e}")),
     }
 }
 

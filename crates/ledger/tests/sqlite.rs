@@ -371,3 +371,33 @@ fn an_inspection_signed_behind_the_ledgers_back_is_named() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn reports_with_any_float_read_back_to_the_hash_their_rows_carry() {
+    let dir = work("inspection-floats");
+    let l = Ledger::open_sqlite(&dir.join("l.db")).unwrap();
+    // Values a camera's report really holds: shares, ages and load averages, some not short decimals.
+    let mut floats: Vec<f64> = vec![
+        0.1 + 0.2,
+        1.0 / 3.0,
+        2.0f64.sqrt(),
+        1e-300,
+        123_456.789_012_345_6,
+    ];
+    let mut x = 0.731_f64;
+    for _ in 0..2000 {
+        x = (x * 3.999 * (1.0 - x)).abs();
+        floats.push(x * 1e3);
+    }
+    let i = l
+        .record_inspection(
+            ledger::InspectionKind::Daily,
+            json!({"values": floats}),
+            true,
+            "system",
+        )
+        .unwrap();
+    l.countersign(i.id, "m", None).unwrap();
+    assert!(l.verify(None).unwrap().problem.is_none());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -859,9 +859,9 @@ fn filter_of(q: &LedgerQuery) -> Result<ledger::Filter, ApiError> {
     let time = |field: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
         v.as_deref()
             .map(|s| {
-                vault::time::parse_time(s).map(|t| t * 1000).ok_or_else(|| {
-                    ApiError::bad(field, format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds"))
-                })
+                vault::time::read_time(s)
+                    .map(|t| t * 1000)
+                    .map_err(|e| ApiError::bad(field, e))
             })
             .transpose()
     };

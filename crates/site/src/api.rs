@@ -24,12 +24,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 fn time(field: &str, v: Option<&str>, default: Option<i64>) -> Result<i64, ApiError> {
     match (v, default) {
-        (Some(s), _) => vault::time::parse_time(s).ok_or_else(|| {
-            ApiError::bad(
-                field,
-                format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds"),
-            )
-        }),
+        (Some(s), _) => vault::time::read_time(s).map_err(|e| ApiError::bad(field, e)),
         (None, Some(d)) => Ok(d),
         (None, None) => Err(ApiError::bad(field, "required")),
     }
@@ -106,7 +101,8 @@ impl server::SiteApi for Site {
         client: &str,
     ) -> Result<ExportFile, ApiError> {
         p.require(Permission::ExportRecordings).map_err(deny)?;
-        if !p.may_see_camera(camera) || !self.config().cameras.iter().any(|c| c.id == camera) {
+        let cfg = self.config();
+        if !p.may_see_camera(camera) || !cfg.cameras.iter().any(|c| c.id == camera) {
             return Err(ApiError::no_camera(camera));
         }
         let from = time("from", q.from.as_deref(), None)?;
@@ -155,9 +151,9 @@ impl server::SiteApi for Site {
                 "another export is running; retry when it is done".into(),
             ));
         };
-        let out_dir = exports_dir(&self.config());
+        let out_dir = exports_dir(&cfg);
         std::fs::create_dir_all(&out_dir).map_err(internal)?;
-        let out = out_dir.join(format!("{camera}-{}.mp4", ledger_suffix()));
+        let out = out_dir.join(format!("{camera}-{}.mp4", unique_suffix()));
         // The row first: no export without it.
         let row = self
             .records()
@@ -208,8 +204,7 @@ impl server::SiteApi for Site {
 
     fn scene(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError> {
         self.check_camera(p, Permission::ReadStatus, camera)?;
-        let store =
-            stage::scene::SceneStore::new(std::path::Path::new(&self.config().storage.path));
+        let store = stage::scene::SceneStore::new(&self.storage_dir());
         let state = store.load(camera).map_err(internal)?;
         Ok(serde_json::json!({
             "camera": camera,
@@ -356,7 +351,7 @@ pub fn exports_dir(cfg: &policy::SiteConfig) -> std::path::PathBuf {
 }
 
 /// A unique part of a file name.
-fn ledger_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!(
         "{}-{}-{}",

@@ -116,11 +116,11 @@ pub fn stage_config(cam: &CameraSettings, overrides: &Overrides) -> Result<Stage
     })
 }
 
-fn classes_of(cam: &CameraSettings, overrides: &Overrides) -> Result<Vec<detect::Class>> {
-    Ok(overrides
+fn classes_of(cam: &CameraSettings, overrides: &Overrides) -> Vec<detect::Class> {
+    overrides
         .detect
         .clone()
-        .unwrap_or_else(|| cam.detect.clone()))
+        .unwrap_or_else(|| cam.detect.clone())
 }
 
 /// The masked RTSP output listens on the host of the HTTP bind address.
@@ -175,7 +175,7 @@ fn camera_configs(
         configs.push((
             cam.clone(),
             stage_config(cam, overrides)?,
-            classes_of(cam, overrides)?,
+            classes_of(cam, overrides),
         ));
     }
     Ok(configs)
@@ -318,7 +318,7 @@ impl Site {
         let segment = Duration::from_secs(u64::from(cfg.storage.segment_secs));
         let mut running: Vec<Running> = Vec::new();
         for cam in &cameras {
-            let classes = classes_of(cam, &opts.overrides)?;
+            let classes = classes_of(cam, &opts.overrides);
             let inbox = stage::scene::SceneInbox::default();
             let sealed = if cam.recording == policy::RecordingMode::Sealed {
                 let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
@@ -373,6 +373,11 @@ impl Site {
             site_cameras: site_total,
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
         })
+    }
+
+    /// The storage folder of the policy in force.
+    pub fn storage_dir(&self) -> PathBuf {
+        PathBuf::from(&self.policy.lock().cfg.storage.path)
     }
 
     /// A copy of the policy in force.
@@ -457,16 +462,17 @@ impl Site {
 
     /// Everything `/healthz` and the API show: healthy when every camera streams and the models are loaded.
     pub fn status(&self) -> SiteStatus {
-        let cameras: Vec<CameraView> = self
+        let statuses: Vec<media::CameraStatus> = self
             .cameras
             .lock()
             .iter()
-            .map(|r| CameraView::of(&r.handle.status()))
+            .map(|r| r.handle.status())
             .collect();
-        let models = self.pool.state().lock().clone();
-        let streaming = cameras
+        let streaming = statuses
             .iter()
-            .all(|c| c.state == media::CameraState::Streaming.to_string());
+            .all(|s| s.state == media::CameraState::Streaming);
+        let cameras: Vec<CameraView> = statuses.iter().map(CameraView::of).collect();
+        let models = self.pool.state().lock().clone();
         let shard = self.opts.shard;
         SiteStatus {
             ok: streaming && models == ModelsState::Loaded,
@@ -737,9 +743,7 @@ impl Site {
             }
             return Err(reason);
         }
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!("toml.{}-{seq}.part", std::process::id()));
+        let tmp = path.with_extension(format!("toml.{}.part", crate::api::unique_suffix()));
         std::fs::write(&tmp, text)
             .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
             .and_then(|_| std::fs::rename(&tmp, path))

@@ -56,6 +56,13 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// Unix seconds from `1795923045`, `2026-11-29T03:30:45Z` or `2026-11-29` (UTC).
+/// A time as a user gives it, or the error that says which forms are read.
+pub fn read_time(s: &str) -> Result<i64, String> {
+    parse_time(s).ok_or_else(|| {
+        format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds")
+    })
+}
+
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.chars().all(|c| c.is_ascii_digit()) {
