@@ -93,6 +93,8 @@ phone = "000"
 [[facilities]]
 id = "hall"
 name = "본관"
+people = ["m"]
+contractors = ["fix-it"]
 [[cameras]]
 id = "cam-acc"
 url = "rtsp://127.0.0.1:18755/acc"

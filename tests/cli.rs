@@ -493,3 +493,59 @@ fn logs_are_json_lines_with_camera_state_changes_and_no_secret() {
         "no stop event:\n{stderr}"
     );
 }
+
+/// `garim check site.toml | head`: the reader going away ends the output quietly (no panic, no message), and
+/// warnings are printed after "valid".
+#[test]
+fn check_ends_quietly_when_its_reader_goes_away_and_prints_warnings() {
+    use std::fmt::Write;
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("check-pipe");
+    let file = dir.join("many.toml");
+    let mut text = String::from(
+        "[site]\nname = \"pipe\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"0\"\n",
+    );
+    // 4,000 different errors (different values are never grouped): far more than a pipe buffer holds.
+    for i in 0..4000 {
+        write!(text, "[[cameras]]\nid = \"c{i}\"\nurl = \"rtsp://10.0.0.1/{i}\"\nprivacy_masks = [[[0.1, 0.1], [{}, 0.1], [0.5, 0.5]]]\n", 2.0 + i as f32).unwrap();
+    }
+    std::fs::write(&file, &text).unwrap();
+    let mut child = garim()
+        .args(["check", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here, as `head -1` would close it.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(first.contains("privacy_masks"), "{first}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+
+    let file = dir.join("warn.toml");
+    std::fs::write(
+        &file,
+        "[site]\nname = \"warn\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"0\"\n\
+         [[cameras]]\nid = \"kids\"\nurl = \"rtsp://10.0.0.1/k\"\nlocation = \"아동 상담실\"\nrange = \"실내\"\ndetect = [\"plate\"]\n",
+    )
+    .unwrap();
+    let out = garim()
+        .args(["check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("valid")
+            && text.contains("warning: cameras[kids].detect")
+            && text.contains("person and face unmasked"),
+        "{text}"
+    );
+}

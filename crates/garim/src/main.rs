@@ -302,6 +302,23 @@ fn init_logging() {
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    if !matches!(
+        cli.command,
+        Command::Demo(_)
+            | Command::Run(_)
+            | Command::SimCamera(_)
+            | Command::Mask(_)
+            | Command::Eval(_)
+            | Command::Bench(_)
+    ) {
+        // Commands that print and exit: a reader that went away (`garim ledger export | head`) ends them
+        // quietly, as with any Unix tool, instead of a "Broken pipe" panic. The services keep Rust's default
+        // (SIGPIPE ignored), so a peer closing a socket is an error they handle, not their death.
+        // SAFETY: called before any thread is started; SIG_DFL is a valid disposition for SIGPIPE.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match cli.command {
         Command::Demo(a) => service::demo(&a.models.clone(), a),
         Command::Run(a) => service::run(&a.models.clone(), a),

@@ -69,31 +69,48 @@ pub struct SimArgs {
 
 pub fn check(file: &Path, format: &str) -> ExitCode {
     let result = SiteConfig::load(file);
-    let errors: Vec<policy::ConfigError> = match &result {
-        Ok(_) => Vec::new(),
-        Err(e) => e.0.clone(),
+    let (errors, warnings): (Vec<policy::ConfigError>, Vec<policy::ConfigError>) = match &result {
+        Ok(cfg) => (Vec::new(), cfg.warnings()),
+        Err(e) => (e.0.clone(), Vec::new()),
     };
-    if format == "json" {
-        let rows: Vec<_> = errors
-            .iter()
+    let rows = |list: &[policy::ConfigError]| -> Vec<serde_json::Value> {
+        list.iter()
             .map(|e| serde_json::json!({"path": e.path, "value": e.value, "reason": e.reason}))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({"file": file.display().to_string(), "valid": errors.is_empty(), "errors": rows})
-        );
+            .collect()
+    };
+    let mut out = String::new();
+    if format == "json" {
+        out = serde_json::json!({
+            "file": file.display().to_string(),
+            "valid": errors.is_empty(),
+            "errors": rows(&errors),
+            "warnings": rows(&warnings),
+        })
+        .to_string();
+        out.push('\n');
     } else if errors.is_empty() {
-        println!("{}: valid", file.display());
+        out.push_str(&format!("{}: valid\n", file.display()));
+        for w in &warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
     } else {
         for e in &errors {
-            println!("{e}");
+            out.push_str(&format!("{e}\n"));
         }
     }
+    print_quietly(&out);
     if errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Writes to stdout; a reader that went away (`garim check site.toml | head`) ends the output quietly.
+pub fn print_quietly(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 pub fn notice(file: &Path, format: &str, facility: Option<&str>, signs: bool) -> Result<()> {
@@ -112,7 +129,7 @@ pub fn notice(file: &Path, format: &str, facility: Option<&str>, signs: bool) ->
     } else {
         policy::notice::render(&cfg, format, facility).map_err(|e| anyhow!("--facility: {e}"))?
     };
-    print!("{text}");
+    print_quietly(&text);
     Ok(())
 }
 

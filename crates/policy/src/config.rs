@@ -2,9 +2,7 @@
 //! unit in its field name. Parsing is strict (unknown fields are errors with a suggestion), then validation
 //! collects every problem with its path and value. Camera settings merge site defaults into each camera.
 
-use crate::legal::{
-    Contractor, Facility, NoticeInfo, Person, Purpose, RESTRICTED_AREA_WORDS, Role, Viewing,
-};
+use crate::legal::{CameraKind, Contractor, Facility, NoticeInfo, Person, Purpose, Viewing};
 use crate::secret::SecretUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -140,6 +138,9 @@ pub struct CameraDefaults {
     pub retention_reason: Option<String>,
     /// 촬영시간 as published.
     pub recording_hours: String,
+    /// How cameras record unless their unit, purpose or own setting says otherwise: "masked" (default) or
+    /// "sealed".
+    pub recording: Option<String>,
 }
 
 impl Default for CameraDefaults {
@@ -154,6 +155,7 @@ impl Default for CameraDefaults {
             retention_days: 30,
             retention_reason: None,
             recording_hours: "24시간".into(),
+            recording: None,
         }
     }
 }
@@ -217,6 +219,12 @@ pub struct CameraConfig {
     /// "masked" (default: what the NVR sees) or "sealed" (zone-limited, unmasked, readable only with a grant).
     #[serde(default)]
     pub recording: Option<String>,
+    /// "fixed" (고정형, default) or "mobile" (이동형: vehicle-mounted or carried, PIPA Art. 25-2).
+    #[serde(default)]
+    pub kind: CameraKind,
+    /// Why this camera leaves people or faces unmasked in a sensitive place (silences check's warning).
+    #[serde(default)]
+    pub masking_exception: Option<String>,
 }
 
 /// One camera's effective settings: defaults merged, URL resolved, the vocabulary typed.
@@ -279,7 +287,7 @@ fn is_env_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn err(
+pub(crate) fn err(
     path: impl Into<String>,
     value: impl Into<String>,
     reason: impl Into<String>,
@@ -523,7 +531,7 @@ impl SiteConfig {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ConfigErrors(errors))
+            Err(ConfigErrors(crate::checks::group(errors)))
         }
     }
 
@@ -580,16 +588,18 @@ impl SiteConfig {
         Some(Ok(CameraSettings {
             id: cam.id.clone(),
             // Validated before: an unknown word here is refused, never defaulted.
-            recording: match cam.recording.as_deref().map(str::parse::<RecordingMode>) {
-                None => RecordingMode::Masked,
-                Some(Ok(m)) => m,
-                Some(Err(e)) => {
-                    return Some(Err(err(
-                        format!("{p}.recording"),
-                        cam.recording.as_deref().unwrap_or_default(),
-                        e,
-                    )));
-                }
+            recording: match self.recording_rule(cam) {
+                Err(e) => return Some(Err(e)),
+                Ok(rule) => match rule.value.parse::<RecordingMode>() {
+                    Ok(m) => m,
+                    Err(e) => {
+                        return Some(Err(err(
+                            rule.from.unwrap_or_else(|| format!("{p}.recording")),
+                            rule.value,
+                            e,
+                        )));
+                    }
+                },
             },
             facility: cam.facility.clone(),
             retention_days: self.retention_days(cam),
@@ -600,11 +610,12 @@ impl SiteConfig {
                 .unwrap_or_else(|| d.recording_hours.clone()),
             recording_zones: cam.recording_zones.clone(),
             url,
-            detect: match DetectClass::parse_list(
-                &cam.detect.as_ref().unwrap_or(&d.detect).join(","),
-            ) {
+            detect: match self.detect_rule(cam).and_then(|rule| {
+                DetectClass::parse_list(&rule.value.join(","))
+                    .map_err(|e| err(rule.from.unwrap_or_else(|| format!("{p}.detect")), "", e))
+            }) {
                 Ok(c) => c,
-                Err(e) => return Some(Err(err(format!("{p}.detect"), "", e))),
+                Err(e) => return Some(Err(e)),
             },
             mask_style: match cam.mask_style.as_ref().unwrap_or(&d.mask_style).parse() {
                 Ok(m) => m,
@@ -631,7 +642,7 @@ impl SiteConfig {
             .unwrap_or(self.defaults.retention_days)
     }
 
-    fn retention_reason<'a>(&'a self, cam: &'a CameraConfig) -> Option<&'a str> {
+    pub(crate) fn retention_reason<'a>(&'a self, cam: &'a CameraConfig) -> Option<&'a str> {
         cam.retention_reason
             .as_deref()
             .or_else(|| {
@@ -656,155 +667,6 @@ impl SiteConfig {
             Ok(out)
         } else {
             Err(ConfigErrors(errors))
-        }
-    }
-}
-
-impl SiteConfig {
-    fn validate_legal(&self, errors: &mut Vec<ConfigError>) {
-        if !self.people.iter().any(|p| p.role == Role::Manager) {
-            errors.push(err(
-                "people",
-                "",
-                "no 관리책임자: declare a person with role = \"manager\" (PIPA Art. 25(7), Decree Art. 25)",
-            ));
-        }
-        if self.defaults.retention_days == 0 {
-            errors.push(err(
-                "defaults.retention_days",
-                "0",
-                "retention of 0 days keeps nothing; use at least 1",
-            ));
-        }
-        let mut ids = std::collections::HashSet::new();
-        for (i, x) in self.purposes.iter().enumerate() {
-            if !ids.insert(("purpose", x.id.clone())) {
-                errors.push(err(
-                    format!("purposes[{i}].id"),
-                    &x.id,
-                    "duplicate purpose id",
-                ));
-            }
-        }
-        for (i, x) in self.people.iter().enumerate() {
-            if !ids.insert(("person", x.id.clone())) {
-                errors.push(err(format!("people[{i}].id"), &x.id, "duplicate person id"));
-            }
-        }
-        for (i, x) in self.contractors.iter().enumerate() {
-            if !ids.insert(("contractor", x.id.clone())) {
-                errors.push(err(
-                    format!("contractors[{i}].id"),
-                    &x.id,
-                    "duplicate contractor id",
-                ));
-            }
-        }
-        for (i, f) in self.facilities.iter().enumerate() {
-            let p = format!("facilities[{}]", f.id);
-            if !ids.insert(("facility", f.id.clone())) {
-                errors.push(err(
-                    format!("facilities[{i}].id"),
-                    &f.id,
-                    "duplicate facility id",
-                ));
-            }
-            for (k, id) in f.people.iter().enumerate() {
-                if !self.people.iter().any(|x| &x.id == id) {
-                    errors.push(err(
-                        format!("{p}.people[{k}]"),
-                        id,
-                        "person not declared in [[people]]",
-                    ));
-                }
-            }
-            for (k, id) in f.contractors.iter().enumerate() {
-                if !self.contractors.iter().any(|x| &x.id == id) {
-                    errors.push(err(
-                        format!("{p}.contractors[{k}]"),
-                        id,
-                        "contractor not declared in [[contractors]]",
-                    ));
-                }
-            }
-            if f.retention_days == Some(0) {
-                errors.push(err(
-                    format!("{p}.retention_days"),
-                    "0",
-                    "retention of 0 days keeps nothing",
-                ));
-            }
-        }
-    }
-
-    fn validate_camera_legal(&self, p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
-        if let Some(f) = &cam.facility {
-            if !self.facilities.iter().any(|x| &x.id == f) {
-                errors.push(err(
-                    format!("{p}.facility"),
-                    f,
-                    "facility not declared in [[facilities]]",
-                ));
-            }
-        }
-        for (k, id) in cam.purposes.iter().enumerate() {
-            if !self.purposes.iter().any(|x| &x.id == id) {
-                errors.push(err(
-                    format!("{p}.purposes[{k}]"),
-                    id,
-                    "purpose not declared by the site in [[purposes]]",
-                ));
-            }
-        }
-        let days = self.retention_days(cam);
-        if cam.retention_days == Some(0) {
-            errors.push(err(
-                format!("{p}.retention_days"),
-                "0",
-                "retention of 0 days keeps nothing; use at least 1",
-            ));
-        } else if days > 30 && self.retention_reason(cam).is_none() {
-            errors.push(err(
-                format!("{p}.retention_days"),
-                days.to_string(),
-                "over 30 days needs retention_reason (the guideline's ceiling is 30 days)",
-            ));
-        }
-        match cam.recording.as_deref() {
-            None | Some("masked") => {}
-            Some("sealed") => {
-                if self.storage.sealed_public_key.is_none() {
-                    errors.push(err(
-                        format!("{p}.recording"),
-                        "sealed",
-                        "sealed recording needs storage.sealed_public_key (make one with `garim keys sealed-init`)",
-                    ));
-                }
-            }
-            Some(other) => errors.push(err(
-                format!("{p}.recording"),
-                other,
-                "unknown recording mode; valid modes: masked, sealed",
-            )),
-        }
-        if cam.audio {
-            errors.push(err(
-                format!("{p}.audio"),
-                "true",
-                "recording sound is forbidden (PIPA Art. 25(5)); remove audio",
-            ));
-        }
-        let location = cam.location.as_deref().unwrap_or("").to_lowercase();
-        if let Some(word) = RESTRICTED_AREA_WORDS.iter().find(|w| location.contains(*w)) {
-            if cam.legal_exception.is_none() {
-                errors.push(err(
-                    format!("{p}.location"),
-                    cam.location.clone().unwrap_or_default(),
-                    format!(
-                        "cameras are forbidden in a {word} (PIPA Art. 25(2)); state the legal exception in legal_exception"
-                    ),
-                ));
-            }
         }
     }
 }
@@ -856,7 +718,7 @@ fn check_url(p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
     }
 }
 
-fn check_common(
+pub(crate) fn check_common(
     p: &str,
     detect: Option<&Vec<String>>,
     style: Option<&String>,

@@ -5,21 +5,56 @@
 use crate::config::{ConfigError, ConfigErrors, SiteConfig};
 use std::collections::{BTreeSet, HashMap};
 
-/// Columns a camera CSV may have (`id` is required).
-pub const COLUMNS: [&str; 12] = [
+/// Columns a camera CSV may have: every field of `[[cameras]]` (`id` is required). Lists are written
+/// `a;b`, polygons as JSON (`[[[0,0],[0.5,0],[0.5,0.5]]]`), switches as true/false.
+pub const COLUMNS: [&str; 24] = [
     "id",
     "facility",
+    "kind",
     "location",
     "range",
+    "url",
     "url_env",
     "url_file",
-    "retention_days",
-    "retention_reason",
-    "recording_hours",
+    "enabled",
     "purposes",
     "detect",
     "mask_style",
+    "recording",
+    "retention_days",
+    "retention_reason",
+    "recording_hours",
+    "privacy_masks",
+    "recording_zones",
+    "fail_closed_deadline_ms",
+    "detect_every_n_frames",
+    "scene_check_secs",
+    "audio",
+    "legal_exception",
+    "masking_exception",
 ];
+
+const NUMBERS: [&str; 4] = [
+    "retention_days",
+    "fail_closed_deadline_ms",
+    "detect_every_n_frames",
+    "scene_check_secs",
+];
+
+/// A polygon list cell (JSON numbers) as a TOML value.
+fn polygons(value: &str) -> Result<String, String> {
+    let polys: Vec<Vec<[f32; 2]>> = serde_json::from_str(value)
+        .map_err(|e| format!("expected polygons like [[[0,0],[0.5,0],[0.5,0.5]]]: {e}"))?;
+    let text = polys
+        .iter()
+        .map(|p| {
+            let pts: Vec<String> = p.iter().map(|[x, y]| format!("[{x}, {y}]")).collect();
+            format!("[{}]", pts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(format!("[{text}]"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportReport {
@@ -118,11 +153,19 @@ fn camera_table(
         }
         let path = format!("cameras.csv:{line}.{col}");
         let rendered = match col.as_str() {
-            "retention_days" => value
+            c if NUMBERS.contains(&c) => value
                 .parse::<u32>()
                 .map(|v| v.to_string())
-                .map_err(|_| err(path, value, "expected a whole number of days"))?,
+                .map_err(|_| err(path, value, "expected a whole number"))?,
             "purposes" | "detect" => list(value),
+            "enabled" | "audio" => match value.to_lowercase().as_str() {
+                "true" => "true".to_string(),
+                "false" => "false".to_string(),
+                _ => return Err(err(path, value, "expected true or false")),
+            },
+            "privacy_masks" | "recording_zones" => {
+                polygons(value).map_err(|e| err(path, value, e))?
+            }
             _ => quote(value),
         };
         if col == "id" {

@@ -2,12 +2,15 @@
 //! reports every error with its path and value, and redaction of camera URLs. Later policy work (purposes,
 //! managers, retention, the public notice) extends these types.
 
+mod checks;
 mod config;
 pub mod import;
+pub mod korean;
 pub mod legal;
 pub mod notice;
 mod secret;
 pub mod shard;
+mod units;
 
 pub use config::{
     CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, LedgerConfig,
@@ -15,4 +18,5 @@ pub use config::{
 };
 pub use secret::{SecretUrl, redact_url};
 pub use shard::{Shard, shard_of};
+pub use units::Inherited;
 pub use vocab::{DetectClass, MaskStyleName, RecordingMode};

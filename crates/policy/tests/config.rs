@@ -393,3 +393,67 @@ url = "rtsp://h/a"
         Some("/mnt/audit/garim.jsonl")
     );
 }
+
+/// A sensitive place (children, counselling, patients, protection) without person and face masking is warned
+/// about, wherever the rule comes from; a stated exception silences it.
+#[test]
+fn sensitive_places_without_person_masking_are_warned_about() {
+    let site = |extra: &str| {
+        format!(
+            "[site]\nname = \"s\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"0\"\n\
+             [[purposes]]\nid = \"care\"\nground = \"facility_safety\"\ntext = \"어린이집 아동 보호\"\ndetect = [\"plate\"]\n{extra}\n\
+             [[cameras]]\nid = \"c1\"\nurl = \"rtsp://10.0.0.1/a\"\nrange = \"실내\"\npurposes = [\"care\"]\n"
+        )
+    };
+    let cfg = SiteConfig::from_toml_str(&site("")).unwrap();
+    let w = cfg.warnings();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0].path, "purposes[care].detect");
+    assert!(
+        w[0].reason.contains("person and face unmasked") && w[0].reason.contains("아동"),
+        "{:?}",
+        w[0]
+    );
+    let quiet = SiteConfig::from_toml_str(&site(
+        "masking_exception = \"얼굴이 보이지 않는 천장 각도, 차량 출입만 촬영\"",
+    ))
+    .unwrap();
+    assert!(quiet.warnings().is_empty(), "{:#?}", quiet.warnings());
+}
+
+/// Masking rules merge camera → purpose → facility → site; purposes that disagree are an error naming both.
+#[test]
+fn masking_rules_merge_by_level_and_conflicts_are_refused() {
+    let text = "[site]\nname = \"s\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"0\"\n\
+        [defaults]\ndetect = [\"person\"]\n\
+        [[purposes]]\nid = \"a\"\nground = \"crime_prevention\"\ntext = \"A\"\ndetect = [\"face\"]\n\
+        [[purposes]]\nid = \"b\"\nground = \"crime_prevention\"\ntext = \"B\"\ndetect = [\"plate\"]\n\
+        [[purposes]]\nid = \"plain\"\nground = \"crime_prevention\"\ntext = \"C\"\n\
+        [[facilities]]\nid = \"f\"\nname = \"F\"\npeople = [\"m\"]\ndetect = [\"person\", \"face\", \"plate\", \"vehicle\"]\n\
+        [[cameras]]\nid = \"by-purpose\"\nurl = \"rtsp://h/1\"\nfacility = \"f\"\npurposes = [\"a\"]\n\
+        [[cameras]]\nid = \"by-facility\"\nurl = \"rtsp://h/2\"\nfacility = \"f\"\npurposes = [\"plain\"]\n\
+        [[cameras]]\nid = \"own\"\nurl = \"rtsp://h/3\"\nfacility = \"f\"\npurposes = [\"a\", \"b\"]\ndetect = []\n";
+    let cfg = SiteConfig::from_toml_str(text).unwrap();
+    let rule = |id: &str| {
+        let cam = cfg.cameras.iter().find(|c| c.id == id).unwrap();
+        cfg.detect_rule(cam).unwrap()
+    };
+    assert_eq!(rule("by-purpose").value, vec!["face"]);
+    assert_eq!(
+        rule("by-purpose").from.as_deref(),
+        Some("purposes[a].detect")
+    );
+    assert_eq!(rule("by-facility").value.len(), 4);
+    assert!(rule("own").value.is_empty());
+    let e = SiteConfig::from_toml_str(&text.replace("detect = []\n", ""))
+        .unwrap_err()
+        .0;
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].path, "cameras[own].purposes");
+    assert!(
+        e[0].reason
+            .contains("purposes a and b set different detect"),
+        "{:?}",
+        e[0]
+    );
+}

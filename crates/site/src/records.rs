@@ -126,8 +126,9 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
     })
 }
 
-/// The cameras a contractor user may see: those of the facilities its contractor works at (a facility that
-/// lists no contractors has all of them). Users of other roles see every camera (None).
+/// The cameras a contractor user may see: those of the facilities that list its contractor (exactly as the
+/// notice publishes them; every camera of a site without facilities). Users of other roles see every camera
+/// (None).
 pub fn contractor_scope(
     cfg: &SiteConfig,
     u: &access::User,
@@ -135,28 +136,11 @@ pub fn contractor_scope(
     if u.role != access::Role::Contractor {
         return None;
     }
-    let Some(contractor) = u.person_id.as_deref() else {
-        return Some(Default::default());
-    };
-    if !cfg.contractors.iter().any(|c| c.id == contractor) {
-        return Some(Default::default());
-    }
-    let facilities: Vec<&str> = cfg
-        .facilities
-        .iter()
-        .filter(|f| f.contractors.is_empty() || f.contractors.iter().any(|c| c == contractor))
-        .map(|f| f.id.as_str())
-        .collect();
     Some(
-        cfg.cameras
-            .iter()
-            .filter(|c| {
-                c.facility
-                    .as_deref()
-                    .is_some_and(|f| facilities.contains(&f))
-            })
-            .map(|c| c.id.clone())
-            .collect(),
+        u.person_id
+            .as_deref()
+            .map(|c| cfg.contractor_cameras(c))
+            .unwrap_or_default(),
     )
 }
 
