@@ -219,6 +219,9 @@ pub struct Revision {
     /// Where this version can still be read (이전 방침 보기).
     #[serde(default)]
     pub url: Option<String>,
+    /// 공개방법 of this version (e.g. "홈페이지 게시, 청사 게시판 게시").
+    #[serde(default)]
+    pub published_by: Option<String>,
 }
 
 /// Sections of the notice a proviso can be attached to.

@@ -60,6 +60,32 @@ operator = "정보통신과"
 [storage]
 sealed_public_key = "{}"
 
+[notice]
+effective_date = "2026-07-01"
+announced_date = "2026-06-20"
+announced_at = "구청 홈페이지"
+previous_url = "https://example.invalid/cctv/2025"
+published_by = ["홈페이지 게시", "구청 민원실 게시"]
+
+[[notice.revisions]]
+date = "2019-03-01"
+kind = "enacted"
+
+[[notice.revisions]]
+date = "2026-07-01"
+kind = "rewritten"
+summary = "국·과 개편, 단속 카메라 봉인 녹화"
+published_by = "홈페이지 게시"
+url = "https://example.invalid/cctv/2026"
+
+[[notice.provisos]]
+section = "intro"
+text = "부서별로 별도 방침을 공개하는 경우 그에 따름"
+
+[[notice.provisos]]
+section = "retention"
+text = "다만, 다른 법령에 특별한 규정이 있는 경우에는 그러하지 아니합니다."
+
 [[purposes]]
 id = "crime"
 ground = "crime_prevention"
@@ -285,6 +311,29 @@ fn a_2000_camera_district_publishes_exactly_what_it_states() {
     );
     assert!(md.contains("운영 부서: 정보통신과"));
 
+    // The notice's own facts: enactment, 시행·공고일, 공개방법, the previous version, revision kinds, provisos.
+    assert!(md.contains("2019년 3월 1일에 제정되었으며, 2026년 7월 1일부터 시행합니다."));
+    assert!(md.contains("구청 홈페이지를 통해 공지하겠습니다"));
+    assert!(
+        md.contains("- 공고일자: 2026년 6월 20일") && md.contains("- 시행일자: 2026년 7월 1일")
+    );
+    assert!(md.contains("- 공개방법: 홈페이지 게시, 구청 민원실 게시"));
+    assert!(md.contains("- 이전 방침: https://example.invalid/cctv/2025"));
+    assert!(md.contains("| 일자 | 구분 | 내용 | 공개방법 | 보기 |"));
+    assert!(md.contains("| 2026년 7월 1일 | 전면 개정 | 국·과 개편, 단속 카메라 봉인 녹화 | 홈페이지 게시 | https://example.invalid/cctv/2026 |"));
+    assert!(md.contains("| 2019년 3월 1일 | 제정 | - | - | - |"));
+    assert!(md.contains("※ 부서별로 별도 방침을 공개하는 경우 그에 따름"));
+    let retention = &md[md.find("## 4.").unwrap()..md.find("## 5.").unwrap()];
+    assert!(
+        retention.contains("※ 다만, 다른 법령에 특별한 규정이 있는 경우에는 그러하지 아니합니다.")
+    );
+    // The law's defaults where the site states nothing.
+    assert!(
+        md.contains("「개인영상정보 열람·존재확인 청구서」")
+            && md.contains("서면 등으로 알려드립니다")
+    );
+    assert!(md.contains("보관기간이 경과하여 파기한 경우"));
+
     // Speed: best of 5 (the first run warms caches); the figure is printed for docs/.
     let check = best_of(5, || {
         parse(&text);
@@ -332,8 +381,8 @@ fn bad_input_gets_one_clear_error_with_its_path() {
     let cases = [
         (
             base.replace(
-                "[site]",
-                "[notice]\neffective_date = \"2023-13-45\"\n\n[site]",
+                "effective_date = \"2026-07-01\"",
+                "effective_date = \"2023-13-45\"",
             ),
             "notice.effective_date",
             "month 13 does not exist",

@@ -187,6 +187,19 @@ impl<'a> Scope<'a> {
         self.units.iter().any(|u| Some(list(*u)) != first)
     }
 
+    /// The units a people or contractor table is drawn for: every unit (with a unit column) when their lists
+    /// (`ids`) differ, else the first alone, so a list shared by every unit is printed once.
+    fn tables_by_unit(
+        &self,
+        ids: impl Fn(Option<&Facility>) -> Vec<String>,
+    ) -> (bool, Vec<Option<&'a Facility>>) {
+        if self.several() && self.differs(ids) {
+            (true, self.units.clone())
+        } else {
+            (false, self.units.iter().take(1).copied().collect())
+        }
+    }
+
     fn unit_name(&self, unit: Option<&Facility>) -> String {
         unit.map_or_else(|| self.cfg.site.name.clone(), |f| self.cfg.unit_name(f))
     }
@@ -369,19 +382,8 @@ fn cameras_section(s: &Scope) -> Section {
 }
 
 fn people_section(s: &Scope) -> Section {
-    let per_unit = s.several()
-        && s.differs(|u| {
-            s.cfg
-                .people_of(u)
-                .iter()
-                .map(|p| p.id.clone())
-                .collect::<Vec<_>>()
-        });
-    let shown: Vec<Option<&Facility>> = if per_unit {
-        s.units.clone()
-    } else {
-        s.units.iter().take(1).copied().collect()
-    };
+    let (per_unit, shown) =
+        s.tables_by_unit(|u| s.cfg.people_of(u).iter().map(|x| x.id.clone()).collect());
     let named = shown
         .iter()
         .flat_map(|u| s.cfg.people_of(*u))
@@ -576,19 +578,13 @@ fn masking_section(s: &Scope) -> Section {
 }
 
 fn contractors_section(s: &Scope) -> Section {
-    let per_unit = s.several()
-        && s.differs(|u| {
-            s.cfg
-                .contractors_of(u)
-                .iter()
-                .map(|c| c.id.clone())
-                .collect::<Vec<_>>()
-        });
-    let shown: Vec<Option<&Facility>> = if per_unit {
-        s.units.clone()
-    } else {
-        s.units.iter().take(1).copied().collect()
-    };
+    let (per_unit, shown) = s.tables_by_unit(|u| {
+        s.cfg
+            .contractors_of(u)
+            .iter()
+            .map(|x| x.id.clone())
+            .collect()
+    });
     let scoped = shown
         .iter()
         .flat_map(|u| s.cfg.contractors_of(*u))
@@ -803,11 +799,15 @@ fn changes_section(s: &Scope) -> Section {
     if !n.revisions.is_empty() {
         let kinds = n.revisions.iter().any(|r| r.kind.is_some());
         let urls = n.revisions.iter().any(|r| r.url.is_some());
+        let published = n.revisions.iter().any(|r| r.published_by.is_some());
         let mut head = vec!["일자"];
         if kinds {
             head.push("구분");
         }
         head.push("내용");
+        if published {
+            head.push("공개방법");
+        }
         if urls {
             head.push("보기");
         }
@@ -824,6 +824,9 @@ fn changes_section(s: &Scope) -> Section {
                 } else {
                     r.summary.clone()
                 });
+                if published {
+                    row.push(r.published_by.clone().unwrap_or_else(|| "-".into()));
+                }
                 if urls {
                     row.push(r.url.clone().unwrap_or_else(|| "-".into()));
                 }
