@@ -251,7 +251,7 @@ detect = ["person"]
 detect_every_n_frames = 2
 [[cameras]]
 id = "cam-a"
-url = "rtsp://127.0.0.1:18555/cam-a"
+url_env = "GARIM_TEST_CAM_A"
 [[cameras]]
 id = "cam-b"
 url_env = "GARIM_TEST_CAM_B"
@@ -267,11 +267,16 @@ url_env = "GARIM_TEST_CAM_B"
                 "--config",
                 config.to_str().unwrap(),
                 "--seconds",
-                "120",
+                "240",
             ])
             .env(
                 "GARIM_TEST_CAM_B",
                 "rtsp://admin:hunter2secret@127.0.0.1:1/stream",
+            )
+            // Credentials go to rtspsrc as user-id/user-pw (the simulated camera asks for none).
+            .env(
+                "GARIM_TEST_CAM_A",
+                "rtsp://viewer:hunter2secret@127.0.0.1:18555/cam-a",
             )
             .env(
                 "GARIM_SITE_KEY",
@@ -335,6 +340,16 @@ url_env = "GARIM_TEST_CAM_B"
     );
     let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
     assert!(health.contains("detect_every_n_frames"), "{health}");
+    // Writing back the policy in force clears the error: health is recomputed on every attempt.
+    std::fs::write(&config, &good).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            !http_get("127.0.0.1:18080", "/healthz")
+                .unwrap_or_default()
+                .contains("detect_every_n_frames")
+        }),
+        "a stale error stays on /healthz"
+    );
     let masked_zone = good.replace(
         "id = \"cam-a\"\n",
         "id = \"cam-a\"\nprivacy_masks = [[[0.0, 0.0], [0.3, 0.0], [0.3, 0.3]]]\n",
@@ -375,12 +390,67 @@ url_env = "GARIM_TEST_CAM_B"
     );
     assert!(ledger.verify(None).unwrap().problem.is_none());
 
+    // A canary password in every shape of inline URL: each policy is refused, and the password shows in no
+    // log, health, metric, ledger row or kept policy copy.
+    const CANARY: &str = "S3cretPW9";
+    let shapes = [
+        "rtsp://admin:S3cretPW9@127.0.0.1:1/s1",
+        "rtsp:/admin:S3cretPW9@127.0.0.1:1/s1",
+        "rtsp:admin:S3cretPW9@127.0.0.1:1/s1",
+        "rtps://admin:S3cretPW9@127.0.0.1:1/s1",
+        "rtsp://127.0.0.1:1/video?user=admin&pw=S3cretPW9",
+        "rtsp://127.0.0.1:1/video?usr=admin;pwd=S3cretPW9",
+        "http://127.0.0.1:1/video?channel=1&x-auth=S3cretPW9",
+        "rtsp://admin:p@ss:S3cretPW9@127.0.0.1:1/s1",
+    ];
+    let mut refused = rows(ledger::Kind::PolicyRejected).len();
+    for shape in shapes {
+        std::fs::write(
+            &config,
+            format!("{good}\n[[cameras]]\nid = \"cam-c\"\nurl = \"{shape}\"\n"),
+        )
+        .unwrap();
+        assert!(
+            wait_for(Duration::from_secs(10), || rows(
+                ledger::Kind::PolicyRejected
+            )
+            .len()
+                > refused),
+            "a policy with {shape} was not refused"
+        );
+        refused += 1;
+        let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
+        assert!(
+            health.contains("cam-c") && !health.contains(CANARY),
+            "{shape}: {health}"
+        );
+    }
+    assert!(!metrics().contains(CANARY));
+    let kept: String = ledger
+        .list(&ledger::Filter::default())
+        .unwrap()
+        .iter()
+        .map(|r| format!("{:?}", r.entry))
+        .collect();
+    assert!(!kept.contains(CANARY), "a ledger row holds the canary");
+    for copy in std::fs::read_dir(work.join("data/policy-history")).unwrap() {
+        let text = std::fs::read_to_string(copy.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(CANARY),
+            "a kept policy copy holds the canary"
+        );
+    }
+
     let (ok, stdout, stderr) = interrupt(garim_run.into_inner());
     let _ = interrupt(camera.into_inner());
     assert!(ok, "garim run failed:\n{stdout}\n{stderr}");
     assert!(
         !stdout.contains("hunter2secret") && !stderr.contains("hunter2secret"),
         "password leaked:\n{stderr}"
+    );
+    assert!(
+        !stdout.contains(CANARY) && !stderr.contains(CANARY),
+        "canary leaked:\n{stderr}"
     );
     assert!(
         stderr.contains("cam-b"),

@@ -445,8 +445,17 @@ impl Ingest {
             (pipelines::INGEST_URI, "uri")
         };
         let pipeline = pipelines::launch(template, &[], "ingest")?;
-        // The URL (with any credentials) is set as a property, never written into a launch string or a log.
-        pipelines::element(&pipeline, "src")?.set_property(prop, url);
+        // The URL is set as a property, never written into a launch string or a log. rtspsrc prints its
+        // location at debug level (GST_DEBUG=rtspsrc:5), so its credentials go to user-id/user-pw instead.
+        let src = pipelines::element(&pipeline, "src")?;
+        match policy::split_credentials(url).filter(|_| prop == "location") {
+            Some((bare, user, password)) => {
+                src.set_property(prop, bare.as_str());
+                src.set_property("user-id", user.as_str());
+                src.set_property("user-pw", password.as_str());
+            }
+            None => src.set_property(prop, url),
+        }
         let sink = pipelines::appsink(&pipeline, "sink")?;
         pipeline
             .set_state(gst::State::Playing)

@@ -703,17 +703,16 @@ fn check_url(p: &str, cam: &CameraConfig, errors: &mut Vec<ConfigError>) {
             "url must start with rtsp://, rtsps://, http(s):// or file://",
         ));
     }
-    let authority = url
-        .split_once("://")
-        .map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or(""))
-        .unwrap_or("");
-    // A password in the query string is as inline as one in the userinfo (redaction shows it as ***).
-    if authority.contains('@') || shown != *url {
+    // Userinfo (however the scheme is written) and query values that are credentials by name or by shape are
+    // what the redactor hides: anything it changes is a secret that must not sit in the policy file.
+    if shown != *url {
         errors.push(err(
             format!("{p}.url"),
             shown,
-            "url carries credentials inline; put the whole url in an environment variable \
-             (url_env = \"CAM_URL\") or a file readable only by garim (url_file = \"/etc/garim/cam.url\")",
+            "url carries credentials inline (user:password@, or a query value such as pw=, user=, token=, or one \
+             that looks like a password); put the whole url in an environment variable (url_env = \"CAM_URL\") \
+             or a file readable only by garim (url_file = \"/etc/garim/cam.url\"); garim then gives rtspsrc \
+             the user and password as its user-id/user-pw properties, never inside the URL",
         ));
     }
 }

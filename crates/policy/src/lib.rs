@@ -16,7 +16,7 @@ pub use config::{
     CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, LedgerConfig,
     ServerConfig, Site, SiteConfig, StorageConfig,
 };
-pub use secret::{SecretUrl, redact_url};
+pub use secret::{SecretUrl, redact_url, split_credentials};
 pub use shard::{Shard, shard_of};
 pub use units::Inherited;
 pub use vocab::{DetectClass, MaskStyleName, RecordingMode};

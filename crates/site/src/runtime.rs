@@ -653,6 +653,8 @@ impl Site {
         };
         let changes = diff(&policy.cfg, &cfg);
         if changes.is_empty() {
+            // The policy in force is valid again (e.g. an invalid edit was undone): health says so.
+            policy.state.last_error = None;
             return Ok(changes);
         }
         // The record first: a policy the ledger cannot show is not applied.
