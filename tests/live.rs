@@ -312,8 +312,24 @@ url_env = "GARIM_TEST_CAM_B"
         "cam-a did not reconnect"
     );
     let m = metrics();
+    // One outage, one reconnection: reconnections are counted when frames flow again, attempts apart.
+    assert_eq!(
+        metric(&m, r#"garim_camera_reconnects_total{camera="cam-a"}"#),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, r#"garim_camera_reconnects_total{camera="cam-b"}"#),
+        Some(0.0),
+        "{m}"
+    );
     assert!(
-        metric(&m, r#"garim_camera_reconnects_total{camera="cam-a"}"#).unwrap_or(0.0) >= 1.0,
+        metric(
+            &m,
+            r#"garim_camera_reconnect_attempts_total{camera="cam-b"}"#
+        )
+        .unwrap_or(0.0)
+            >= 1.0,
         "{m}"
     );
     // cam-b never connects, cam-a is unaffected by it, and its password appears nowhere.

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// A camera that streamed this recently is retried at once (`BACKOFF_START`), however many attempts failed:
+/// a short outage of a good camera should cost seconds, not the grown backoff.
+const RECENTLY_GOOD: Duration = Duration::from_secs(60);
 /// How often the console's snapshot of a camera is refreshed.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 
@@ -139,6 +142,8 @@ pub struct CameraRunner {
     snapshot: Arc<Mutex<Option<(Instant, MaskedFrame)>>>,
     stop: Arc<AtomicBool>,
     last_layout: Option<Layout>,
+    /// When the source last delivered a frame (for the retry backoff).
+    last_good: Option<Instant>,
     fps: gst::Fraction,
     latency: stage::RollingStats,
 }
@@ -183,6 +188,7 @@ impl CameraRunner {
             snapshot: snapshot.clone(),
             stop: stop.clone(),
             last_layout: None,
+            last_good: None,
             fps: gst::Fraction::new(10, 1),
             latency: stage::RollingStats::new(300),
         };
@@ -224,9 +230,14 @@ impl CameraRunner {
                     } else {
                         attempt + 1
                     };
-                    let backoff = BACKOFF_START
-                        .saturating_mul(1 << (attempt - 1).min(5))
-                        .min(BACKOFF_CAP);
+                    let recently_good = self.last_good.is_some_and(|t| t.elapsed() < RECENTLY_GOOD);
+                    let backoff = if recently_good {
+                        BACKOFF_START
+                    } else {
+                        BACKOFF_START
+                            .saturating_mul(1 << (attempt - 1).min(5))
+                            .min(BACKOFF_CAP)
+                    };
                     tracing::warn!(camera = %self.spec.id, attempt, "source failed: {reason}; retrying in {backoff:?}");
                     self.set_state(CameraState::Retrying { attempt, reason });
                     self.wait_with_no_signal(backoff);
@@ -234,10 +245,9 @@ impl CameraRunner {
                         break;
                     }
                     telemetry::metrics()
-                        .camera_reconnects_total
+                        .camera_reconnect_attempts_total
                         .with_label_values(&[&self.spec.id])
                         .inc();
-                    self.status.lock().reconnects += 1;
                 }
             }
         }
@@ -362,10 +372,17 @@ impl CameraRunner {
                 }
             }
             last_pts = pts.or(last_pts);
-            if self.status.lock().state != CameraState::Streaming {
+            let was = self.status.lock().state.clone();
+            if was != CameraState::Streaming {
                 tracing::info!(camera = %id, "streaming {}x{}", layout.width, layout.height);
+                if matches!(was, CameraState::Retrying { .. }) {
+                    // A reconnection is counted when frames flow again, not when it is tried.
+                    m.camera_reconnects_total.with_label_values(&[&id]).inc();
+                    self.status.lock().reconnects += 1;
+                }
                 self.set_state(CameraState::Streaming);
             }
+            self.last_good = Some(Instant::now());
             if let Some(cfg) = self.pending.lock().take() {
                 tracing::info!(camera = %id, "new masking settings in force");
                 self.stage.set_config(cfg);

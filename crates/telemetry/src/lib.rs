@@ -16,6 +16,7 @@ pub mod names {
     pub const FAIL_CLOSED_FRAMES_TOTAL: &str = "garim_fail_closed_frames_total";
     pub const CAMERA_UP: &str = "garim_camera_up";
     pub const CAMERA_RECONNECTS_TOTAL: &str = "garim_camera_reconnects_total";
+    pub const CAMERA_RECONNECT_ATTEMPTS_TOTAL: &str = "garim_camera_reconnect_attempts_total";
     pub const SEGMENTS_TOTAL: &str = "garim_segments_total";
     pub const POLICY_RELOADS_TOTAL: &str = "garim_policy_reloads_total";
     pub const SEGMENTS_DESTROYED_TOTAL: &str = "garim_segments_destroyed_total";
@@ -31,7 +32,7 @@ pub mod names {
     pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 21] = [
         LEDGER_OK,
         INSPECTIONS_UNSIGNED,
         FRAMES_TOTAL,
@@ -41,6 +42,7 @@ pub mod names {
         FAIL_CLOSED_FRAMES_TOTAL,
         CAMERA_UP,
         CAMERA_RECONNECTS_TOTAL,
+        CAMERA_RECONNECT_ATTEMPTS_TOTAL,
         SEGMENTS_TOTAL,
         POLICY_RELOADS_TOTAL,
         SEGMENTS_DESTROYED_TOTAL,
@@ -71,6 +73,7 @@ pub struct Metrics {
     pub fail_closed_frames_total: IntCounterVec,
     pub camera_up: IntGaugeVec,
     pub camera_reconnects_total: IntCounterVec,
+    pub camera_reconnect_attempts_total: IntCounterVec,
     pub segments_total: IntCounterVec,
     pub policy_reloads_total: IntCounterVec,
     pub segments_destroyed_total: IntCounterVec,
@@ -151,7 +154,12 @@ impl Metrics {
             .expect("unique metric");
         let camera_reconnects_total = counter(
             names::CAMERA_RECONNECTS_TOTAL,
-            "Times a camera's source was restarted after a failure.",
+            "Times a camera streamed again after a failure (successful reconnections).",
+            &["camera"],
+        );
+        let camera_reconnect_attempts_total = counter(
+            names::CAMERA_RECONNECT_ATTEMPTS_TOTAL,
+            "Times a failed camera's source was started again (attempts, successful or not).",
             &["camera"],
         );
         let segments_total = counter(
@@ -262,6 +270,7 @@ impl Metrics {
             fail_closed_frames_total,
             camera_up,
             camera_reconnects_total,
+            camera_reconnect_attempts_total,
             segments_total,
         }
     }
@@ -282,6 +291,8 @@ impl Metrics {
         }
         self.camera_up.with_label_values(&[camera]).set(0);
         self.camera_reconnects_total.with_label_values(&[camera]);
+        self.camera_reconnect_attempts_total
+            .with_label_values(&[camera]);
         self.segments_total.with_label_values(&[camera]);
         self.segments_destroyed_total.with_label_values(&[camera]);
         self.recording_up.with_label_values(&[camera]);
