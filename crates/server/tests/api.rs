@@ -421,14 +421,18 @@ fn bad_bodies_and_hostile_parameters_are_4xx_naming_the_field() {
         let (code, _) = call_full(&w, "GET", &q, None, Some(&t));
         assert_eq!(code, 400, "{q}");
     }
-    let (code, _) = call_full(
-        &w,
-        "GET",
-        "/api/v1/ledger?from=yesterday-ish",
-        None,
-        Some(&t),
-    );
-    assert_eq!(code, 400);
+    // Days that do not exist and years that would wrap are refused, never rolled over.
+    for bad in ["yesterday-ish", "2026-02-31", "99999-01-01", "99999999999999"] {
+        let (code, resp) = call_full(
+            &w,
+            "GET",
+            &format!("/api/v1/ledger?from={bad}"),
+            None,
+            Some(&t),
+        );
+        assert_eq!(code, 400, "{bad}: {resp}");
+        assert!(resp.contains(bad), "the error names the value: {resp}");
+    }
     assert!(w.directory.get("users").unwrap().is_none());
     assert_eq!(w.directory.list().unwrap().len(), Role::ALL.len() + 1);
     let _ = Permission::ALL;

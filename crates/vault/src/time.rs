@@ -57,6 +57,9 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Unix seconds from `1795923045`, `2026-11-29T03:30:45Z` or `2026-11-29` (UTC).
 /// A time as a user gives it, or the error that says which forms are read.
+/// 9999-12-31T23:59:59Z, the last time garim reads.
+const LAST_SECOND: i64 = 253_402_300_799;
+
 pub fn read_time(s: &str) -> Result<i64, String> {
     parse_time(s).ok_or_else(|| {
         format!("cannot read {s:?} as a time; use 2026-11-24T09:00:00Z, 2026-11-24 or unix seconds")
@@ -66,7 +69,8 @@ pub fn read_time(s: &str) -> Result<i64, String> {
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.chars().all(|c| c.is_ascii_digit()) {
-        return s.parse().ok();
+        // Unix seconds up to the end of 9999 (anything larger is a typo, not a time).
+        return s.parse().ok().filter(|&t| t <= LAST_SECOND);
     }
     // The compact stamps garim itself prints (`utc_stamp`: 20261129T033045Z) are read back too.
     if let Some(c) = s.strip_suffix('Z').filter(|c| {
@@ -97,7 +101,18 @@ pub fn parse_time(s: &str) -> Option<i64> {
         t.next().flatten().unwrap_or(0),
         t.next().flatten().unwrap_or(0),
     );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&dd) || h > 23 || mi > 59 || sec > 60 {
+    // Days that exist only: 2026-02-31 and year 99999 are refused, never rolled over.
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let last = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=last).contains(&dd) {
         return None;
     }
     Some(days_from_civil(y, m as u32, dd as u32) * 86_400 + h * 3600 + mi * 60 + sec)
@@ -118,6 +133,20 @@ mod tests {
         assert_eq!(parse_time("1795923045"), Some(1_795_923_045));
         assert_eq!(parse_time("2026-11-29"), Some(1_795_910_400));
         assert_eq!(parse_time("yesterday"), None);
+        for bad in [
+            "2026-02-31",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "99999-01-01",
+            "1969-12-31",
+            "2026-11-29T24:00:00Z",
+            "99999999999999",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+        assert_eq!(parse_time("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(parse_time("9999-12-31T23:59:59Z"), Some(LAST_SECOND));
         for day in [0, 11_016, 20_416] {
             let (y, m, d) = civil(day);
             assert_eq!(days_from_civil(y, m, d), day);
