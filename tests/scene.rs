@@ -534,3 +534,42 @@ fn vtest_people_walking_and_the_loop_seam_never_trip_the_guard() {
         assert_eq!(c.verdict, want, "{name}: {}", c.reason);
     }
 }
+
+/// A covered (or blinded) lens is a fault to repair: even with `--zones-checked` the view is never accepted, and
+/// every frame stays masked whole.
+#[test]
+fn a_partly_covered_view_is_never_accepted() {
+    let dir = temp_dir("scene-covered");
+    let storage = dir.join("data");
+    let inbox = SceneInbox::default();
+    let events = Events::default();
+    let mut s = gate_stage(&storage, &inbox, events.clone());
+    let still = smpte(0, 1).remove(0);
+    assert!(normal(&run(&mut s, &vec![still.clone(); 20])));
+    // The left third taped over.
+    let mut taped = still.clone();
+    for y in 0..H as usize {
+        taped[y * W as usize..y * W as usize + W as usize / 3].fill(16);
+    }
+    assert!(changed(&run(&mut s, &vec![taped.clone(); 10])));
+    let verdict = s
+        .scene_guard()
+        .unwrap()
+        .state()
+        .alarm
+        .as_ref()
+        .map(|a| a.verdict);
+    assert_eq!(verdict, Some(SceneVerdict::Covered));
+    inbox.request(AcceptRequest {
+        by: "m (과장)".into(),
+        zones_checked: true,
+        requested_unix: 0,
+    });
+    assert!(changed(&run(&mut s, &vec![taped.clone(); 6])));
+    let answer = inbox.take_answer().expect("answered");
+    assert!(
+        !answer.accepted && answer.message.contains("repair the camera"),
+        "{answer:?}"
+    );
+    assert!(changed(&run(&mut s, &vec![taped; 4])), "still masked whole");
+}

@@ -422,7 +422,12 @@ fn bad_bodies_and_hostile_parameters_are_4xx_naming_the_field() {
         assert_eq!(code, 400, "{q}");
     }
     // Days that do not exist and years that would wrap are refused, never rolled over.
-    for bad in ["yesterday-ish", "2026-02-31", "99999-01-01", "99999999999999"] {
+    for bad in [
+        "yesterday-ish",
+        "2026-02-31",
+        "99999-01-01",
+        "99999999999999",
+    ] {
         let (code, resp) = call_full(
             &w,
             "GET",

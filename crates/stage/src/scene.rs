@@ -555,9 +555,19 @@ impl SceneGuard {
             );
             return self.refuse(Some(req), msg, Some(cmp.scores.shift));
         }
+        // A covered or blinded lens is a fault to repair, never a view to accept, even in part.
+        if matches!(cmp.verdict, SceneVerdict::Covered | SceneVerdict::Blinded) {
+            let msg = format!(
+                "the camera's view is {} ({}): it cannot become the reference view; repair the camera and accept again",
+                cmp.verdict.as_str(),
+                cmp.reason
+            );
+            return self.refuse(Some(req), msg, Some(cmp.scores.shift));
+        }
         let shift = cmp.scores.shift;
         let names = zone_names(zones.0, zones.1);
-        if !zones_still_fit(Some(shift)) && !names.is_empty() && !req.zones_checked {
+        let turned = cmp.verdict == SceneVerdict::Turned;
+        if (turned || !zones_still_fit(Some(shift))) && !names.is_empty() && !req.zones_checked {
             let msg = format!(
                 "the view moved by {} since the reference: {} may no longer fit; check them and accept with --zones-checked",
                 describe_shift(&shift),
