@@ -210,6 +210,43 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         "the export decodes to {} frames",
         frames.len()
     );
+    // An export never replaces a file silently.
+    let before = std::fs::read(&export).unwrap();
+    let again = garim()
+        .current_dir(&work)
+        .envs(manager)
+        .args([
+            "recordings",
+            "export",
+            "--config",
+            demo_config.to_str().unwrap(),
+            "--camera",
+            "sim-1",
+            "--purpose",
+            "test",
+        ])
+        .arg(&export)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success() && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&export).unwrap(), before);
+    // Everything garim wrote is private, whatever the umask of the test runner.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut stack = vec![work.join("data")];
+    let mut seen = 0;
+    while let Some(p) = stack.pop() {
+        seen += 1;
+        if p.is_dir() {
+            assert_eq!(mode(&p), 0o700, "{}", p.display());
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    assert!(seen > 5, "only {seen} paths under data/");
+    assert_eq!(mode(&export), 0o600);
 }
 
 #[test]

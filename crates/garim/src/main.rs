@@ -265,6 +265,9 @@ enum RecordingsCommand {
         /// Export the camera's sealed (unmasked, zone-limited) recordings, opened with this grant file
         #[arg(long)]
         grant: Option<PathBuf>,
+        /// Replace the output file if it exists (refused otherwise)
+        #[arg(long)]
+        force: bool,
         /// Output MP4 file
         out: PathBuf,
     },
@@ -300,6 +303,12 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
+    // Everything garim writes (segments, index, ledger, scene states, exports, policy copies) is private to its
+    // user, whatever umask it was started with: directories 0700, files 0600.
+    // SAFETY: umask only sets this process's file creation mask; no thread exists yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     init_logging();
     let cli = Cli::parse();
     if !matches!(
@@ -354,6 +363,7 @@ fn main() -> ExitCode {
             purpose,
             user,
             grant,
+            force,
             out,
         }) => service::recordings_export(
             &config,
@@ -361,7 +371,7 @@ fn main() -> ExitCode {
             (from.as_deref(), to.as_deref()),
             (&purpose, user.as_deref()),
             grant.as_deref(),
-            &out,
+            (&out, force),
         ),
         Command::Scene(c) => scene_cmd::run(c),
         Command::User(c) => people::user(c),

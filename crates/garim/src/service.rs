@@ -260,8 +260,14 @@ pub fn recordings_export(
     (from, to): (Option<&str>, Option<&str>),
     (purpose, user): (&str, Option<&str>),
     grant: Option<&Path>,
-    out: &Path,
+    (out, force): (&Path, bool),
 ) -> Result<()> {
+    if out.exists() && !force {
+        return Err(anyhow!(
+            "{} exists; nothing exported (use --force to replace it)",
+            out.display()
+        ));
+    }
     let records = site::open_records(&load_config(config)?)?;
     let me = crate::client::login(&records, user)?;
     me.require(access::Permission::ExportRecordings)

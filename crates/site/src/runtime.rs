@@ -275,6 +275,14 @@ impl Site {
         // Claimed before the vault opens, so two processes of one shard never recover or record into one vault.
         // (Replicas of different shards must not share a storage path: see the Helm chart.)
         let index = postgres_index(&cfg)?;
+        // Files an older garim (or a careless umask) left readable by others are made private first.
+        let widened = crate::vaults::make_private(Path::new(&cfg.storage.path));
+        if widened > 0 {
+            tracing::warn!(
+                paths = widened,
+                "storage files were readable by others; made private (0700 dirs, 0600 files)"
+            );
+        }
         let claim = crate::shard::claim(Path::new(&cfg.storage.path), shard, index.as_ref())?;
         tracing::info!(
             shard = %shard,

@@ -156,3 +156,67 @@ retention_days = 7
         assert_eq!(retention_of(&cfg, "gone"), 30);
     }
 }
+
+/// Makes every directory under `root` 0700 and every file 0600 where they are open to group or others;
+/// returns how many were changed. Links are not followed. Errors (a file removed meanwhile) are skipped: the
+/// next start tries again.
+pub fn make_private(root: &std::path::Path) -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let mut changed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let want = if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&p) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+            0o700
+        } else if meta.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0
+            && std::fs::set_permissions(&p, std::fs::Permissions::from_mode(want)).is_ok()
+        {
+            changed += 1;
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod private_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn open_files_and_directories_are_made_private() {
+        let root = std::env::temp_dir().join(format!("garim-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("cam/20261201")).unwrap();
+        std::fs::write(root.join("cam/20261201/seg.bin"), b"x").unwrap();
+        std::fs::write(root.join("index.sqlite"), b"x").unwrap();
+        let set = |p: &std::path::Path, m| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        set(&root.join("cam"), 0o755);
+        set(&root.join("cam/20261201/seg.bin"), 0o644);
+        set(&root.join("index.sqlite"), 0o600);
+        let mode = |p: &str| {
+            std::fs::metadata(root.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert!(super::make_private(&root) >= 2);
+        assert_eq!(mode("cam"), 0o700);
+        assert_eq!(mode("cam/20261201/seg.bin"), 0o600);
+        assert_eq!(mode("index.sqlite"), 0o600);
+        assert_eq!(super::make_private(&root), 0, "nothing left to change");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
