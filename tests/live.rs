@@ -456,8 +456,8 @@ url_env = "GARIM_TEST_CAM_B"
         "http://127.0.0.1:1/video?channel=1&x-auth=S3cretPW9",
         "rtsp://admin:p@ss:S3cretPW9@127.0.0.1:1/s1",
     ];
-    let mut refused = rows(ledger::Kind::PolicyRejected).len();
-    for shape in shapes {
+    let before = rows(ledger::Kind::PolicyRejected).len();
+    for (refused, shape) in (before..).zip(shapes) {
         std::fs::write(
             &config,
             format!("{good}\n[[cameras]]\nid = \"cam-c\"\nurl = \"{shape}\"\n"),
@@ -471,7 +471,6 @@ url_env = "GARIM_TEST_CAM_B"
                 > refused),
             "a policy with {shape} was not refused"
         );
-        refused += 1;
         let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
         assert!(
             health.contains("cam-c") && !health.contains(CANARY),
