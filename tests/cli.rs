@@ -549,3 +549,129 @@ fn check_ends_quietly_when_its_reader_goes_away_and_prints_warnings() {
         "{text}"
     );
 }
+
+/// `garim mask` on the kinds of file sites hand it: each ends within a minute, either with a playable output
+/// of every input frame or with an error naming the file and the element, and never leaves a half-written
+/// output. Megamind.avi (MPEG-4 ASP with packed B-frames: repeated timestamps) and H.264 with B-frames and
+/// with gaps (variable frame rate) are masked; audio-only, empty and truncated files are refused.
+#[test]
+fn mask_never_hangs_on_odd_files() {
+    let dir = temp_dir("mask-odd");
+    let bframes = dir.join("bframes.mp4");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=60",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=15/1",
+        ])
+        .args([
+            "!",
+            "x264enc",
+            "bframes=3",
+            "b-adapt=false",
+            "speed-preset=ultrafast",
+            "!",
+            "mp4mux",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", bframes.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let vfr = dir.join("vfr.mkv");
+    encode_clip(
+        &[
+            "videotestsrc",
+            "num-buffers=90",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=15/1",
+            "!",
+            "identity",
+            "drop-probability=0.3",
+        ],
+        &vfr,
+    );
+    let audio = dir.join("audio.wav");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "audiotestsrc",
+            "num-buffers=50",
+            "!",
+            "audioconvert",
+            "!",
+            "wavenc",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", audio.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let empty = dir.join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let truncated = dir.join("truncated.mp4");
+    let whole = std::fs::read(&bframes).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+
+    let run = |input: &std::path::Path, name: &str| {
+        let out = dir.join(name);
+        let started = std::time::Instant::now();
+        let mut child = spawn(
+            garim()
+                .env("GARIM_MODELS_DIR", models_dir())
+                .args(["mask", "--detect", "face"])
+                .arg(input)
+                .arg(&out),
+        );
+        let done = wait_for(std::time::Duration::from_secs(90), || {
+            child.try_wait().unwrap().is_some()
+        });
+        if !done {
+            let _ = child.kill();
+        }
+        let (ok, _, err) = collect(&mut child);
+        assert!(done, "{} hung", input.display());
+        (ok, err, out, started.elapsed())
+    };
+    for (input, frames) in [
+        (asset("megamind"), 270),
+        (bframes.clone(), 60),
+        (vfr.clone(), 0),
+    ] {
+        let (ok, err, out, took) = run(&input, "out.mp4");
+        assert!(ok, "{}: {err}", input.display());
+        let n = decode_file(&out, 10_000).len();
+        let expected = if frames > 0 {
+            frames
+        } else {
+            decode_file(&input, 10_000).len()
+        };
+        assert_eq!(
+            n,
+            expected,
+            "{}: {n} frames out of {expected} ({took:?})",
+            input.display()
+        );
+        std::fs::remove_file(&out).unwrap();
+    }
+    for input in [&audio, &empty, &truncated] {
+        let (ok, err, out, _) = run(input, "refused.mp4");
+        assert!(!ok, "{} was accepted", input.display());
+        assert!(
+            err.contains(input.file_name().unwrap().to_str().unwrap()),
+            "{}: {err}",
+            input.display()
+        );
+        assert!(
+            !out.exists() && !dir.join("refused.mp4.part").exists(),
+            "left an output behind"
+        );
+        if input == &audio {
+            assert!(err.contains("no video stream"), "{err}");
+        }
+    }
+}

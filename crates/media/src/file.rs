@@ -117,7 +117,19 @@ impl FileSource {
         let bus = self.pipeline.bus()?;
         let msg = bus.pop_filtered(&[gst::MessageType::Error])?;
         match msg.view() {
-            gst::MessageView::Error(e) => Some(e.error().to_string()),
+            // A stream nothing could link (audio only, subtitles only) stops as "not-linked".
+            gst::MessageView::Error(e)
+                if self.frames == 0 && e.debug().is_some_and(|d| d.contains("not-linked")) =>
+            {
+                Some("it contains no video stream".into())
+            }
+            gst::MessageView::Error(e) => Some(format!(
+                "{}: {}",
+                e.src()
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_else(|| "decoder".into()),
+                e.error()
+            )),
             _ => None,
         }
     }
@@ -136,7 +148,13 @@ pub struct FileSink {
     out: PathBuf,
     caps: Option<gst::Caps>,
     done: bool,
+    errors: pipelines::ErrorWatch,
+    /// Where the next frame without a timestamp goes (the end of the previous one).
+    next_pts: gst::ClockTime,
 }
+
+/// Frame period used when a file states no frame rate.
+const FALLBACK_FPS: u64 = 25;
 
 impl FileSink {
     /// Encodes to `out` (`.mkv` → Matroska, anything else → MP4).
@@ -151,6 +169,7 @@ impl FileSink {
         pipelines::element(&pipeline, "file")?
             .set_property("location", part.to_string_lossy().as_ref());
         let src = pipelines::appsrc(&pipeline, "src")?;
+        let errors = pipelines::ErrorWatch::attach(&pipeline)?;
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|_| anyhow!("{}: cannot start encoding", out.display()))?;
@@ -161,6 +180,8 @@ impl FileSink {
             out: out.to_path_buf(),
             caps: None,
             done: false,
+            errors,
+            next_pts: gst::ClockTime::ZERO,
         })
     }
 
@@ -176,20 +197,44 @@ impl FileSink {
             self.src.set_caps(Some(&caps));
             self.caps = Some(caps);
         }
+        if let Some(e) = self.errors.error() {
+            return Err(self.failed(&e));
+        }
+        // Frames without timestamps get them from the frame rate, and a timestamp that does not move forward
+        // (AVI's packed MPEG-4 B-frames repeat one) is moved to the end of the previous frame: the encoder
+        // and muxer need strictly increasing times.
+        let period = if fps.numer() > 0 && fps.denom() > 0 {
+            gst::ClockTime::from_nseconds(1_000_000_000 * fps.denom() as u64 / fps.numer() as u64)
+        } else {
+            gst::ClockTime::from_nseconds(1_000_000_000 / FALLBACK_FPS)
+        };
+        let pts = pts.filter(|&p| p >= self.next_pts).unwrap_or(self.next_pts);
+        let duration = duration.unwrap_or(period);
+        self.next_pts = pts + duration;
         let mut buffer = masked_to_buffer(frame);
         {
             let b = buffer.get_mut().expect("fresh buffer");
             b.set_pts(pts);
             b.set_duration(duration);
         }
-        self.src
-            .push_buffer(buffer)
-            .map_err(|e| anyhow!("{}: encoder refused a frame ({e:?})", self.out.display()))?;
+        if let Err(e) = self.src.push_buffer(buffer) {
+            return Err(match self.errors.error() {
+                Some(err) => self.failed(&err),
+                None => anyhow!("{}: encoder refused a frame ({e:?})", self.out.display()),
+            });
+        }
         Ok(())
+    }
+
+    fn failed(&self, error: &str) -> anyhow::Error {
+        anyhow!("{}: encoding failed at {error}", self.out.display())
     }
 
     /// Finishes the file and moves it to its final name.
     pub fn finish(mut self) -> Result<PathBuf> {
+        if let Some(e) = self.errors.error() {
+            return Err(self.failed(&e));
+        }
         let _ = self.src.end_of_stream();
         let bus = self.pipeline.bus().context("no bus")?;
         let msg = bus.timed_pop_filtered(

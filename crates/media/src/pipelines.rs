@@ -96,3 +96,46 @@ mod tests {
         gst::parse::bin_from_description(inner, false).unwrap();
     }
 }
+
+/// The first error a pipeline posts, caught as it is posted (a bus sync handler), so that a thread blocked
+/// pushing into an `appsrc` of a failed pipeline is released: on an error the pipeline is set to NULL from a
+/// thread of its own, which makes the blocked push return. The message stays on the bus for whoever reads it.
+#[derive(Clone, Default)]
+pub struct ErrorWatch(std::sync::Arc<parking_lot::Mutex<Option<String>>>);
+
+impl ErrorWatch {
+    pub fn attach(pipeline: &gst::Pipeline) -> Result<ErrorWatch> {
+        let watch = ErrorWatch::default();
+        let slot = watch.0.clone();
+        let weak = pipeline.downgrade();
+        pipeline
+            .bus()
+            .context("pipeline without a bus")?
+            .set_sync_handler(move |_, msg| {
+                if let gst::MessageView::Error(e) = msg.view() {
+                    let mut first = slot.lock();
+                    if first.is_none() {
+                        let element = e
+                            .src()
+                            .map(|s| s.name().to_string())
+                            .unwrap_or_else(|| "pipeline".into());
+                        *first = Some(format!("{element}: {}", e.error()));
+                        // Never change state from the streaming thread that posted the error.
+                        let weak = weak.clone();
+                        std::thread::spawn(move || {
+                            if let Some(p) = weak.upgrade() {
+                                let _ = p.set_state(gst::State::Null);
+                            }
+                        });
+                    }
+                }
+                gst::BusSyncReply::Pass
+            });
+        Ok(watch)
+    }
+
+    /// "element: message" of the first error, if one was posted.
+    pub fn error(&self) -> Option<String> {
+        self.0.lock().clone()
+    }
+}
