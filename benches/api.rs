@@ -88,7 +88,14 @@ fn main() {
         checkpoints: Some(records.checkpoints.clone()),
         secure_cookies: false,
     };
-    let http = server::HttpServer::start("127.0.0.1:0", state).unwrap();
+    // The bench measures the API itself: no per-client rate limit (it would answer 429 to the load).
+    let limits = server::Limits {
+        rate_per_sec: 1e9,
+        burst: 1e9,
+        max_connections: 1024,
+        ..server::Limits::default()
+    };
+    let http = server::HttpServer::start_with("127.0.0.1:0", state, limits).unwrap();
     let base = format!("http://{}", http.addr());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -440,7 +440,15 @@ fn serve(
         checkpoints: Some(site.records().checkpoints.clone()),
         secure_cookies: true,
     };
-    let http = server::HttpServer::start(&cfg.server.http_bind, state)
+    // HTTP gets what the cameras leave of the open-file limit (raised to the hard limit first).
+    let nofile = server::limits::raise_nofile();
+    let limits = server::Limits::for_budget(nofile, site.camera_ids().len());
+    tracing::info!(
+        open_files = nofile,
+        http_connections = limits.max_connections,
+        "file descriptor budget"
+    );
+    let http = server::HttpServer::start_with(&cfg.server.http_bind, state, limits)
         .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
     let http_addr = http.addr();
     let host = site::runtime::rtsp_host(&cfg);

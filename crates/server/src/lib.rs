@@ -4,9 +4,11 @@
 //! camera threads stay plain threads; `HttpServer::stop` shuts it down explicitly.
 
 pub mod api;
+pub mod limits;
 pub mod routes;
 
 pub use api::{ApiError, SiteApi};
+pub use limits::Limits;
 pub use routes::ROUTES;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -64,11 +66,18 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds `bind` (port 0 picks a free port; see `addr()`) and serves until `stop`.
+    /// Binds `bind` (port 0 picks a free port; see `addr()`) and serves until `stop`, with the default
+    /// `Limits`.
     pub fn start(bind: &str, state: AppState) -> std::io::Result<HttpServer> {
+        HttpServer::start_with(bind, state, Limits::default())
+    }
+
+    /// `start` with the given limits.
+    pub fn start_with(bind: &str, state: AppState, limits: Limits) -> std::io::Result<HttpServer> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("http")
+            .on_thread_start(limits::yield_cpu_to_cameras)
             .enable_all()
             .build()?;
         let listener = rt
@@ -78,21 +87,18 @@ impl HttpServer {
             })?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = routes::router(state);
+        let app = routes::router(state)
+            .layer(axum::middleware::from_fn_with_state(
+                limits.request_timeout,
+                limits::deadline,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                limits::RateLimiter::new(limits),
+                limits::rate_limit,
+            ));
         let thread = std::thread::Builder::new()
             .name("http".into())
-            .spawn(move || {
-                rt.block_on(async move {
-                    let _ = axum::serve(
-                        listener,
-                        app.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-                });
-            })?;
+            .spawn(move || rt.block_on(serve(listener, app, limits, rx)))?;
         Ok(HttpServer {
             addr,
             shutdown: Some(tx),
@@ -115,6 +121,53 @@ impl HttpServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// The accept loop: a connection beyond the budget is closed as it is accepted (and counted); one that
+/// cannot be accepted (no descriptor left) waits a moment instead of spinning.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: Limits,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let budget = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let m = telemetry::metrics();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("HTTP accept failed ({e}); retrying in 100 ms");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = budget.clone().try_acquire_owned() else {
+            m.http_connections_refused_total.inc();
+            drop(stream);
+            continue;
+        };
+        let svc =
+            app.clone()
+                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+            drop(permit);
+        });
     }
 }
 

@@ -86,6 +86,18 @@ struct World {
 }
 
 fn world(tag: &str) -> World {
+    // The route matrix makes hundreds of requests at once from one address: no rate limit here.
+    world_with(
+        tag,
+        server::Limits {
+            rate_per_sec: 1e6,
+            burst: 1e6,
+            ..server::Limits::default()
+        },
+    )
+}
+
+fn world_with(tag: &str, limits: server::Limits) -> World {
     let dir = std::env::temp_dir().join(format!("garim-api-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -120,7 +132,7 @@ fn world(tag: &str) -> World {
         secure_cookies: false,
     };
     World {
-        server: HttpServer::start("127.0.0.1:0", state).unwrap(),
+        server: HttpServer::start_with("127.0.0.1:0", state, limits).unwrap(),
         ledger,
         directory,
         _dir: dir,
@@ -441,4 +453,77 @@ fn bad_bodies_and_hostile_parameters_are_4xx_naming_the_field() {
     assert!(w.directory.get("users").unwrap().is_none());
     assert_eq!(w.directory.list().unwrap().len(), Role::ALL.len() + 1);
     let _ = Permission::ALL;
+}
+
+/// A hostile client cannot take what cameras need: connections beyond the budget are closed as they come,
+/// half-sent and idle connections are dropped after the header deadline, and a client over its rate gets 429
+/// with Retry-After while the service keeps answering.
+#[test]
+fn connections_beyond_the_budget_slow_headers_and_floods_are_bounded() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let w = world_with(
+        "limits",
+        server::Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_secs(1),
+            rate_per_sec: 5.0,
+            burst: 5.0,
+            ..server::Limits::default()
+        },
+    );
+    let addr = w.server.addr();
+    let closed_within = |s: &mut TcpStream, limit: Duration| {
+        s.set_read_timeout(Some(limit)).unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 64];
+        let closed =
+            matches!(s.read(&mut buf), Ok(0)) || matches!(s.read(&mut buf), Ok(0) | Err(_));
+        (closed, started.elapsed())
+    };
+    let refused_before = telemetry::metrics().http_connections_refused_total.get();
+    // Eight idle sockets hold the budget (one sends half a request, as slowloris does).
+    let mut idle: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    idle[0]
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // The ninth is closed at once.
+    let mut extra = TcpStream::connect(addr).unwrap();
+    let (closed, took) = closed_within(&mut extra, Duration::from_secs(3));
+    assert!(
+        closed && took < Duration::from_millis(900),
+        "beyond the budget: closed {closed} after {took:?}"
+    );
+    assert!(telemetry::metrics().http_connections_refused_total.get() > refused_before);
+    // The idle and half-sent ones are closed by the header deadline (1 s), freeing the budget.
+    for s in &mut idle {
+        let (closed, took) = closed_within(s, Duration::from_secs(5));
+        assert!(
+            closed && took < Duration::from_secs(3),
+            "idle socket closed {closed} after {took:?}"
+        );
+    }
+    let (code, _) = call_full(&w, "GET", "/healthz", None, None);
+    assert_eq!(code, 200, "the service answers again");
+    // Over the rate: 429 with Retry-After, then served again once the bucket refills.
+    let agent = agent();
+    let mut codes = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..12 {
+        let r = agent.get(&format!("{}/healthz", base(&w))).call().unwrap();
+        if r.status().as_u16() == 429 {
+            retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+        }
+        codes.push(r.status().as_u16());
+    }
+    assert!(codes.contains(&429) && codes[0] == 200, "{codes:?}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    std::thread::sleep(Duration::from_millis(1200));
+    let (code, _) = call_full(&w, "GET", "/healthz", None, None);
+    assert_eq!(code, 200);
 }

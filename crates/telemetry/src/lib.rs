@@ -25,6 +25,7 @@ pub mod names {
     pub const OLDEST_SEGMENT_AGE_SECONDS: &str = "garim_oldest_segment_age_seconds";
     pub const STORAGE_LOW: &str = "garim_storage_low";
     pub const LEDGER_OK: &str = "garim_ledger_ok";
+    pub const HTTP_CONNECTIONS_REFUSED_TOTAL: &str = "garim_http_connections_refused_total";
     pub const INSPECTIONS_UNSIGNED: &str = "garim_inspections_unsigned";
     pub const RETENTION_SECONDS: &str = "garim_retention_seconds";
     pub const SCENE_CHANGED: &str = "garim_scene_changed";
@@ -32,8 +33,9 @@ pub mod names {
     pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 21] = [
+    pub const ALL: [&str; 22] = [
         LEDGER_OK,
+        HTTP_CONNECTIONS_REFUSED_TOTAL,
         INSPECTIONS_UNSIGNED,
         FRAMES_TOTAL,
         FRAMES_DROPPED_TOTAL,
@@ -83,6 +85,7 @@ pub struct Metrics {
     pub storage_low: prometheus::IntGauge,
     /// 1 while the 관리대장's hash chain verifies (at start and daily), 0 when a row is broken.
     pub ledger_ok: prometheus::IntGauge,
+    pub http_connections_refused_total: prometheus::IntCounter,
     /// 점검대장 rows still without a manager's countersignature after 7 days.
     pub inspections_unsigned: prometheus::IntGauge,
     pub retention_seconds: IntGaugeVec,
@@ -218,6 +221,14 @@ impl Metrics {
         registry
             .register(Box::new(ledger_ok.clone()))
             .expect("unique metric");
+        let http_connections_refused_total = prometheus::IntCounter::with_opts(Opts::new(
+            names::HTTP_CONNECTIONS_REFUSED_TOTAL,
+            "HTTP connections closed as they were accepted, because the connection budget was in use.",
+        ))
+        .expect("valid metric");
+        registry
+            .register(Box::new(http_connections_refused_total.clone()))
+            .expect("unique metric");
         let inspections_unsigned = prometheus::IntGauge::with_opts(Opts::new(
             names::INSPECTIONS_UNSIGNED,
             "Inspections (점검대장) without a manager's countersignature after 7 days.",
@@ -259,6 +270,7 @@ impl Metrics {
             oldest_segment_age_seconds,
             storage_low,
             ledger_ok,
+            http_connections_refused_total,
             inspections_unsigned,
             segments_destroyed_total,
             policy_reloads_total,
