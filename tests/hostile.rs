@@ -154,3 +154,83 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
     );
     assert!(!stderr.contains("Too many open files"), "{stderr}");
 }
+
+/// A camera that freezes (SIGSTOP: its TCP connection stays open, nothing flows) for 12 s: the masked output
+/// keeps its frame rate through the stall, the reconnection attempts and the retry waits. The longest gap
+/// between output frames (their presentation times at the NVR's side) stays under 2 frame intervals.
+#[test]
+fn a_frozen_camera_never_leaves_a_gap_in_the_masked_output() {
+    let work = temp_dir("frozen");
+    let storage = work.join("data");
+    std::fs::create_dir_all(&storage).unwrap();
+    let key = storage.join("site.key");
+    vault::SecretKey::init_site_key(&key).unwrap();
+    let camera = sim_camera(18795, "f1");
+    let policy = site_policy(
+        18793,
+        18794,
+        &storage,
+        &format!("key_file = \"{}\"", key.display()),
+        "[defaults]\ndetect = [\"person\"]\n[[cameras]]\nid = \"f1\"\nurl = \"rtsp://127.0.0.1:18795/f1\"\nrange = \"test\"\n",
+    );
+    let config = work.join("site.toml");
+    std::fs::write(&config, policy).unwrap();
+    let service = Guard::new(spawn(garim().env("GARIM_MODELS_DIR", models_dir()).args([
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--seconds",
+        "120",
+    ])));
+    let streaming = wait_for(Duration::from_secs(60), || {
+        counter(
+            &http_get("127.0.0.1:18793", "/metrics").unwrap_or_default(),
+            r#"garim_frames_total{camera="f1",stage="masked"}"#,
+        ) > 30.0
+    });
+    assert!(streaming, "the camera never streamed");
+    let pid = camera.id() as i32;
+    let freezer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        // SAFETY: signals to the simulated camera's own process.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        std::thread::sleep(Duration::from_secs(12));
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+    });
+    let mut pts: Vec<Duration> = Vec::new();
+    for_each_frame(
+        "rtspsrc location=rtsp://127.0.0.1:18794/f1 protocols=tcp latency=200 ! application/x-rtp,media=video \
+         ! decodebin ! videoconvert ! video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=400",
+        Duration::from_secs(30),
+        |f| {
+            if let Some(t) = f.pts {
+                pts.push(t);
+            }
+            true
+        },
+    );
+    freezer.join().unwrap();
+    let (ok, _, stderr) = interrupt(service.into_inner());
+    assert!(ok, "{stderr}");
+    let gaps: Vec<Duration> = pts.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    let longest = gaps.iter().max().copied().unwrap_or_default();
+    let span = pts
+        .last()
+        .copied()
+        .unwrap_or_default()
+        .saturating_sub(pts[0]);
+    eprintln!(
+        "{} output frames over {span:?} through a 12 s freeze; longest gap {longest:?}",
+        pts.len()
+    );
+    assert!(
+        span > Duration::from_secs(25),
+        "the output stopped: {} frames over {span:?}",
+        pts.len()
+    );
+    // vtest.avi is 10 fps: 2 frame intervals are 200 ms.
+    assert!(
+        longest < Duration::from_millis(200),
+        "longest gap {longest:?}"
+    );
+}

@@ -41,11 +41,12 @@ pub fn runtime() -> &'static onnx::Runtime {
     })
 }
 
-/// A decoded frame: packed I420.
+/// A decoded frame: packed I420, with its presentation time when the stream gave one.
 pub struct Frame {
     pub width: u32,
     pub height: u32,
     pub data: Vec<u8>,
+    pub pts: Option<Duration>,
 }
 
 impl Frame {
@@ -89,13 +90,16 @@ pub fn for_each_frame(desc: &str, timeout: Duration, mut f: impl FnMut(Frame) ->
             s.get::<i32>("width").unwrap() as u32,
             s.get::<i32>("height").unwrap() as u32,
         );
-        let map = sample.buffer().unwrap().map_readable().unwrap();
+        let buffer = sample.buffer().unwrap();
+        let pts = buffer.pts().map(|t| Duration::from_nanos(t.nseconds()));
+        let map = buffer.map_readable().unwrap();
         let layout = mask::Layout::packed(mask::PixelFormat::I420, w, h);
         n += 1;
         let more = f(Frame {
             width: w,
             height: h,
             data: map.as_slice()[..layout.min_len()].to_vec(),
+            pts,
         });
         if !more {
             break;

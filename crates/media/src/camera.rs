@@ -34,6 +34,8 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 const STALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connecting and the first keyframe may take longer than a stall.
 const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+/// Over a gap shorter than this the last masked frame is repeated; beyond it the outputs show "no signal".
+const HOLD_LAST: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CameraState {
@@ -144,6 +146,11 @@ pub struct CameraRunner {
     last_layout: Option<Layout>,
     /// When the source last delivered a frame (for the retry backoff).
     last_good: Option<Instant>,
+    /// When the outputs last got a frame (real or "no signal"): they are fed at the camera's rate whatever
+    /// the source does.
+    last_emit: Instant,
+    /// The last masked frame of the source, repeated over a late frame's gap (never an unmasked one).
+    last_masked: Option<MaskedFrame>,
     fps: gst::Fraction,
     latency: stage::RollingStats,
 }
@@ -189,6 +196,8 @@ impl CameraRunner {
             stop: stop.clone(),
             last_layout: None,
             last_good: None,
+            last_emit: Instant::now(),
+            last_masked: None,
             fps: gst::Fraction::new(10, 1),
             latency: stage::RollingStats::new(300),
         };
@@ -264,20 +273,47 @@ impl CameraRunner {
         }
     }
 
-    /// Keeps the outputs alive with a "no signal" picture while the source is down.
+    /// Keeps the outputs alive with a "no signal" picture at the camera's rate while the source is down.
     fn wait_with_no_signal(&mut self, total: Duration) {
         let until = Instant::now() + total;
-        let period = Duration::from_millis(100);
         while Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
-            if let Some(l) = self.last_layout {
-                let frame = MaskedFrame::no_signal(PixelFormat::I420, l.width, l.height);
-                self.emit(&frame);
-            }
-            std::thread::sleep(period);
+            self.keep_output_alive();
+            std::thread::sleep(self.period() / 4);
         }
     }
 
+    /// The camera's frame interval (100 ms until it reports a rate).
+    fn period(&self) -> Duration {
+        let rate = crate::frames::rate_of(self.fps);
+        if rate > 0.5 {
+            Duration::from_secs_f64(1.0 / rate)
+        } else {
+            Duration::from_millis(100)
+        }
+    }
+
+    /// Fills the outputs when they have had nothing for a frame interval (1.5 while the source was just
+    /// streaming, for its jitter): while a stall is being
+    /// detected, while reconnecting, and while waiting to retry, the NVR keeps receiving frames at the camera's
+    /// rate (never a gap it could drop the session over). A late frame's gap (under `HOLD_LAST`) repeats the
+    /// last masked frame, so jitter never flashes a "no signal" picture; after that it is "no signal".
+    fn keep_output_alive(&mut self) {
+        let silent = self.last_good.map_or(Duration::MAX, |t| t.elapsed());
+        // A late frame is waited for half an interval more; a silent source is filled at its own rate.
+        let wait = if silent < HOLD_LAST { 1.5 } else { 1.0 };
+        if self.last_emit.elapsed() < self.period().mul_f32(wait) {
+            return;
+        }
+        let frame = match (&self.last_masked, self.last_layout) {
+            (Some(f), _) if silent < HOLD_LAST => f.clone(),
+            (_, Some(l)) => MaskedFrame::no_signal(PixelFormat::I420, l.width, l.height),
+            _ => return,
+        };
+        self.emit(&frame);
+    }
+
     fn emit(&mut self, frame: &MaskedFrame) {
+        self.last_emit = Instant::now();
         if let Some(live) = &self.spec.live {
             live.push(frame, self.fps);
         }
@@ -324,10 +360,9 @@ impl CameraRunner {
             if let Some(err) = ingest.bus_error() {
                 break Ended::Failed(scrub(&err, &url));
             }
-            let Some(sample) = ingest
-                .sink
-                .try_pull_sample(gst::ClockTime::from_mseconds(100))
-            else {
+            let wait = gst::ClockTime::from_nseconds(self.period().as_nanos() as u64 / 4);
+            let Some(sample) = ingest.sink.try_pull_sample(wait) else {
+                self.keep_output_alive();
                 if ingest.sink.is_eos() {
                     break Ended::Failed("stream ended".into());
                 }
@@ -421,15 +456,20 @@ impl CameraRunner {
                 .observe(latency.as_secs_f64());
             self.latency.push(latency);
             self.emit(&masked);
+            let fail_closed = masked.outcome().fail_closed.is_some();
+            self.last_masked = Some(masked);
             let mut st = self.status.lock();
             st.frames_in += 1;
-            st.fail_closed += u64::from(masked.outcome().fail_closed.is_some());
+            st.fail_closed += u64::from(fail_closed);
             st.inference_p50_ms = self.stage.inference_stats().quantile_ms(0.5);
             st.latency_p99_ms = self.latency.quantile_ms(0.99);
             st.width = layout.width;
             st.height = layout.height;
         };
-        ingest.close();
+        // A frozen source can take seconds to tear down: not on this thread, which feeds the outputs.
+        let _ = std::thread::Builder::new()
+            .name(format!("close-{}", self.spec.id))
+            .spawn(move || ingest.close());
         result
     }
 }
