@@ -363,7 +363,7 @@ fn vtest_people_walking_and_the_loop_seam_never_trip_the_guard() {
         for_each_frame(&desc, Duration::from_secs(120), |f| {
             assert_eq!((f.width as usize, f.height as usize), (VW, VH));
             let frame = f.frame_ref();
-            if guard.observe(&frame, (0, 0)) == SceneHold::Changed {
+            if guard.observe(&frame, &[], (0, 0)) == SceneHold::Changed {
                 changed_frames += 1;
             }
             let fp = SceneFingerprint::of(&frame);

@@ -126,6 +126,7 @@ impl MaskArgs {
             style,
             detect_every: self.detect_every,
             tracker: self.tracker(),
+            fresh_scene: Vec::new(),
         })
     }
 

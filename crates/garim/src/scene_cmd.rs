@@ -53,7 +53,7 @@ pub fn run(cmd: SceneCommand) -> Result<()> {
 fn load(config: &Path) -> Result<(SiteConfig, SceneStore)> {
     let cfg =
         SiteConfig::load(config).map_err(|e| anyhow!("{} is invalid:\n{e}", config.display()))?;
-    let store = SceneStore::new(Path::new(&cfg.storage.path));
+    let store = site::vaults::scene_store(&cfg);
     Ok((cfg, store))
 }
 

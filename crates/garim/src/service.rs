@@ -356,13 +356,6 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
             println!("garim demo: created the demo site key {key_file}");
         }
     }
-    // The simulated camera's footage is chosen per run (--video): its reference view is taken afresh.
-    let scene_state =
-        stage::scene::SceneStore::new(Path::new(&load_config(&config_path)?.storage.path))
-            .state_path("sim-1");
-    if std::fs::remove_file(&scene_state).is_ok() {
-        println!("garim demo: sim-1 takes a new reference view (simulated camera)");
-    }
     let sim_url = sim.url().to_string();
     // The demo's camera is the simulated one, whatever URL the file gives (also after a reload).
     let adjust = Arc::new(move |cfg: &mut SiteConfig| {
@@ -379,11 +372,14 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
         sim.url(),
         video.display()
     );
+    // The simulated camera's footage is chosen per run (--video): its reference view is taken afresh.
+    let mut overrides = a.mask.overrides()?;
+    overrides.fresh_scene = vec!["sim-1".into()];
     serve(
         models,
         config_path,
         adjust,
-        &a.mask,
+        overrides,
         a.seconds,
         policy::Shard::WHOLE,
     )
@@ -395,7 +391,7 @@ pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
         models,
         a.config,
         Arc::new(|_: &mut SiteConfig| {}),
-        &MaskArgs::default(),
+        MaskArgs::default().overrides()?,
         a.seconds,
         shard,
     )
@@ -406,7 +402,7 @@ fn serve(
     models: &ModelArgs,
     config_path: PathBuf,
     adjust: site::Adjust,
-    overrides: &MaskArgs,
+    overrides: site::Overrides,
     seconds: Option<u64>,
     shard: policy::Shard,
 ) -> Result<()> {
@@ -415,7 +411,7 @@ fn serve(
     let site = Arc::new(Site::start(SiteOptions {
         config_path: config_path.clone(),
         adjust,
-        overrides: overrides.overrides()?,
+        overrides,
         shard,
         models: models.options(),
     })?);

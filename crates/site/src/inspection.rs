@@ -31,7 +31,7 @@ pub fn report(
 ) -> (serde_json::Value, bool) {
     let now = vault::time::unix_now();
     let mut ok = status.models == crate::ModelsState::Loaded;
-    let scene = stage::scene::SceneStore::new(std::path::Path::new(&cfg.storage.path));
+    let scene = crate::vaults::scene_store(cfg);
     let cams: Vec<_> = cameras
         .iter()
         .map(|(s, age)| {

@@ -33,6 +33,9 @@ pub struct Overrides {
     pub style: Option<policy::MaskStyleName>,
     pub detect_every: Option<u32>,
     pub tracker: detect::TrackerConfig,
+    /// Cameras whose reference view is taken afresh at start (the demo's simulated camera, whose footage is
+    /// chosen per run). Only code sets this: deleting a state file never does it.
+    pub fresh_scene: Vec<String>,
 }
 
 /// What a site is started from.
@@ -223,6 +226,35 @@ fn destruction_trail(ledger: Arc<ledger::Ledger>) -> vault::Trail {
     })
 }
 
+/// Whether a camera's scene state must exist: its ledger holds a reference taken or accepted for it. A camera
+/// in `Overrides::fresh_scene` starts over instead (its old state is removed).
+fn scene_expected(
+    ledger: &ledger::Ledger,
+    camera: &str,
+    overrides: &Overrides,
+    storage: &Path,
+) -> bool {
+    if overrides.fresh_scene.iter().any(|c| c == camera) {
+        let _ = std::fs::remove_file(stage::scene::SceneStore::new(storage).state_path(camera));
+        return false;
+    }
+    let subject = format!("camera {camera}");
+    ledger
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::SceneAlarm, ledger::Kind::SceneAcceptance],
+            subject_contains: Some(subject.clone()),
+            ..ledger::Filter::default()
+        })
+        .map(|rows| {
+            rows.iter().any(|r| {
+                r.entry.subject == subject
+                    && matches!(r.entry.purpose.as_str(), "reference_taken" | "accepted")
+            })
+        })
+        // The ledger cannot be read: assume the state should be there (fail closed).
+        .unwrap_or(true)
+}
+
 /// Scene guard events as ledger rows: acceptances (and refusals) and alarms.
 fn scene_trail(ledger: Arc<ledger::Ledger>) -> stage::scene::SceneEvents {
     Arc::new(move |camera: &str, r: &serde_json::Value| {
@@ -323,6 +355,11 @@ impl Site {
         let pool = DetectorPool::verify(&opts.models)?;
         let rtsp = RtspOut::start(&rtsp_host(&cfg), cfg.server.rtsp_port)?;
         let record_dir = PathBuf::from(&cfg.storage.path);
+        // Scene states are sealed under the site key (no picture on disk, an edit is refused).
+        let site_key = Arc::new(
+            vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
+                .map_err(|e| anyhow!("storage.key_file: {e}"))?,
+        );
         let segment = Duration::from_secs(u64::from(cfg.storage.segment_secs));
         let mut running: Vec<Running> = Vec::new();
         for cam in &cameras {
@@ -353,7 +390,11 @@ impl Site {
                         Some(record_dir.clone()),
                     )
                     .with_inbox(inbox.clone())
-                    .with_events(scene_trail(records.ledger().clone())),
+                    .with_events(scene_trail(records.ledger().clone()))
+                    .sealed(
+                        site_key.clone(),
+                        scene_expected(records.ledger(), &cam.id, &opts.overrides, &record_dir),
+                    ),
                 ),
             };
             running.push(Running {

@@ -54,6 +54,15 @@ pub fn open_vault(cfg: &SiteConfig, serving: Option<policy::Shard>) -> Result<Ar
     Ok(Arc::new(vault))
 }
 
+/// The scene guard's files of a site, opened with its site key when it can be loaded (the states are sealed
+/// under it; without it they cannot be read).
+pub fn scene_store(cfg: &SiteConfig) -> stage::scene::SceneStore {
+    let key = vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
+        .ok()
+        .map(Arc::new);
+    stage::scene::SceneStore::sealed(Path::new(&cfg.storage.path), key)
+}
+
 /// A camera's retention in days; a camera no longer in the policy keeps the site's default.
 pub fn retention_of(cfg: &SiteConfig, camera: &str) -> u32 {
     cfg.cameras

@@ -8,7 +8,11 @@
 //! the camera's `SceneInbox`, put there by the site runtime for an authenticated manager; the guard answers
 //! it at the next frame. No file on disk can accept a view.
 //!
-//! The fingerprints are 64×48 luma averages: people in them are a few cells tall, nobody can be recognized.
+//! The fingerprints are 64×48 luma averages: people in them are a few cells tall, nobody can be recognized;
+//! the cells under the camera's privacy masks are left out (held at the picture's mean), and with a site key
+//! the state file is encrypted and authenticated under it, so it shows no picture and an edited one is
+//! refused. An edited, unreadable, or (once a reference was recorded in the ledger) deleted state fails
+//! closed: every frame is masked whole until a manager accepts the view again.
 
 use mask::scene::{self, SceneComparison, SceneFingerprint, SceneShift};
 use mask::{FrameRef, Polygon, SceneThresholds, SceneVerdict};
@@ -95,6 +99,11 @@ pub struct SceneConfig {
     pub inbox: SceneInbox,
     /// The ledger of the guard's events; tracing only when `None`.
     pub events: Option<SceneEvents>,
+    /// The key the state file is sealed under (the site key); in the clear when `None` (tests, offline).
+    pub seal: Option<Arc<vault::SecretKey>>,
+    /// A reference was recorded for this camera before (its ledger says so): a missing state file is then a
+    /// deletion, not a first start, and fails closed.
+    pub expect_state: bool,
 }
 
 impl std::fmt::Debug for SceneConfig {
@@ -105,6 +114,8 @@ impl std::fmt::Debug for SceneConfig {
             .field("thresholds", &self.thresholds)
             .field("inbox", &self.inbox)
             .field("events", &self.events.is_some())
+            .field("sealed", &self.seal.is_some())
+            .field("expect_state", &self.expect_state)
             .finish()
     }
 }
@@ -117,7 +128,16 @@ impl SceneConfig {
             thresholds: SceneThresholds::default(),
             inbox: SceneInbox::default(),
             events: None,
+            seal: None,
+            expect_state: false,
         }
+    }
+
+    /// Seals the state file under `key`; `expect_state`: see the field.
+    pub fn sealed(mut self, key: Arc<vault::SecretKey>, expect_state: bool) -> SceneConfig {
+        self.seal = Some(key);
+        self.expect_state = expect_state;
+        self
     }
 
     pub fn with_events(mut self, events: SceneEvents) -> SceneConfig {
@@ -234,16 +254,48 @@ pub fn describe_shift(s: &SceneShift) -> String {
 }
 
 /// Files of the scene guard under a storage path.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SceneStore {
     root: PathBuf,
+    seal: Option<Arc<vault::SecretKey>>,
+}
+
+impl std::fmt::Debug for SceneStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SceneStore({}, sealed: {})",
+            self.root.display(),
+            self.seal.is_some()
+        )
+    }
+}
+
+/// A sealed state file: the state's JSON, encrypted and authenticated under the site key (hex).
+#[derive(Serialize, Deserialize)]
+struct SealedState {
+    camera: String,
+    sealed: String,
 }
 
 impl SceneStore {
     pub fn new(storage: &Path) -> SceneStore {
         SceneStore {
             root: storage.to_path_buf(),
+            seal: None,
         }
+    }
+
+    /// A store whose files are sealed under `key` (and refused when they are not).
+    pub fn sealed(storage: &Path, key: Option<Arc<vault::SecretKey>>) -> SceneStore {
+        SceneStore {
+            root: storage.to_path_buf(),
+            seal: key,
+        }
+    }
+
+    fn label(camera: &str) -> String {
+        format!("garim scene state {camera}")
     }
 
     pub fn state_path(&self, camera: &str) -> PathBuf {
@@ -254,18 +306,85 @@ impl SceneStore {
     pub fn load(&self, camera: &str) -> Result<Option<SceneState>, String> {
         let p = self.state_path(camera);
         match std::fs::read_to_string(&p) {
-            Ok(text) => serde_json::from_str::<SceneState>(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", p.display())),
+            Ok(text) => {
+                let text = match &self.seal {
+                    None => text,
+                    Some(key) => {
+                        let opened = serde_json::from_str::<SealedState>(&text)
+                            .ok()
+                            .filter(|s| s.camera == camera)
+                            .and_then(|s| hex_decode(&s.sealed))
+                            .and_then(|b| key.open_bytes(&b, &Self::label(camera)))
+                            .and_then(|b| String::from_utf8(b).ok());
+                        opened.ok_or_else(|| {
+                            format!(
+                                "{}: not sealed by this site's key (edited, or written elsewhere)",
+                                p.display()
+                            )
+                        })?
+                    }
+                };
+                serde_json::from_str::<SceneState>(&text)
+                    .map(Some)
+                    .map_err(|e| format!("{}: {e}", p.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("{}: {e}", p.display())),
         }
     }
 
     pub fn save(&self, state: &SceneState) -> std::io::Result<()> {
-        let text = serde_json::to_string(state).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string(state).map_err(std::io::Error::other)?;
+        if let Some(key) = &self.seal {
+            let sealed = key.seal_bytes(text.as_bytes(), &Self::label(&state.camera));
+            text = serde_json::to_string(&SealedState {
+                camera: state.camera.clone(),
+                sealed: sealed.iter().map(|b| format!("{b:02x}")).collect(),
+            })
+            .map_err(std::io::Error::other)?;
+        }
         write_atomic(&self.state_path(&state.camera), text.as_bytes())
     }
+}
+
+/// Holds the cells under the privacy masks at the mean of the others: what is never shown is never kept, not
+/// even as a 64×48 thumbnail, and compares the same in every view.
+pub fn exclude_masked(f: &mut SceneFingerprint, privacy_masks: &[Polygon]) {
+    if privacy_masks.is_empty() {
+        return;
+    }
+    let (gw, gh) = (scene::GRID_W as u32, scene::GRID_H as u32);
+    let mut cov = mask::Coverage::new(gw, gh);
+    for p in privacy_masks {
+        cov.add_polygon(p);
+    }
+    let open: Vec<u64> = (0..gh)
+        .flat_map(|y| (0..gw).map(move |x| (x, y)))
+        .filter(|&(x, y)| !cov.is_covered(x, y))
+        .map(|(x, y)| u64::from(f.grid[(y * gw + x) as usize]))
+        .collect();
+    let mean = if open.is_empty() {
+        0
+    } else {
+        (open.iter().sum::<u64>() / open.len() as u64) as u16
+    };
+    for y in 0..gh {
+        for x in 0..gw {
+            if cov.is_covered(x, y) {
+                f.grid[(y * gw + x) as usize] = mean;
+            }
+        }
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Writes beside the target, fsyncs, renames over it: a crash leaves the old file or the new one. The
@@ -316,9 +435,37 @@ pub struct SceneGuard {
 impl SceneGuard {
     /// Starts the guard, with the saved reference and alarm when there are.
     pub fn open(camera: &str, cfg: SceneConfig) -> SceneGuard {
-        let store = cfg.storage.as_deref().map(SceneStore::new);
+        let store = cfg
+            .storage
+            .as_deref()
+            .map(|p| SceneStore::sealed(p, cfg.seal.clone()));
         let state = match store.as_ref().map(|s| s.load(camera)) {
             Some(Ok(Some(s))) if s.reference.as_ref().is_none_or(|r| r.is_well_formed()) => s,
+            Some(Ok(None)) if cfg.expect_state => {
+                // The ledger shows a reference was taken: the state was deleted. Nobody can vouch for the
+                // view, so the camera is masked whole until a manager accepts it again.
+                tracing::error!(
+                    camera,
+                    "scene state missing although a reference was recorded; every frame is masked whole until a manager accepts the view"
+                );
+                emit(
+                    &cfg.events,
+                    camera,
+                    serde_json::json!({"event": "state_missing"}),
+                );
+                let mut state = SceneState::new(camera);
+                state.alarm = Some(SceneAlarm {
+                    since_unix: now_unix(),
+                    verdict: SceneVerdict::Turned,
+                    reason: "the saved scene state was deleted; the view cannot be vouched for"
+                        .into(),
+                    scores: mask::SceneScores::default(),
+                });
+                if let Some(store) = &store {
+                    let _ = store.save(&state);
+                }
+                state
+            }
             Some(Ok(None)) | None => SceneState::new(camera),
             Some(Ok(Some(_))) | Some(Err(_)) => {
                 // Unreadable: kept aside for the audit; a new reference is taken. (Whoever can damage this
@@ -327,7 +474,7 @@ impl SceneGuard {
                 let path = store.state_path(camera);
                 let aside = path.with_extension(format!("json.unreadable-{}", now_unix()));
                 let _ = std::fs::rename(&path, &aside);
-                tracing::error!(camera, file = %aside.display(), "scene state unreadable; kept aside, a new reference view will be taken");
+                tracing::error!(camera, file = %aside.display(), "scene state unreadable or edited; kept aside; every frame is masked whole until a manager accepts the view");
                 emit(
                     &cfg.events,
                     camera,
@@ -420,12 +567,17 @@ impl SceneGuard {
     /// Looks at one raw frame (fingerprinting it when a check is due) and says whether it must be masked
     /// whole. `zones` are the camera's privacy-mask and recording-zone counts, named when an acceptance
     /// needs them checked.
-    pub fn observe(&mut self, frame: &FrameRef<'_>, zones: (usize, usize)) -> SceneHold {
+    pub fn observe(
+        &mut self,
+        frame: &FrameRef<'_>,
+        privacy_masks: &[Polygon],
+        zones: (usize, usize),
+    ) -> SceneHold {
         let n = self.frames;
         self.frames += 1;
         // An acceptance is answered at once, on this frame; otherwise checks keep their schedule.
         if n >= self.next_check || self.cfg.inbox.pending() {
-            self.check(frame, n, zones);
+            self.check(frame, privacy_masks, n, zones);
         }
         if self.alarmed() || self.suspect > 0 {
             SceneHold::Changed
@@ -434,9 +586,16 @@ impl SceneGuard {
         }
     }
 
-    fn check(&mut self, frame: &FrameRef<'_>, n: u64, zones: (usize, usize)) {
+    fn check(
+        &mut self,
+        frame: &FrameRef<'_>,
+        privacy_masks: &[Polygon],
+        n: u64,
+        zones: (usize, usize),
+    ) {
         self.next_check = n + self.period();
-        let current = SceneFingerprint::of(frame);
+        let mut current = SceneFingerprint::of(frame);
+        exclude_masked(&mut current, privacy_masks);
         let request = self.cfg.inbox.take_request();
         let answered = request.is_some();
         self.check_with(current, request.map(Ok), n, zones);
@@ -727,6 +886,105 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["c.json"], "a temporary file was left behind");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn pattern(w: u32, h: u32, blob: Option<(u32, u32)>) -> Vec<u8> {
+        let layout = mask::Layout::packed(mask::PixelFormat::I420, w, h);
+        let mut data = vec![128u8; layout.min_len()];
+        for y in 0..h {
+            for x in 0..w {
+                let mut v = ((x / 20 + y / 20) % 2 * 160 + 40) as u8;
+                if let Some((bx, by)) = blob {
+                    if x.abs_diff(bx) < 12 && y.abs_diff(by) < 24 {
+                        v = 250;
+                    }
+                }
+                data[(y * w + x) as usize] = v;
+            }
+        }
+        data
+    }
+
+    fn fingerprint(data: &[u8], w: u32, h: u32) -> SceneFingerprint {
+        let layout = mask::Layout::packed(mask::PixelFormat::I420, w, h);
+        SceneFingerprint::of(&FrameRef::new(layout, data).unwrap())
+    }
+
+    /// What is under a privacy mask is not kept, and a change there does not change the fingerprint.
+    #[test]
+    fn masked_areas_are_left_out_of_the_fingerprint() {
+        let masks = [Polygon(vec![
+            [0.5, 0.0],
+            [1.0, 0.0],
+            [1.0, 1.0],
+            [0.5, 1.0],
+        ])];
+        let mut empty = fingerprint(&pattern(320, 240, None), 320, 240);
+        let mut person = fingerprint(&pattern(320, 240, Some((240, 120))), 320, 240);
+        assert_ne!(empty.grid, person.grid, "the person shows before exclusion");
+        exclude_masked(&mut empty, &masks);
+        exclude_masked(&mut person, &masks);
+        assert_eq!(
+            empty.grid, person.grid,
+            "a person under the mask leaves no trace"
+        );
+        let right: Vec<u16> = (0..48)
+            .flat_map(|y| (40..64).map(move |x| (x, y)))
+            .map(|(x, y)| person.grid[y * 64 + x])
+            .collect();
+        assert!(
+            right.iter().all(|&v| v == right[0]),
+            "the masked half is one value"
+        );
+    }
+
+    /// A sealed state shows no picture, reads back whole, and an edited or foreign one is refused.
+    #[test]
+    fn sealed_states_show_no_picture_and_refuse_edits() {
+        let dir = std::env::temp_dir().join(format!("garim-scene-sealed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let key = Arc::new(vault::SecretKey::random());
+        let store = SceneStore::sealed(&dir, Some(key.clone()));
+        let mut st = SceneState::new("c");
+        st.reference = Some(fingerprint(&pattern(320, 240, Some((100, 100))), 320, 240));
+        store.save(&st).unwrap();
+        let text = std::fs::read_to_string(store.state_path("c")).unwrap();
+        assert!(
+            !text.contains("grid") && !text.contains("reference"),
+            "{}",
+            &text[..80]
+        );
+        assert_eq!(store.load("c").unwrap(), Some(st.clone()));
+        // Another site's key, a plain (unsealed) file, an edited byte: all refused.
+        assert!(
+            SceneStore::sealed(&dir, Some(Arc::new(vault::SecretKey::random())))
+                .load("c")
+                .is_err()
+        );
+        let mut edited = text.clone().into_bytes();
+        let at = edited.len() - 10;
+        edited[at] = if edited[at] == b'0' { b'1' } else { b'0' };
+        std::fs::write(store.state_path("c"), &edited).unwrap();
+        assert!(store.load("c").is_err());
+        SceneStore::new(&dir).save(&st).unwrap();
+        assert!(store.load("c").is_err(), "an unsealed state is not taken");
+        // The guard fails closed on it, and on a deleted state once one was recorded.
+        let cfg =
+            SceneConfig::every(Duration::from_secs(3), Some(dir.clone())).sealed(key.clone(), true);
+        assert!(SceneGuard::open("c", cfg.clone()).alarmed());
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            SceneGuard::open("c", cfg).alarmed(),
+            "a deleted state fails closed"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let first =
+            SceneConfig::every(Duration::from_secs(3), Some(dir.clone())).sealed(key, false);
+        assert!(
+            !SceneGuard::open("c", first).alarmed(),
+            "a first start takes its reference"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

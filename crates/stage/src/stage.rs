@@ -237,7 +237,7 @@ impl MaskingStage {
             return false;
         };
         let zones = scene::zone_counts(&self.cfg.privacy_masks, &self.cfg.recording_zones);
-        guard.observe(&frame.as_ref(), zones) == SceneHold::Changed
+        guard.observe(&frame.as_ref(), &self.cfg.privacy_masks, zones) == SceneHold::Changed
     }
 
     /// A frame of a changed scene: masked whole, no detection. The tracker's boxes belong to the old view, so

@@ -135,6 +135,38 @@ impl SecretKey {
         [nonce.as_slice(), &ct].concat()
     }
 
+    /// Encrypts and authenticates `data` under this key, bound to `label`: nonce ‖ ciphertext.
+    pub fn seal_bytes(&self, data: &[u8], label: &str) -> Vec<u8> {
+        let cipher = XChaCha20Poly1305::new(self.0.as_slice().into());
+        let nonce: [u8; 24] = random_bytes();
+        let ct = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                chacha20poly1305::aead::Payload {
+                    msg: data,
+                    aad: label.as_bytes(),
+                },
+            )
+            .expect("encrypting in memory cannot fail");
+        [nonce.as_slice(), &ct].concat()
+    }
+
+    /// Opens what `seal_bytes` made with this key and `label`; None when it was made otherwise or edited.
+    pub fn open_bytes(&self, sealed: &[u8], label: &str) -> Option<Vec<u8>> {
+        if sealed.len() < 24 {
+            return None;
+        }
+        XChaCha20Poly1305::new(self.0.as_slice().into())
+            .decrypt(
+                XNonce::from_slice(&sealed[..24]),
+                chacha20poly1305::aead::Payload {
+                    msg: &sealed[24..],
+                    aad: label.as_bytes(),
+                },
+            )
+            .ok()
+    }
+
     pub fn unwrap_key(&self, wrapped: &[u8], label: &str) -> Result<SecretKey, VaultError> {
         let fail = || VaultError::Key {
             what: label.to_string(),
