@@ -50,7 +50,10 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         &storage,
         &format!("key_file = \"{}\"\nsegment_secs = 2", key.display()),
         "[defaults]\ndetect = [\"person\"]\n[[cameras]]\nid = \"h1\"\nurl = \"rtsp://127.0.0.1:18792/h1\"\nrange = \"test\"\n",
-    );
+    )
+    // On the network, as in a container: HTTPS with a self-signed pair; plain HTTP only from loopback (this
+    // test's own requests).
+    .replace("127.0.0.1:18790", "0.0.0.0:18790");
     let config = work.join("site.toml");
     std::fs::write(&config, policy).unwrap();
     let service = Guard::new(spawn(garim().env("GARIM_MODELS_DIR", models_dir()).args([
@@ -127,7 +130,20 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
     let elapsed = started.elapsed();
     let health = http_get(HTTP, "/healthz").unwrap_or_default();
 
-    let (ok, _stdout, stderr) = interrupt(service.into_inner());
+    let (ok, stdout, stderr) = interrupt(service.into_inner());
+    assert!(
+        stdout.contains("https: 0.0.0.0:18790")
+            && stdout.contains("self-signed, made now")
+            && stdout.contains("SHA-256"),
+        "{stdout}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let key_mode = std::fs::metadata(storage.join("tls/key.pem"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(key_mode, 0o600);
     let delta = |series: &str| counter(&after, series) - counter(&before, series);
     let segments = delta(r#"garim_segments_total{camera="h1"}"#);
     let late = delta(r#"garim_fail_closed_frames_total{camera="h1",reason="late"}"#);

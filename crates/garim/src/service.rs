@@ -397,6 +397,53 @@ pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
     )
 }
 
+/// How the HTTP port is served: TLS with the policy's certificate, plain on a loopback bind, plain when the
+/// policy says `dangerously_plain_http`, else TLS with a self-signed pair kept under `<storage>/tls/`. The line
+/// to print names the certificate's fingerprint.
+fn http_transport(cfg: &SiteConfig) -> Result<(server::tls::Transport, Option<String>)> {
+    let bind: std::net::SocketAddr = cfg
+        .server
+        .http_bind
+        .parse()
+        .map_err(|_| anyhow!("server.http_bind: not a socket address"))?;
+    let cert = match (&cfg.server.tls_cert_file, &cfg.server.tls_key_file) {
+        (Some(c), Some(k)) => server::tls::load(Path::new(c), Path::new(k))
+            .map_err(|e| anyhow!("server.tls_cert_file: {e}"))?,
+        _ if bind.ip().is_loopback() => return Ok((server::tls::Transport::Plain, None)),
+        _ if cfg.server.dangerously_plain_http => {
+            tracing::warn!(bind = %bind, "dangerously_plain_http: the API is served in plain HTTP on the network");
+            return Ok((server::tls::Transport::Plain, None));
+        }
+        _ => {
+            let mut names = vec!["localhost".to_string()];
+            if !bind.ip().is_unspecified() {
+                names.push(bind.ip().to_string());
+            }
+            if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+                let h = h.trim();
+                if !h.is_empty() && !names.iter().any(|n| n == h) {
+                    names.push(h.to_string());
+                }
+            }
+            server::tls::self_signed(&Path::new(&cfg.storage.path).join("tls"), &names)
+                .map_err(|e| anyhow!("HTTPS: {e}"))?
+        }
+    };
+    tracing::info!(fingerprint = %cert.fingerprint, file = %cert.cert_file.display(), created = cert.created, "HTTPS certificate");
+    let line = format!(
+        "https: {} (certificate {}{}, SHA-256 {})",
+        bind,
+        cert.cert_file.display(),
+        if cert.created {
+            ", self-signed, made now"
+        } else {
+            ""
+        },
+        cert.fingerprint
+    );
+    Ok((server::tls::Transport::Tls(cert.config), Some(line)))
+}
+
 /// Starts the site and its HTTP server, serves until Ctrl-C / SIGTERM (or `seconds`), then stops cleanly.
 fn serve(
     models: &ModelArgs,
@@ -444,9 +491,13 @@ fn serve(
         http_connections = limits.max_connections,
         "file descriptor budget"
     );
-    let http = server::HttpServer::start_with(&cfg.server.http_bind, state, limits)
+    let (transport, https) = http_transport(&cfg)?;
+    let http = server::HttpServer::start_on(&cfg.server.http_bind, state, limits, transport)
         .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
     let http_addr = http.addr();
+    if let Some(line) = https {
+        println!("{line}");
+    }
     let host = site::runtime::rtsp_host(&cfg);
     let ids = site.camera_ids();
     println!("site: {}", cfg.site.name);

@@ -305,6 +305,18 @@ impl SiteConfig {
     /// a valid policy.
     pub fn warnings(&self) -> Vec<ConfigError> {
         let mut out = Vec::new();
+        let loopback = self
+            .server
+            .http_bind
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback());
+        if self.server.dangerously_plain_http && !loopback {
+            out.push(err(
+                "server.dangerously_plain_http",
+                "true",
+                "the API is served in plain HTTP on the network: passwords and session tokens cross it in clear",
+            ));
+        }
         for x in &self.purposes {
             if !self
                 .cameras

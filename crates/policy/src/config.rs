@@ -81,6 +81,13 @@ pub struct ServerConfig {
     /// Address of /metrics and /healthz; its host is also where the RTSP server listens.
     pub http_bind: String,
     pub rtsp_port: u16,
+    /// PEM certificate chain for HTTPS (with `tls_key_file`). Without them a non-loopback bind gets a
+    /// self-signed pair made on first start under `<storage>/tls/`.
+    pub tls_cert_file: Option<String>,
+    /// PEM private key of `tls_cert_file` (readable only by garim).
+    pub tls_key_file: Option<String>,
+    /// Serve plain HTTP on a non-loopback bind (sessions and passwords then cross the network in clear).
+    pub dangerously_plain_http: bool,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +95,9 @@ impl Default for ServerConfig {
         ServerConfig {
             http_bind: "127.0.0.1:8080".into(),
             rtsp_port: 8554,
+            tls_cert_file: None,
+            tls_key_file: None,
+            dangerously_plain_http: false,
         }
     }
 }
@@ -439,6 +449,17 @@ impl SiteConfig {
                 "server.http_bind",
                 &self.server.http_bind,
                 "not a socket address (e.g. 127.0.0.1:8080)",
+            ));
+        }
+        if self.server.tls_cert_file.is_some() != self.server.tls_key_file.is_some() {
+            errors.push(err(
+                if self.server.tls_cert_file.is_some() {
+                    "server.tls_key_file"
+                } else {
+                    "server.tls_cert_file"
+                },
+                "",
+                "set both tls_cert_file and tls_key_file, or neither (a self-signed pair is then made)",
             ));
         }
         if self.storage.segment_secs == 0 {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod limits;
 pub mod routes;
+pub mod tls;
 
 pub use api::{ApiError, SiteApi};
 pub use limits::Limits;
@@ -72,8 +73,18 @@ impl HttpServer {
         HttpServer::start_with(bind, state, Limits::default())
     }
 
-    /// `start` with the given limits.
+    /// `start` with the given limits, plain HTTP.
     pub fn start_with(bind: &str, state: AppState, limits: Limits) -> std::io::Result<HttpServer> {
+        HttpServer::start_on(bind, state, limits, tls::Transport::Plain)
+    }
+
+    /// `start` with the given limits and transport.
+    pub fn start_on(
+        bind: &str,
+        state: AppState,
+        limits: Limits,
+        transport: tls::Transport,
+    ) -> std::io::Result<HttpServer> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("http")
@@ -98,7 +109,7 @@ impl HttpServer {
             ));
         let thread = std::thread::Builder::new()
             .name("http".into())
-            .spawn(move || rt.block_on(serve(listener, app, limits, rx)))?;
+            .spawn(move || rt.block_on(serve(listener, app, limits, transport, rx)))?;
         Ok(HttpServer {
             addr,
             shutdown: Some(tx),
@@ -130,6 +141,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: Limits,
+    transport: tls::Transport,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
@@ -160,12 +172,46 @@ async fn serve(
                     req
                 });
         let svc = hyper_util::service::TowerToHyperService::new(svc);
+        let transport = transport.clone();
         tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let http = || {
+                let mut b = hyper::server::conn::http1::Builder::new();
+                b.timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout);
+                b
+            };
+            match transport {
+                tls::Transport::Plain => {
+                    let _ = http().serve_connection(TokioIo::new(stream), svc).await;
+                }
+                tls::Transport::Tls(config) => {
+                    // The first byte tells a TLS handshake (0x16) from plain HTTP; plain only from loopback.
+                    let mut first = [0u8; 1];
+                    let peeked =
+                        tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await;
+                    if !matches!(peeked, Ok(Ok(1))) {
+                        return;
+                    }
+                    if first[0] == 0x16 {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                        let Ok(Ok(tls)) =
+                            tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))
+                                .await
+                        else {
+                            return;
+                        };
+                        let _ = http().serve_connection(TokioIo::new(tls), svc).await;
+                    } else if peer.ip().is_loopback() {
+                        let _ = http().serve_connection(TokioIo::new(stream), svc).await;
+                    } else {
+                        use tokio::io::AsyncWriteExt;
+                        let mut stream = stream;
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 30\r\n\r\nthis port speaks HTTPS only.\r\n")
+                            .await;
+                    }
+                }
+            }
             drop(permit);
         });
     }

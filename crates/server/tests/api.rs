@@ -98,6 +98,10 @@ fn world(tag: &str) -> World {
 }
 
 fn world_with(tag: &str, limits: server::Limits) -> World {
+    world_on(tag, limits, server::tls::Transport::Plain)
+}
+
+fn world_on(tag: &str, limits: server::Limits, transport: server::tls::Transport) -> World {
     let dir = std::env::temp_dir().join(format!("garim-api-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -132,7 +136,7 @@ fn world_with(tag: &str, limits: server::Limits) -> World {
         secure_cookies: false,
     };
     World {
-        server: HttpServer::start_with("127.0.0.1:0", state, limits).unwrap(),
+        server: HttpServer::start_on("127.0.0.1:0", state, limits, transport).unwrap(),
         ledger,
         directory,
         _dir: dir,
@@ -526,4 +530,123 @@ fn connections_beyond_the_budget_slow_headers_and_floods_are_bounded() {
     std::thread::sleep(Duration::from_millis(1200));
     let (code, _) = call_full(&w, "GET", "/healthz", None, None);
     assert_eq!(code, 200);
+}
+
+/// Trusts exactly one certificate, by its SHA-256 fingerprint (as a user checks the printed one).
+#[derive(Debug)]
+struct Pinned(String);
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let fp: Vec<String> = sha2::Sha256::digest(end_entity.as_ref())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        if fp.join(":") == self.0 {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("fingerprint differs".into()))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &rustls::crypto::ring::default_provider().signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &rustls::crypto::ring::default_provider().signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// GET `path` over TLS, trusting only the certificate with `fingerprint`; the raw response.
+fn https_get(addr: std::net::SocketAddr, path: &str, fingerprint: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(std::sync::Arc::new(Pinned(fingerprint.into())))
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    let _ = tls.read_to_string(&mut out);
+    if out.is_empty() {
+        return Err("no answer".into());
+    }
+    Ok(out)
+}
+
+/// HTTPS with a self-signed pair made once and kept (0600), checked by its printed fingerprint; the same port
+/// answers plain HTTP from loopback (the container's healthcheck), and a wrong certificate is refused.
+#[test]
+fn https_with_a_kept_self_signed_certificate() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("garim-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cert = server::tls::self_signed(&dir, &["localhost".into()]).unwrap();
+    assert!(cert.created);
+    let again = server::tls::self_signed(&dir, &["localhost".into()]).unwrap();
+    assert!(
+        !again.created && again.fingerprint == cert.fingerprint,
+        "kept, not made again"
+    );
+    for f in ["cert.pem", "key.pem"] {
+        let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    let w = world_on(
+        "tls",
+        server::Limits::default(),
+        server::tls::Transport::Tls(cert.config.clone()),
+    );
+    let addr = w.server.addr();
+    let r = https_get(addr, "/healthz", &cert.fingerprint).unwrap();
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(
+        https_get(addr, "/healthz", "00:11").is_err(),
+        "another certificate is not trusted"
+    );
+    let (code, _) = call_full(&w, "GET", "/healthz", None, None);
+    assert_eq!(code, 200, "plain HTTP from loopback");
+    let _ = std::fs::remove_dir_all(&dir);
 }
