@@ -11,6 +11,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 const HTTP: &str = "127.0.0.1:18790";
+const NVR_PASSWORD: &str = "nvr-Pw-4471";
 
 fn counter(text: &str, series: &str) -> f64 {
     metric(text, series).unwrap_or(0.0)
@@ -49,20 +50,26 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         18791,
         &storage,
         &format!("key_file = \"{}\"\nsegment_secs = 2", key.display()),
-        "[defaults]\ndetect = [\"person\"]\n[[cameras]]\nid = \"h1\"\nurl = \"rtsp://127.0.0.1:18792/h1\"\nrange = \"test\"\n",
+        "[defaults]\ndetect = [\"person\"]\n[[cameras]]\nid = \"h1\"\nurl = \"rtsp://127.0.0.1:18792/h1\"\nrange = \"test\"\n\
+         [[nvrs]]\nid = \"nvr-1\"\nuser = \"nvr1\"\npassword_env = \"GARIM_TEST_NVR_PW\"\n",
     )
     // On the network, as in a container: HTTPS with a self-signed pair; plain HTTP only from loopback (this
     // test's own requests).
     .replace("127.0.0.1:18790", "0.0.0.0:18790");
     let config = work.join("site.toml");
     std::fs::write(&config, policy).unwrap();
-    let service = Guard::new(spawn(garim().env("GARIM_MODELS_DIR", models_dir()).args([
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--seconds",
-        "150",
-    ])));
+    let service = Guard::new(spawn(
+        garim()
+            .env("GARIM_MODELS_DIR", models_dir())
+            .env("GARIM_TEST_NVR_PW", NVR_PASSWORD)
+            .args([
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--seconds",
+                "150",
+            ]),
+    ));
     let streaming = wait_for(Duration::from_secs(60), || {
         counter(
             &http_get(HTTP, "/metrics").unwrap_or_default(),
@@ -70,6 +77,34 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         ) > 50.0
     });
     assert!(streaming, "the camera never streamed");
+    // On the network the masked mount asks for a login: the NVR's digest login pulls frames, nobody else does.
+    let pull = |login: &str| {
+        let mut n = 0;
+        for_each_frame(
+            &format!(
+                "rtspsrc location=rtsp://127.0.0.1:18791/h1 protocols=tcp latency=100 {login} \
+                 ! application/x-rtp,media=video ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+                 ! appsink name=sink sync=false max-buffers=50"
+            ),
+            Duration::from_secs(8),
+            |_| {
+                n += 1;
+                n < 5
+            },
+        );
+        n
+    };
+    assert_eq!(
+        pull(&format!("user-id=nvr1 user-pw={NVR_PASSWORD}")),
+        5,
+        "the NVR gets frames"
+    );
+    assert_eq!(pull(""), 0, "an anonymous client gets nothing");
+    assert_eq!(
+        pull("user-id=nvr1 user-pw=wrong"),
+        0,
+        "a wrong password gets nothing"
+    );
     // Let a few segments close before measuring.
     std::thread::sleep(Duration::from_secs(5));
     let before = metrics();
@@ -169,6 +204,10 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         "frames masked whole under the load: {late} late, {errors} detector errors"
     );
     assert!(!stderr.contains("Too many open files"), "{stderr}");
+    assert!(
+        !stderr.contains(NVR_PASSWORD) && !stdout.contains(NVR_PASSWORD),
+        "the NVR password leaked"
+    );
 }
 
 /// A camera that freezes (SIGSTOP: its TCP connection stays open, nothing flows) for 12 s: the masked output

@@ -13,6 +13,35 @@ use parking_lot::Mutex;
 use stage::MaskedFrame;
 use std::sync::Arc;
 
+/// One NVR's login to the masked mounts (RTSP digest authentication: the password never crosses the network).
+#[derive(Clone)]
+pub struct NvrLogin {
+    pub id: String,
+    pub user: String,
+    pub password: String,
+    /// The mounts it may pull; every one when empty.
+    pub cameras: Vec<String>,
+}
+
+impl std::fmt::Debug for NvrLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NvrLogin({}, user {}, password ***)", self.id, self.user)
+    }
+}
+
+/// Who may pull the masked mounts: the NVRs by digest login, and anonymous clients when allowed.
+#[derive(Clone, Debug, Default)]
+pub struct RtspAccess {
+    pub nvrs: Vec<NvrLogin>,
+    pub anonymous: bool,
+}
+
+const ANONYMOUS_ROLE: &str = "anonymous";
+
+fn role_of(nvr: &NvrLogin) -> String {
+    format!("nvr-{}", nvr.id)
+}
+
 /// One RTSP server (one port) with its own GLib main loop thread.
 pub struct RtspOut {
     server: rtsp::RTSPServer,
@@ -20,16 +49,40 @@ pub struct RtspOut {
     thread: Option<std::thread::JoinHandle<()>>,
     _source: glib::SourceId,
     port: u16,
+    /// None: no authentication at all (the simulated camera).
+    access: Option<RtspAccess>,
 }
 
 impl RtspOut {
-    /// Starts serving on `address:port` (port 0 picks a free one; see `port()`).
+    /// Starts serving on `address:port` (port 0 picks a free one; see `port()`), to anyone.
     pub fn start(address: &str, port: u16) -> Result<RtspOut> {
+        RtspOut::start_with(address, port, None)
+    }
+
+    /// Starts serving on `address:port` to those `access` lets in (everyone when None).
+    pub fn start_with(address: &str, port: u16, access: Option<RtspAccess>) -> Result<RtspOut> {
         crate::init()?;
         let ctx = glib::MainContext::new();
         let server = rtsp::RTSPServer::new();
         server.set_address(address);
         server.set_service(&port.to_string());
+        if let Some(a) = &access {
+            let auth = rtsp::RTSPAuth::new();
+            auth.set_supported_methods(gstreamer_rtsp::RTSPAuthMethod::Digest);
+            for nvr in &a.nvrs {
+                let token = rtsp::RTSPToken::builder()
+                    .field(rtsp::RTSP_TOKEN_MEDIA_FACTORY_ROLE, role_of(nvr))
+                    .build();
+                auth.add_digest(&nvr.user, &nvr.password, &token);
+            }
+            if a.anonymous {
+                let mut token = rtsp::RTSPToken::builder()
+                    .field(rtsp::RTSP_TOKEN_MEDIA_FACTORY_ROLE, ANONYMOUS_ROLE)
+                    .build();
+                auth.set_default_token(Some(&mut token));
+            }
+            server.set_auth(Some(&auth));
+        }
         let source = server
             .attach(Some(&ctx))
             .map_err(|e| anyhow!("cannot listen for RTSP on {address}:{port}: {e}"))?;
@@ -52,6 +105,7 @@ impl RtspOut {
             thread: Some(thread),
             _source: source,
             port: bound as u16,
+            access,
         })
     }
 
@@ -65,6 +119,24 @@ impl RtspOut {
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(&crate::pipelines::render(crate::pipelines::LIVE_OUT, &[]));
         factory.set_shared(true);
+        if let Some(a) = &self.access {
+            let allow = |role: &str| {
+                gst::Structure::builder(role)
+                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+                    .build()
+            };
+            for nvr in a
+                .nvrs
+                .iter()
+                .filter(|n| n.cameras.is_empty() || n.cameras.iter().any(|c| c == name))
+            {
+                factory.add_role_from_structure(&allow(&role_of(nvr)));
+            }
+            if a.anonymous {
+                factory.add_role_from_structure(&allow(ANONYMOUS_ROLE));
+            }
+        }
         let sinks = live.inner.clone();
         factory.connect_media_configure(move |_, media| {
             let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {

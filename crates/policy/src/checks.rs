@@ -310,6 +310,19 @@ impl SiteConfig {
             .http_bind
             .parse::<std::net::SocketAddr>()
             .is_ok_and(|a| a.ip().is_loopback());
+        if !loopback && self.server.rtsp_anonymous {
+            out.push(err(
+                "server.rtsp_anonymous",
+                "true",
+                "anyone on the network can pull the masked streams without a login; give each NVR its own login in [[nvrs]]",
+            ));
+        } else if !loopback && self.nvrs.is_empty() {
+            out.push(err(
+                "nvrs",
+                "",
+                "no NVR login: nobody can pull the masked streams (RTSP on the network asks for a digest login); add [[nvrs]]",
+            ));
+        }
         if self.server.dangerously_plain_http && !loopback {
             out.push(err(
                 "server.dangerously_plain_http",

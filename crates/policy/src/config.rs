@@ -38,6 +38,56 @@ pub struct SiteConfig {
     pub cameras: Vec<CameraConfig>,
     #[serde(default)]
     pub ledger: LedgerConfig,
+    /// The NVRs that pull the masked streams, each with its own RTSP digest login.
+    #[serde(default)]
+    pub nvrs: Vec<NvrConfig>,
+}
+
+/// An NVR's login to the masked RTSP mounts. The password comes from the environment or a file, never the
+/// policy.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvrConfig {
+    pub id: String,
+    /// The RTSP user name the NVR logs in with.
+    pub user: String,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<String>,
+    /// Camera ids it may pull; every camera when empty.
+    #[serde(default)]
+    pub cameras: Vec<String>,
+}
+
+impl NvrConfig {
+    /// The password, from its environment variable or file; the error names the field, never a value.
+    pub fn password(&self) -> Result<String, ConfigError> {
+        let p = format!("nvrs[{}]", self.id);
+        match (&self.password_env, &self.password_file) {
+            (Some(var), None) => std::env::var(var).map_err(|_| {
+                err(
+                    format!("{p}.password_env"),
+                    var,
+                    "environment variable is not set",
+                )
+            }),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| {
+                    err(
+                        format!("{p}.password_file"),
+                        file,
+                        format!("cannot read: {}", e.kind()),
+                    )
+                }),
+            _ => Err(err(
+                &p,
+                "",
+                "set exactly one of password_env, password_file",
+            )),
+        }
+    }
 }
 
 /// The 관리대장 (ledger of every use, provision, viewing and destruction) and its signed checkpoints.
@@ -88,6 +138,8 @@ pub struct ServerConfig {
     pub tls_key_file: Option<String>,
     /// Serve plain HTTP on a non-loopback bind (sessions and passwords then cross the network in clear).
     pub dangerously_plain_http: bool,
+    /// Let anyone on the network pull the masked RTSP streams without a login (a loopback bind always does).
+    pub rtsp_anonymous: bool,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +150,7 @@ impl Default for ServerConfig {
             tls_cert_file: None,
             tls_key_file: None,
             dangerously_plain_http: false,
+            rtsp_anonymous: false,
         }
     }
 }
@@ -461,6 +514,50 @@ impl SiteConfig {
                 "",
                 "set both tls_cert_file and tls_key_file, or neither (a self-signed pair is then made)",
             ));
+        }
+        let mut nvr_ids = std::collections::HashSet::new();
+        let mut nvr_users = std::collections::HashSet::new();
+        for (i, n) in self.nvrs.iter().enumerate() {
+            let p = format!("nvrs[{}]", n.id);
+            if !nvr_ids.insert(n.id.clone()) {
+                errors.push(err(format!("nvrs[{i}].id"), &n.id, "duplicate NVR id"));
+            }
+            if n.user.is_empty() || n.user.contains([':', '@', '/']) {
+                errors.push(err(
+                    format!("{p}.user"),
+                    &n.user,
+                    "an RTSP user name without ':', '@' or '/'",
+                ));
+            } else if !nvr_users.insert(n.user.clone()) {
+                errors.push(err(
+                    format!("{p}.user"),
+                    &n.user,
+                    "two NVRs share this user name",
+                ));
+            }
+            if n.password_env.is_some() == n.password_file.is_some() {
+                errors.push(err(
+                    &p,
+                    "",
+                    "set exactly one of password_env, password_file",
+                ));
+            }
+            if let Some(v) = n.password_env.as_ref().filter(|v| !is_env_name(v)) {
+                errors.push(err(
+                    format!("{p}.password_env"),
+                    v,
+                    "not an environment variable name",
+                ));
+            }
+            for (k, c) in n.cameras.iter().enumerate() {
+                if !self.cameras.iter().any(|x| &x.id == c) {
+                    errors.push(err(
+                        format!("{p}.cameras[{k}]"),
+                        c,
+                        "camera not declared in [[cameras]]",
+                    ));
+                }
+            }
         }
         if self.storage.segment_secs == 0 {
             errors.push(err("storage.segment_secs", "0", "must be at least 1"));

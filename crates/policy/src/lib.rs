@@ -14,7 +14,7 @@ mod units;
 
 pub use config::{
     CameraConfig, CameraDefaults, CameraSettings, ConfigError, ConfigErrors, LedgerConfig,
-    ServerConfig, Site, SiteConfig, StorageConfig,
+    NvrConfig, ServerConfig, Site, SiteConfig, StorageConfig,
 };
 pub use secret::{SecretUrl, redact_url, split_credentials};
 pub use shard::{Shard, shard_of};

@@ -457,3 +457,58 @@ fn masking_rules_merge_by_level_and_conflicts_are_refused() {
         e[0]
     );
 }
+
+/// NVR logins: one password source each (never the policy), declared cameras, unique names; an RTSP server on
+/// the network without any login, or open to anonymous pulls, is warned about.
+#[test]
+fn nvr_logins_are_checked_and_open_rtsp_is_warned_about() {
+    let base = "[site]\nname = \"s\"\n[[people]]\nid = \"m\"\nrole = \"manager\"\ntitle = \"과장\"\nphone = \"0\"\n\
+        [[cameras]]\nid = \"c1\"\nurl = \"rtsp://10.0.0.1/a\"\nrange = \"r\"\n";
+    let bad = format!(
+        "{base}[[nvrs]]\nid = \"a\"\nuser = \"nvr\"\n\
+         [[nvrs]]\nid = \"b\"\nuser = \"nvr\"\npassword_env = \"NVR_PW\"\ncameras = [\"c9\"]\n"
+    );
+    let errors = SiteConfig::from_toml_str(&bad).unwrap_err().to_string();
+    assert!(
+        errors.contains("nvrs[a]: set exactly one of password_env, password_file"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("nvrs[b].user: two NVRs share this user name"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("nvrs[b].cameras[0]: camera not declared"),
+        "{errors}"
+    );
+    let net = base.replace(
+        "[[cameras]]",
+        "[server]\nhttp_bind = \"0.0.0.0:8080\"\n[[cameras]]",
+    );
+    let w = SiteConfig::from_toml_str(&net).unwrap().warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.path == "nvrs" && w.reason.contains("nobody can pull")),
+        "{w:#?}"
+    );
+    let open = net.replace(
+        "http_bind = \"0.0.0.0:8080\"",
+        "http_bind = \"0.0.0.0:8080\"\nrtsp_anonymous = true",
+    );
+    let w = SiteConfig::from_toml_str(&open).unwrap().warnings();
+    assert!(
+        w.iter().any(|w| w.path == "server.rtsp_anonymous"),
+        "{w:#?}"
+    );
+    // A password is read from its variable, and a missing one is named, not shown.
+    let ok = format!(
+        "{net}[[nvrs]]\nid = \"n\"\nuser = \"nvr\"\npassword_env = \"GARIM_TEST_UNSET_NVR_PW\"\n"
+    );
+    let cfg = SiteConfig::from_toml_str(&ok).unwrap();
+    assert!(cfg.warnings().is_empty(), "{:#?}", cfg.warnings());
+    let e = cfg.nvrs[0].password().unwrap_err().to_string();
+    assert!(
+        e.contains("nvrs[n].password_env") && e.contains("not set"),
+        "{e}"
+    );
+}

@@ -127,6 +127,28 @@ fn classes_of(cam: &CameraSettings, overrides: &Overrides) -> Vec<detect::Class>
 }
 
 /// The masked RTSP output listens on the host of the HTTP bind address.
+/// Who may pull the masked mounts: each NVR with its digest login; anonymous clients on a loopback bind, or
+/// when the policy says `rtsp_anonymous`.
+pub fn rtsp_access(cfg: &SiteConfig) -> Result<media::rtsp::RtspAccess> {
+    let loopback = rtsp_host(cfg)
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || rtsp_host(cfg) == "localhost";
+    let mut nvrs = Vec::new();
+    for n in &cfg.nvrs {
+        nvrs.push(media::rtsp::NvrLogin {
+            id: n.id.clone(),
+            user: n.user.clone(),
+            password: n.password().map_err(|e| anyhow!("{e}"))?,
+            cameras: n.cameras.clone(),
+        });
+    }
+    Ok(media::rtsp::RtspAccess {
+        nvrs,
+        anonymous: loopback || cfg.server.rtsp_anonymous,
+    })
+}
+
 pub fn rtsp_host(cfg: &SiteConfig) -> String {
     cfg.server
         .http_bind
@@ -353,7 +375,11 @@ impl Site {
         };
         // Models are verified before anything starts (a missing model is an error naming the file).
         let pool = DetectorPool::verify(&opts.models)?;
-        let rtsp = RtspOut::start(&rtsp_host(&cfg), cfg.server.rtsp_port)?;
+        let rtsp = RtspOut::start_with(
+            &rtsp_host(&cfg),
+            cfg.server.rtsp_port,
+            Some(rtsp_access(&cfg)?),
+        )?;
         let record_dir = PathBuf::from(&cfg.storage.path);
         // Scene states are sealed under the site key (no picture on disk, an edit is refused).
         let site_key = Arc::new(
