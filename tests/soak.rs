@@ -21,8 +21,14 @@ fn port(i: usize) -> u16 {
     18832 + i as u16
 }
 
+/// A simulated camera at nice 10: cameras are devices of their own, their encoding is not garim's CPU.
 fn start_camera(i: usize) -> Guard {
-    sim_camera(port(i), CAMS[i])
+    Guard::new(spawn(
+        std::process::Command::new("nice")
+            .args(["-n", "10", env!("CARGO_BIN_EXE_garim"), "sim-camera"])
+            .arg(asset("vtest"))
+            .args(["--port", &port(i).to_string(), "--name", CAMS[i]]),
+    ))
 }
 
 fn start_garim(config: &std::path::Path) -> Guard {
@@ -106,6 +112,9 @@ fn four_cameras_for_ten_minutes_of_faults() {
     let watcher = {
         let (stop, gaps) = (stop.clone(), gaps.clone());
         std::thread::spawn(move || {
+            // The watcher stands for the NVR, a machine of its own: its decoding is not garim's CPU.
+            // SAFETY: lowers this thread's own priority (the pipeline threads it starts inherit it).
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
             while !stop.load(Ordering::Relaxed) {
                 let mut last: Option<Duration> = None;
                 for_each_frame(
@@ -232,7 +241,8 @@ fn four_cameras_for_ten_minutes_of_faults() {
             .chain(totals_after.lines())
             .filter(|l| l.starts_with("garim_fail_closed_frames_total{") && l.contains(&tag))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>();
+            .sum::<f64>()
+            .max(0.0);
         (r, n)
     })
     .collect();
@@ -263,10 +273,11 @@ fn four_cameras_for_ten_minutes_of_faults() {
         )
     };
     let end = Duration::from_secs(secs);
-    // Usage settles after the restart; compare its first half-minute after settling with the last one.
+    // Memory settles over the first two minutes after a start (models, buffers, caches; measured flat after
+    // that with 4 cameras): the window two minutes after the restart is compared with the last one.
     let (fd_first, rss_first) = minute(
-        Duration::from_secs(secs / 2 + 20),
-        Duration::from_secs(secs / 2 + 50),
+        Duration::from_secs(secs / 2 + 120),
+        Duration::from_secs(secs / 2 + 150),
     );
     let (fd_last, rss_last) = minute(end - Duration::from_secs(30), end);
     let peak_fd = samples.iter().map(|s| s.1).max().unwrap_or(0);
@@ -277,7 +288,7 @@ fn four_cameras_for_ten_minutes_of_faults() {
          masked whole by reason: {by_reason:?}\n\
          segments: {closed} closed, {} in the index, {broken} that do not decrypt\n\
          s1 output: {} frames watched, longest gap {longest:?} (within each RTSP session)\n\
-         garim: peak {peak_fd} open files, {peak_rss} MiB RSS; after the restart {fd_first:.0} files {rss_first:.0} MiB, \
+         garim: peak {peak_fd} open files, {peak_rss} MiB RSS; 2 min after the restart {fd_first:.0} files {rss_first:.0} MiB, \
          at the end {fd_last:.0} files {rss_last:.0} MiB\n{}",
         faults.len(),
         stage("ingested"),

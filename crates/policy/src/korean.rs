@@ -111,14 +111,7 @@ impl Date {
         if !(1..=12).contains(&month) {
             return Err(format!("month {month} does not exist"));
         }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let last = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        if !(1..=last).contains(&day) {
+        if !(1..=vocab::days_in_month(year, month)).contains(&day) {
             return Err(format!("{year}-{month:02} has no day {day}"));
         }
         Ok(Date { year, month, day })

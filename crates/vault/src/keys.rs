@@ -121,18 +121,7 @@ impl SecretKey {
 
     /// Wraps `data_key` under this key: nonce ‖ ciphertext, bound to `label` (camera/day).
     pub fn wrap(&self, data_key: &SecretKey, label: &str) -> Vec<u8> {
-        let cipher = XChaCha20Poly1305::new(self.0.as_slice().into());
-        let nonce: [u8; 24] = random_bytes();
-        let ct = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                chacha20poly1305::aead::Payload {
-                    msg: data_key.bytes(),
-                    aad: label.as_bytes(),
-                },
-            )
-            .expect("encrypting 32 bytes cannot fail");
-        [nonce.as_slice(), &ct].concat()
+        self.seal_bytes(data_key.bytes(), label)
     }
 
     /// Encrypts and authenticates `data` under this key, bound to `label`: nonce ‖ ciphertext.
@@ -174,19 +163,7 @@ impl SecretKey {
                 "the data key does not open with this site key (wrong key file, or tampered index)"
                     .into(),
         };
-        if wrapped.len() < 24 {
-            return Err(fail());
-        }
-        let cipher = XChaCha20Poly1305::new(self.0.as_slice().into());
-        let pt = cipher
-            .decrypt(
-                XNonce::from_slice(&wrapped[..24]),
-                chacha20poly1305::aead::Payload {
-                    msg: &wrapped[24..],
-                    aad: label.as_bytes(),
-                },
-            )
-            .map_err(|_| fail())?;
+        let pt = self.open_bytes(wrapped, label).ok_or_else(fail)?;
         let bytes: [u8; KEY_LEN] = pt.try_into().map_err(|_| fail())?;
         Ok(SecretKey(bytes))
     }

@@ -105,14 +105,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let last = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if !(1..=last).contains(&dd) {
+    if !(1..=i64::from(vocab::days_in_month(y as u32, m as u32))).contains(&dd) {
         return None;
     }
     Some(days_from_civil(y, m as u32, dd as u32) * 86_400 + h * 3600 + mi * 60 + sec)

@@ -218,6 +218,19 @@ pub fn is_sealed(stream: &str) -> bool {
     stream.ends_with(SEALED_SUFFIX)
 }
 
+/// Days in `month` (1–12) of `year` in the Gregorian calendar; 0 for a month that does not exist. One
+/// calendar for the policy's dates and the vault's times.
+pub fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
