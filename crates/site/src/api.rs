@@ -204,7 +204,7 @@ impl server::SiteApi for Site {
 
     fn scene(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError> {
         self.check_camera(p, Permission::ReadStatus, camera)?;
-        let store = crate::vaults::scene_store(&self.config());
+        let store = self.scenes();
         let state = store.load(camera).map_err(internal)?;
         Ok(serde_json::json!({
             "camera": camera,

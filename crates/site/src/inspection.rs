@@ -23,7 +23,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub fn report(
     status: &SiteStatus,
     cameras: &[(media::CameraStatus, Option<Duration>)],
-    vault: &vault::Vault,
+    (vault, scene): (&vault::Vault, &stage::scene::SceneStore),
     cfg: &SiteConfig,
     verify: &ledger::VerifyReport,
     last_sweep_unix: i64,
@@ -31,7 +31,6 @@ pub fn report(
 ) -> (serde_json::Value, bool) {
     let now = vault::time::unix_now();
     let mut ok = status.models == crate::ModelsState::Loaded;
-    let scene = crate::vaults::scene_store(cfg);
     let cams: Vec<_> = cameras
         .iter()
         .map(|(s, age)| {

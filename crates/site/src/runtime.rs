@@ -77,6 +77,8 @@ pub struct Site {
     policy_write: Mutex<()>,
     site_cameras: usize,
     last_sweep: std::sync::atomic::AtomicI64,
+    /// The scene guard's files, sealed under the site key loaded at start (read by the API and inspections).
+    scenes: stage::scene::SceneStore,
 }
 
 /// Reads, adjusts and validates the policy file; returns it with the exact text that was applied.
@@ -248,10 +250,28 @@ fn destruction_trail(ledger: Arc<ledger::Ledger>) -> vault::Trail {
     })
 }
 
-/// Whether a camera's scene state must exist: its ledger holds a reference taken or accepted for it. A camera
-/// in `Overrides::fresh_scene` starts over instead (its old state is removed).
+/// The cameras whose scene state must exist: their ledger holds a reference taken or accepted for them (one
+/// read of the ledger for all cameras). None when the ledger cannot be read: every state is then expected
+/// (fail closed).
+fn scenes_recorded(ledger: &ledger::Ledger) -> Option<std::collections::HashSet<String>> {
+    ledger
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::SceneAlarm, ledger::Kind::SceneAcceptance],
+            ..ledger::Filter::default()
+        })
+        .ok()
+        .map(|rows| {
+            rows.into_iter()
+                .filter(|r| matches!(r.entry.purpose.as_str(), "reference_taken" | "accepted"))
+                .filter_map(|r| r.entry.subject.strip_prefix("camera ").map(str::to_string))
+                .collect()
+        })
+}
+
+/// Whether `camera`'s scene state must exist (see `scenes_recorded`). A camera in `Overrides::fresh_scene`
+/// starts over instead (its old state is removed).
 fn scene_expected(
-    ledger: &ledger::Ledger,
+    recorded: Option<&std::collections::HashSet<String>>,
     camera: &str,
     overrides: &Overrides,
     storage: &Path,
@@ -260,21 +280,7 @@ fn scene_expected(
         let _ = std::fs::remove_file(stage::scene::SceneStore::new(storage).state_path(camera));
         return false;
     }
-    let subject = format!("camera {camera}");
-    ledger
-        .list(&ledger::Filter {
-            kinds: vec![ledger::Kind::SceneAlarm, ledger::Kind::SceneAcceptance],
-            subject_contains: Some(subject.clone()),
-            ..ledger::Filter::default()
-        })
-        .map(|rows| {
-            rows.iter().any(|r| {
-                r.entry.subject == subject
-                    && matches!(r.entry.purpose.as_str(), "reference_taken" | "accepted")
-            })
-        })
-        // The ledger cannot be read: assume the state should be there (fail closed).
-        .unwrap_or(true)
+    recorded.is_none_or(|r| r.contains(camera))
 }
 
 /// Scene guard events as ledger rows: acceptances (and refusals) and alarms.
@@ -382,6 +388,7 @@ impl Site {
         )?;
         let record_dir = PathBuf::from(&cfg.storage.path);
         // Scene states are sealed under the site key (no picture on disk, an edit is refused).
+        let recorded = scenes_recorded(records.ledger());
         let site_key = Arc::new(
             vault::SecretKey::load_site_key(cfg.storage.key_file.as_deref().map(Path::new))
                 .map_err(|e| anyhow!("storage.key_file: {e}"))?,
@@ -419,7 +426,7 @@ impl Site {
                     .with_events(scene_trail(records.ledger().clone()))
                     .sealed(
                         site_key.clone(),
-                        scene_expected(records.ledger(), &cam.id, &opts.overrides, &record_dir),
+                        scene_expected(recorded.as_ref(), &cam.id, &opts.overrides, &record_dir),
                     ),
                 ),
             };
@@ -447,7 +454,13 @@ impl Site {
             policy_write: Mutex::new(()),
             site_cameras: site_total,
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
+            scenes: stage::scene::SceneStore::sealed(&record_dir, Some(site_key)),
         })
+    }
+
+    /// The scene guard's files of this site.
+    pub fn scenes(&self) -> &stage::scene::SceneStore {
+        &self.scenes
     }
 
     /// The storage folder of the policy in force.
@@ -497,7 +510,7 @@ impl Site {
         let (report, ok) = crate::inspection::report(
             &self.status(),
             &self.cameras_status(),
-            &self.vault,
+            (&self.vault, &self.scenes),
             &cfg,
             &verify,
             self.last_sweep_unix(),
