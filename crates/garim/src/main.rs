@@ -4,6 +4,7 @@
 mod client;
 mod eval;
 mod healthcheck;
+mod live_bench;
 mod offline;
 mod people;
 mod scene_cmd;
@@ -127,6 +128,7 @@ impl MaskArgs {
             detect_every: self.detect_every,
             tracker: self.tracker(),
             fresh_scene: Vec::new(),
+            encode: media::EncodeSettings::default(),
         })
     }
 

@@ -54,6 +54,31 @@ pub struct BenchArgs {
     pub runs: String,
     #[command(flatten)]
     pub mask: MaskArgs,
+    /// Bench the service path instead (RTSP in, detect, mask, live RTSP out, encrypted recording) with this
+    /// many simulated cameras: N sweeps 1..N and stops at the first that does not hold real time; a list
+    /// (1,2,4) runs exactly those
+    #[arg(long)]
+    pub cameras: Option<String>,
+    /// Service bench: the cameras' size (the footage is scaled once and looped)
+    #[arg(long, default_value = "1920x1080")]
+    pub resolution: String,
+    /// Service bench: the cameras' frame rate
+    #[arg(long, default_value_t = 15)]
+    pub fps: u32,
+    /// Service bench: seconds measured per run, after the warm-up
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Service bench: seconds of warm-up per run (models loaded, streams up)
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u64,
+    /// Service bench: settings compared in the same run, comma-separated: `before` (garim before the cost
+    /// work) or `shipped`, each optionally followed by +lever (shared, two-encodes, trellis, no-trellis,
+    /// preset=NAME, every=K)
+    #[arg(long, default_value = "shipped")]
+    pub variants: String,
+    /// Service bench: print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(crate) fn offline_stage(
@@ -165,12 +190,12 @@ fn write_boxes(w: &mut impl Write, frame: u64, masked: &stage::MaskedFrame) -> R
 }
 
 #[derive(Default)]
-struct Usage {
-    cpu_secs: f64,
-    max_rss_kib: i64,
+pub(crate) struct Usage {
+    pub(crate) cpu_secs: f64,
+    pub(crate) max_rss_kib: i64,
 }
 
-fn usage() -> Usage {
+pub(crate) fn usage() -> Usage {
     // SAFETY: getrusage fills the struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
@@ -182,11 +207,38 @@ fn usage() -> Usage {
 }
 
 pub fn bench(models: &ModelArgs, a: BenchArgs) -> Result<()> {
-    let pool = DetectorPool::verify(&models.options())?;
-    let video = match a.video {
+    let video = match a.video.clone() {
         Some(v) => v,
         None => pool_store_path(models, "vtest")?,
     };
+    if let Some(cameras) = &a.cameras {
+        let (cameras, stop_at_failure) = crate::live_bench::parse_cameras(cameras)?;
+        let (width, height) = crate::live_bench::parse_resolution(&a.resolution)?;
+        if !(1..=120).contains(&a.fps) {
+            return Err(anyhow!("--fps {}: from 1 to 120", a.fps));
+        }
+        return crate::live_bench::run(
+            models,
+            crate::live_bench::LiveBench {
+                cameras,
+                stop_at_failure,
+                width,
+                height,
+                fps: a.fps,
+                warmup: Duration::from_secs(a.warmup),
+                seconds: Duration::from_secs(a.seconds.max(1)),
+                variants: a
+                    .variants
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect(),
+                detect: a.mask.detect.clone(),
+                json: a.json,
+                video,
+            },
+        );
+    }
+    let pool = DetectorPool::verify(&models.options())?;
     let runs: Vec<(String, Vec<Class>)> = a
         .runs
         .split(',')

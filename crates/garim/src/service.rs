@@ -65,6 +65,16 @@ pub struct SimArgs {
     /// Stop after this many seconds (default: until Ctrl-C)
     #[arg(long)]
     pub seconds: Option<u64>,
+    /// Serve the file's H.264 as it is (an MP4 with H.264 video), without decoding or encoding it, looped at
+    /// --fps: cameras that cost almost nothing (what `garim bench --cameras` uses)
+    #[arg(long, requires = "fps")]
+    pub passthrough: bool,
+    /// With --passthrough: the frame rate the footage is served at
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// With --passthrough: this many cameras, NAME-1 … NAME-N, on the one port
+    #[arg(long, default_value_t = 1, requires = "passthrough")]
+    pub cameras: usize,
 }
 
 pub fn check(file: &Path, format: &str) -> ExitCode {
@@ -328,8 +338,25 @@ pub fn load_config(path: &Path) -> Result<SiteConfig> {
 pub fn sim_camera(a: SimArgs) -> Result<()> {
     let (controller, control) = site::control::channel();
     site::control::forward_signals(controller)?;
-    let sim = SimCamera::start(&a.video, &a.address, a.port, &a.name)?;
-    println!("simulated camera: {}", sim.url());
+    let _sims;
+    let _sim;
+    if a.passthrough {
+        let names: Vec<String> = (1..=a.cameras.max(1))
+            .map(|i| format!("{}-{i}", a.name))
+            .collect();
+        let sims =
+            media::EncodedSims::start(&a.video, &a.address, a.port, &names, a.fps.unwrap_or(10.0))?;
+        for u in sims.urls(&a.address) {
+            println!("simulated camera: {u}");
+        }
+        _sims = sims;
+    } else {
+        let sim = SimCamera::start(&a.video, &a.address, a.port, &a.name)?;
+        println!("simulated camera: {}", sim.url());
+        _sim = sim;
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
     let limit = a.seconds.map_or(Duration::MAX, Duration::from_secs);
     // Returns at Ctrl-C / SIGTERM or when the time is up.
     let _ = control.recv_timeout(limit);

@@ -67,6 +67,7 @@ pub struct CameraStatus {
     pub reconnects: u64,
     pub inference_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
     pub width: u32,
     pub height: u32,
 }
@@ -84,6 +85,8 @@ pub struct CameraSpec {
     pub sealed: Option<vault::SealedPublicKey>,
     /// Re-aim / tamper check against the camera's reference view (applied at start).
     pub scene: Option<stage::scene::SceneConfig>,
+    /// How the masked picture is encoded. With `shared`, `live` must be a `Feed::H264` mount.
+    pub encode: crate::EncodeSettings,
 }
 
 pub struct CameraHandle {
@@ -139,7 +142,9 @@ pub struct CameraRunner {
     spec: CameraSpec,
     stage: MaskingStage,
     pending: Arc<Mutex<Option<StageConfig>>>,
-    recorder: Option<Recorder>,
+    recorder: Option<Arc<Mutex<Recorder>>>,
+    /// The one encode (settings `shared`), started at the first frame out.
+    encoder: Option<crate::Encoder>,
     status: Arc<Mutex<CameraStatus>>,
     snapshot: Arc<Mutex<Option<(Instant, MaskedFrame)>>>,
     stop: Arc<AtomicBool>,
@@ -166,7 +171,10 @@ impl CameraRunner {
         let id = spec.id.clone();
         telemetry::metrics().register_camera(&id);
         let recorder = match &spec.record {
-            Some((vault, seg)) => Some(Recorder::start(&id, vault.clone(), *seg, spec.sealed)?),
+            Some((vault, seg)) => Some(Arc::new(Mutex::new(
+                Recorder::start(&id, vault.clone(), *seg, spec.sealed)?
+                    .with_encoder(&spec.encode.preset, spec.encode.trellis),
+            ))),
             None => None,
         };
         let status = Arc::new(Mutex::new(CameraStatus {
@@ -178,6 +186,7 @@ impl CameraRunner {
             reconnects: 0,
             inference_p50_ms: None,
             latency_p99_ms: None,
+            latency_p50_ms: None,
             width: 0,
             height: 0,
         }));
@@ -191,6 +200,7 @@ impl CameraRunner {
             stage,
             pending: pending.clone(),
             recorder,
+            encoder: None,
             status: status.clone(),
             snapshot: snapshot.clone(),
             stop: stop.clone(),
@@ -199,7 +209,7 @@ impl CameraRunner {
             last_emit: Instant::now(),
             last_masked: None,
             fps: gst::Fraction::new(10, 1),
-            latency: stage::RollingStats::new(300),
+            latency: stage::RollingStats::new(1000),
         };
         let thread = std::thread::Builder::new()
             .name(format!("cam-{id}"))
@@ -261,8 +271,11 @@ impl CameraRunner {
             }
         }
         self.set_state(CameraState::Stopped);
+        if let Some(enc) = self.encoder.take() {
+            enc.stop();
+        }
         match self.recorder.take() {
-            Some(r) => match r.finish(Duration::from_secs(20)) {
+            Some(r) => match r.lock().finish(Duration::from_secs(20)) {
                 Ok(segments) => segments.into_iter().map(|s| s.path).collect(),
                 Err(e) => {
                     tracing::error!(camera = %self.spec.id, "{e}");
@@ -314,15 +327,23 @@ impl CameraRunner {
 
     fn emit(&mut self, frame: &MaskedFrame) {
         self.last_emit = Instant::now();
-        if let Some(live) = &self.spec.live {
+        let zones = &self.stage.config().recording_zones;
+        let sealed = self.recorder.is_some() && self.spec.sealed.is_some();
+        // The recording takes the live encode when it keeps the same picture (no zones, not sealed).
+        let shared_recording = self.spec.encode.shared && zones.is_empty() && !sealed;
+        if self.spec.encode.shared {
+            self.encode(frame, shared_recording && self.recorder.is_some());
+        } else if let Some(live) = &self.spec.live {
             live.push(frame, self.fps);
         }
-        if let Some(rec) = &mut self.recorder {
-            let zones = &self.stage.config().recording_zones;
-            if zones.is_empty() {
-                rec.push(frame, self.fps);
-            } else {
-                rec.push(&frame.limited_to(zones), self.fps);
+        if let Some(rec) = &self.recorder {
+            if !sealed && !shared_recording {
+                let zones = &self.stage.config().recording_zones;
+                if zones.is_empty() {
+                    rec.lock().push(frame, self.fps);
+                } else {
+                    rec.lock().push(&frame.limited_to(zones), self.fps);
+                }
             }
         }
         self.status.lock().frames_out += 1;
@@ -333,6 +354,38 @@ impl CameraRunner {
             .is_none_or(|(at, _)| at.elapsed() >= SNAPSHOT_EVERY)
         {
             *snap = Some((Instant::now(), frame.clone()));
+        }
+    }
+
+    /// The one encode: started at the first frame, restarted after a failure (logged), skipped while nothing
+    /// takes it (no live client, the recording has its own).
+    fn encode(&mut self, frame: &MaskedFrame, recording: bool) {
+        if self.encoder.is_none() {
+            match crate::Encoder::start(
+                &self.spec.id,
+                &self.spec.encode,
+                frame,
+                self.fps,
+                self.spec.live.clone(),
+                self.recorder.clone(),
+            ) {
+                Ok(e) => self.encoder = Some(e),
+                Err(e) => {
+                    tracing::error!(camera = %self.spec.id, "cannot start the encoder: {e:#}");
+                    return;
+                }
+            }
+        }
+        let enc = self.encoder.as_mut().expect("started above");
+        enc.set_recording(recording);
+        if !enc.is_needed() {
+            return;
+        }
+        if let Err(e) = enc.push(frame, self.fps) {
+            tracing::error!(camera = %self.spec.id, "{e:#}; restarting the encoder");
+            if let Some(enc) = self.encoder.take() {
+                enc.stop();
+            }
         }
     }
 
@@ -386,7 +439,7 @@ impl CameraRunner {
                 Ok(f) => f,
                 Err(e) => {
                     m.frames_dropped_total
-                        .with_label_values(&[&id, "bad_frame"])
+                        .with_label_values(&[&id, telemetry::dropped::BAD_FRAME])
                         .inc();
                     tracing::warn!(camera = %id, "dropping a frame: {e:#}");
                     continue;
@@ -402,7 +455,7 @@ impl CameraRunner {
                 let lost = frames_skipped(now.saturating_sub(prev), self.fps);
                 if lost > 0 {
                     m.frames_dropped_total
-                        .with_label_values(&[&id, "backlog"])
+                        .with_label_values(&[&id, telemetry::dropped::BACKLOG])
                         .inc_by(lost);
                 }
             }
@@ -422,7 +475,7 @@ impl CameraRunner {
                 tracing::info!(camera = %id, "new masking settings in force");
                 self.stage.set_config(cfg);
             }
-            let sealed = if self.recorder.as_ref().is_some_and(|r| r.is_sealed()) {
+            let sealed = if self.recorder.is_some() && self.spec.sealed.is_some() {
                 // Sealed mode keeps the zone-limited frame before the dynamic masks (static privacy masks
                 // still apply), encrypted only.
                 let cfg = self.stage.config();
@@ -435,18 +488,19 @@ impl CameraRunner {
                 Ok(f) => f,
                 Err(e) => {
                     m.frames_dropped_total
-                        .with_label_values(&[&id, "bad_frame"])
+                        .with_label_values(&[&id, telemetry::dropped::BAD_FRAME])
                         .inc();
                     tracing::warn!(camera = %id, "dropping a frame: {e}");
                     continue;
                 }
             };
-            if let (Some(sealed), Some(rec)) = (sealed, self.recorder.as_mut()) {
+            if let (Some(sealed), Some(rec)) = (sealed, self.recorder.as_ref()) {
                 // A re-aimed camera's zones no longer frame what they were drawn for: black until accepted.
                 if masked.outcome().fail_closed == Some(stage::FailClosedReason::SceneChanged) {
-                    rec.push_sealed(&stage::SealedFrame::blank(layout), self.fps);
+                    rec.lock()
+                        .push_sealed(&stage::SealedFrame::blank(layout), self.fps);
                 } else {
-                    rec.push_sealed(&sealed, self.fps);
+                    rec.lock().push_sealed(&sealed, self.fps);
                 }
             }
             self.last_layout = Some(masked.layout());
@@ -461,8 +515,12 @@ impl CameraRunner {
             let mut st = self.status.lock();
             st.frames_in += 1;
             st.fail_closed += u64::from(fail_closed);
-            st.inference_p50_ms = self.stage.inference_stats().quantile_ms(0.5);
-            st.latency_p99_ms = self.latency.quantile_ms(0.99);
+            // Quantiles sort their window: refreshed every 16 frames, not on every one.
+            if st.frames_in % 16 == 1 {
+                st.inference_p50_ms = self.stage.inference_stats().quantile_ms(0.5);
+                st.latency_p99_ms = self.latency.quantile_ms(0.99);
+                st.latency_p50_ms = self.latency.quantile_ms(0.5);
+            }
             st.width = layout.width;
             st.height = layout.height;
         };

@@ -3,6 +3,7 @@
 //! buffers and come back only as `stage::MaskedFrame`, so no output can be fed an unmasked frame.
 
 pub mod camera;
+pub mod encoder;
 pub mod export;
 pub mod file;
 mod frames;
@@ -13,7 +14,8 @@ pub mod sim;
 pub mod snapshot;
 
 pub use camera::{CameraHandle, CameraRunner, CameraState, CameraStatus};
+pub use encoder::{EncodeSettings, Encoder};
 pub use frames::{init, masked_to_buffer, sample_to_frame, scrub};
 pub use recorder::Recorder;
-pub use rtsp::{LiveOut, RtspOut};
-pub use sim::SimCamera;
+pub use rtsp::{Feed, LiveOut, RtspOut};
+pub use sim::{EncodedSims, SimCamera};

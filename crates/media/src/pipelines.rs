@@ -10,8 +10,13 @@ pub const INGEST_RTSP: &str = include_str!("../../../pipelines/cpu/ingest-rtsp.t
 pub const INGEST_URI: &str = include_str!("../../../pipelines/cpu/ingest-uri.txt");
 pub const DECODE_FILE: &str = include_str!("../../../pipelines/cpu/decode-file.txt");
 pub const LIVE_OUT: &str = include_str!("../../../pipelines/cpu/live-out.txt");
+pub const LIVE_OUT_H264: &str = include_str!("../../../pipelines/cpu/live-out-h264.txt");
+pub const ENCODE: &str = include_str!("../../../pipelines/cpu/encode.txt");
 pub const RECORD: &str = include_str!("../../../pipelines/cpu/record.txt");
+pub const RECORD_H264: &str = include_str!("../../../pipelines/cpu/record-h264.txt");
 pub const ENCODE_FILE: &str = include_str!("../../../pipelines/cpu/encode-file.txt");
+pub const READ_H264: &str = include_str!("../../../pipelines/cpu/read-h264.txt");
+pub const FOOTAGE: &str = include_str!("../../../pipelines/cpu/footage.txt");
 pub const EXPORT: &str = include_str!("../../../pipelines/cpu/export.txt");
 
 /// The launch line of `template`: comments dropped, lines joined, `{key}` replaced by its value.
@@ -59,15 +64,25 @@ pub fn appsrc(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSrc> {
 mod tests {
     use super::*;
 
+    const ENCODE_VARS: [(&str, &str); 4] = [
+        ("preset", "ultrafast"),
+        ("gop", "15"),
+        ("kbps", "2500"),
+        ("threads", "0"),
+    ];
+
     #[test]
     fn templates_render_without_comments_or_leftover_placeholders() {
         let all = [
             render(INGEST_RTSP, &[]),
             render(INGEST_URI, &[]),
             render(DECODE_FILE, &[("sync", "false")]),
-            render(LIVE_OUT, &[]),
-            render(RECORD, &[]),
+            render(LIVE_OUT, &[("trellis", "false")]),
+            render(RECORD, &[("preset", "veryfast"), ("trellis", "false")]),
             render(ENCODE_FILE, &[("muxer", "mp4mux")]),
+            render(LIVE_OUT_H264, &[]),
+            render(ENCODE, &ENCODE_VARS),
+            render(RECORD_H264, &[]),
         ];
         for line in &all {
             assert!(
@@ -85,15 +100,31 @@ mod tests {
             (INGEST_RTSP, vec![]),
             (INGEST_URI, vec![]),
             (DECODE_FILE, vec![("sync", "true")]),
-            (RECORD, vec![]),
+            (RECORD, vec![("preset", "ultrafast"), ("trellis", "true")]),
             (ENCODE_FILE, vec![("muxer", "matroskamux")]),
+            (ENCODE, ENCODE_VARS.to_vec()),
+            (RECORD_H264, vec![]),
+            (READ_H264, vec![]),
+            (
+                FOOTAGE,
+                vec![
+                    ("width", "320"),
+                    ("height", "240"),
+                    ("gop", "10"),
+                    ("kbps", "500"),
+                ],
+            ),
         ] {
             launch(t, &vars, "test").unwrap();
         }
-        // The live template is a bin description for the RTSP server: parse it as a bin.
-        let live = render(LIVE_OUT, &[]);
-        let inner = live.trim().trim_start_matches('(').trim_end_matches(')');
-        gst::parse::bin_from_description(inner, false).unwrap();
+        // The live templates are bin descriptions for the RTSP server: parse them as bins.
+        for live in [
+            render(LIVE_OUT, &[("trellis", "false")]),
+            render(LIVE_OUT_H264, &[]),
+        ] {
+            let inner = live.trim().trim_start_matches('(').trim_end_matches(')');
+            gst::parse::bin_from_description(inner, false).unwrap();
+        }
     }
 }
 
@@ -105,6 +136,16 @@ pub struct ErrorWatch(std::sync::Arc<parking_lot::Mutex<Option<String>>>);
 
 impl ErrorWatch {
     pub fn attach(pipeline: &gst::Pipeline) -> Result<ErrorWatch> {
+        ErrorWatch::attach_with(pipeline, gst::BusSyncReply::Pass)
+    }
+
+    /// The same for a long-lived pipeline whose bus nobody reads: every message is dropped once seen (the bus
+    /// would otherwise grow for as long as the pipeline runs), the first error kept here.
+    pub fn attach_sole(pipeline: &gst::Pipeline) -> Result<ErrorWatch> {
+        ErrorWatch::attach_with(pipeline, gst::BusSyncReply::Drop)
+    }
+
+    fn attach_with(pipeline: &gst::Pipeline, reply: gst::BusSyncReply) -> Result<ErrorWatch> {
         let watch = ErrorWatch::default();
         let slot = watch.0.clone();
         let weak = pipeline.downgrade();
@@ -129,7 +170,7 @@ impl ErrorWatch {
                         });
                     }
                 }
-                gst::BusSyncReply::Pass
+                reply
             });
         Ok(watch)
     }

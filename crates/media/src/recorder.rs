@@ -21,7 +21,19 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 /// Pause before a new segment is tried after a recording failure.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
 
+/// What a segment's pipeline takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// Raw frames, encoded here (recording zones, sealed, or two encodes by setting).
+    Raw,
+    /// The camera's one encode (`encoder::Encoder`), muxed only.
+    H264,
+}
+
 struct SegmentPipe {
+    input: Input,
+    /// Caps of the H.264 it was opened with (a change of size starts a new segment).
+    h264_caps: Option<gst::Caps>,
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     started: Instant,
@@ -42,6 +54,11 @@ pub struct Recorder {
     error: Arc<Mutex<Option<String>>>,
     /// After a failure, no new segment is tried before this (the live output is not affected).
     retry_after: Option<Instant>,
+    /// x264 settings of the raw input's encode.
+    preset: String,
+    trellis: bool,
+    /// H.264 input: waiting for a key frame to start the next segment at.
+    want_key: bool,
 }
 
 impl Recorder {
@@ -63,15 +80,41 @@ impl Recorder {
             committed: Arc::new(Mutex::new(Vec::new())),
             error: Arc::new(Mutex::new(None)),
             retry_after: None,
+            preset: "veryfast".into(),
+            trellis: true,
+            want_key: false,
         })
+    }
+
+    /// The x264 speed preset and trellis of the raw input's own encode.
+    pub fn with_encoder(mut self, preset: &str, trellis: bool) -> Recorder {
+        self.preset = preset.to_string();
+        self.trellis = trellis;
+        self
     }
 
     /// The encoder and muxer of one segment, ready to run.
     fn build_pipeline(
         &self,
         caps: &gst::Caps,
+        input: Input,
     ) -> Result<(gst::Pipeline, gst_app::AppSrc, gst_app::AppSink)> {
-        let pipeline = pipelines::launch(pipelines::RECORD, &[], "recording")?;
+        if input == Input::H264 {
+            let pipeline = pipelines::launch(pipelines::RECORD_H264, &[], "recording")?;
+            let src = pipelines::appsrc(&pipeline, "src")?;
+            let out = pipelines::appsink(&pipeline, "out")?;
+            src.set_caps(Some(caps));
+            pipeline
+                .set_state(gst::State::Playing)
+                .map_err(|_| anyhow!("cannot start the recording pipeline of {}", self.camera))?;
+            return Ok((pipeline, src, out));
+        }
+        let trellis = if self.trellis { "true" } else { "false" };
+        let pipeline = pipelines::launch(
+            pipelines::RECORD,
+            &[("preset", &self.preset), ("trellis", trellis)],
+            "recording",
+        )?;
         let src = pipelines::appsrc(&pipeline, "src")?;
         let out = pipelines::appsink(&pipeline, "out")?;
         let (w, h) = self.size.expect("size known before the first segment");
@@ -100,7 +143,7 @@ impl Recorder {
         Ok((pipeline, src, out))
     }
 
-    fn open_segment(&self, caps: &gst::Caps) -> Result<SegmentPipe> {
+    fn open_segment(&self, caps: &gst::Caps, input: Input) -> Result<SegmentPipe> {
         // The vault first: cheap, and the usual reason a segment cannot start (key, disk).
         let now = vault::time::unix_now();
         let mut seg = match &self.sealed {
@@ -108,7 +151,7 @@ impl Recorder {
             None => self.vault.begin(&self.camera, now),
         }
         .map_err(|e| anyhow!("recording of {}: {e}", self.camera))?;
-        let (pipeline, src, out) = match self.build_pipeline(caps) {
+        let (pipeline, src, out) = match self.build_pipeline(caps, input) {
             Ok(p) => p,
             Err(e) => {
                 seg.abort();
@@ -187,6 +230,8 @@ impl Recorder {
                 .context("spawn segment thread")?
         };
         Ok(SegmentPipe {
+            input,
+            h264_caps: (input == Input::H264).then(|| caps.clone()),
             pipeline,
             src,
             started: Instant::now(),
@@ -237,40 +282,13 @@ impl Recorder {
         if self
             .current
             .as_ref()
-            .is_some_and(|c| c.started.elapsed() >= self.segment)
+            .is_some_and(|c| c.started.elapsed() >= self.segment || c.input != Input::Raw)
         {
             self.rotate();
         }
         let caps = crate::frames::caps_for(&l, fps);
-        if self.retry_after.is_some_and(|t| Instant::now() < t) {
+        if self.current.is_none() && !self.open(&caps, Input::Raw) {
             return;
-        }
-        if self.current.is_none() {
-            match self.open_segment(&caps) {
-                Ok(p) => {
-                    self.current = Some(p);
-                    *self.error.lock() = None;
-                    telemetry::metrics()
-                        .recording_up
-                        .with_label_values(&[&self.camera])
-                        .set(1);
-                }
-                Err(e) => {
-                    // Logged once per distinct failure, not once per frame.
-                    let text = format!("{e:#}");
-                    self.retry_after = Some(Instant::now() + RETRY_DELAY);
-                    telemetry::metrics()
-                        .recording_up
-                        .with_label_values(&[&self.camera])
-                        .set(0);
-                    let mut last = self.error.lock();
-                    if last.as_deref() != Some(text.as_str()) {
-                        tracing::error!(camera = %self.camera, "cannot start a segment: {text}");
-                        *last = Some(text);
-                    }
-                    return;
-                }
-            }
         }
         let cur = self.current.as_ref().expect("opened above");
         if cur.src.caps().as_ref() != Some(&caps) {
@@ -288,6 +306,105 @@ impl Recorder {
         }
     }
 
+    /// Opens a segment unless one failed recently; false when there is none to push to.
+    fn open(&mut self, caps: &gst::Caps, input: Input) -> bool {
+        if self.retry_after.is_some_and(|t| Instant::now() < t) {
+            return false;
+        }
+        match self.open_segment(caps, input) {
+            Ok(p) => {
+                self.current = Some(p);
+                *self.error.lock() = None;
+                telemetry::metrics()
+                    .recording_up
+                    .with_label_values(&[&self.camera])
+                    .set(1);
+                true
+            }
+            Err(e) => {
+                // Logged once per distinct failure, not once per frame.
+                let text = format!("{e:#}");
+                self.retry_after = Some(Instant::now() + RETRY_DELAY);
+                telemetry::metrics()
+                    .recording_up
+                    .with_label_values(&[&self.camera])
+                    .set(0);
+                let mut last = self.error.lock();
+                if last.as_deref() != Some(text.as_str()) {
+                    tracing::error!(camera = %self.camera, "cannot start a segment: {text}");
+                    *last = Some(text);
+                }
+                false
+            }
+        }
+    }
+
+    /// Records one access unit of the camera's one encode (masked mode only). A segment starts at a key frame:
+    /// when one is due (the length reached, the size changed), the segment ends at the next key frame, and
+    /// access units before the first key frame are not recorded.
+    pub fn push_encoded(&mut self, buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
+        if self.sealed.is_some() {
+            return;
+        }
+        let due = self.current.as_ref().is_none_or(|c| {
+            c.input != Input::H264
+                || c.started.elapsed() >= self.segment
+                || c.h264_caps.as_ref() != Some(caps)
+        });
+        if due {
+            if !key {
+                self.want_key = true;
+                // A raw segment ends at once (its frames are all there); an H.264 one waits for the key.
+                if self
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.input == Input::H264)
+                {
+                    self.push_to_current(buffer);
+                } else {
+                    self.rotate();
+                }
+                return;
+            }
+            self.rotate();
+            self.want_key = false;
+            if !self.open(caps, Input::H264) {
+                return;
+            }
+        }
+        self.push_to_current(buffer);
+    }
+
+    fn push_to_current(&mut self, mut buffer: gst::Buffer) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        // The segment's own running time stamps it (each segment starts at 0).
+        {
+            let b = buffer.make_mut();
+            b.set_pts(gst::ClockTime::NONE);
+            b.set_dts(gst::ClockTime::NONE);
+        }
+        if let Err(e) = cur.src.push_buffer(buffer) {
+            tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
+            telemetry::metrics()
+                .recording_up
+                .with_label_values(&[&self.camera])
+                .set(0);
+            self.rotate();
+            self.retry_after = Some(Instant::now() + RETRY_DELAY);
+        }
+    }
+
+    /// H.264 input: the next segment waits for a key frame (the encoder is asked for one).
+    pub fn wants_key_frame(&self) -> bool {
+        self.want_key
+            || self
+                .current
+                .as_ref()
+                .is_some_and(|c| c.input == Input::H264 && c.started.elapsed() >= self.segment)
+    }
+
     /// Segments sealed so far.
     pub fn segments(&self) -> Vec<SegmentRow> {
         self.committed.lock().clone()
@@ -298,7 +415,7 @@ impl Recorder {
     }
 
     /// Closes the open segment (EOS through the muxer), waits for every segment to be sealed, and stops.
-    pub fn finish(mut self, timeout: Duration) -> Result<Vec<SegmentRow>> {
+    pub fn finish(&mut self, timeout: Duration) -> Result<Vec<SegmentRow>> {
         self.rotate();
         let until = Instant::now() + timeout;
         for h in std::mem::take(&mut self.closing) {

@@ -113,11 +113,23 @@ impl RtspOut {
         self.port
     }
 
-    /// Adds `/<name>` fed by the returned `LiveOut`.
+    /// Adds `/<name>` fed with raw frames (encoded per mount) by the returned `LiveOut`.
     pub fn mount(&self, name: &str) -> Result<LiveOut> {
+        self.mount_fed(name, Feed::Raw { trellis: false })
+    }
+
+    /// Adds `/<name>` fed by the returned `LiveOut` with raw frames or with H.264 access units.
+    pub fn mount_fed(&self, name: &str, feed: Feed) -> Result<LiveOut> {
         let live = LiveOut::default();
         let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(&crate::pipelines::render(crate::pipelines::LIVE_OUT, &[]));
+        let launch = match feed {
+            Feed::Raw { trellis } => crate::pipelines::render(
+                crate::pipelines::LIVE_OUT,
+                &[("trellis", if trellis { "true" } else { "false" })],
+            ),
+            Feed::H264 => crate::pipelines::render(crate::pipelines::LIVE_OUT_H264, &[]),
+        };
+        factory.set_launch(&launch);
         factory.set_shared(true);
         if let Some(a) = &self.access {
             let allow = |role: &str| {
@@ -152,11 +164,16 @@ impl RtspOut {
             if let Some(caps) = &inner.caps {
                 src.set_caps(Some(caps));
             }
-            inner.sinks.push(src.clone());
+            inner.sinks.push(LiveSink {
+                src: src.clone(),
+                keyed: false,
+            });
+            // A new client of an H.264 mount starts at a key frame: the encoder is asked for one now.
+            inner.want_key = true;
             drop(inner);
             // Pushes fail while a media is still starting, so a media leaves the list only when it is torn down.
             let sinks = sinks.clone();
-            media.connect_unprepared(move |_| sinks.lock().sinks.retain(|s| s != &src));
+            media.connect_unprepared(move |_| sinks.lock().sinks.retain(|s| s.src != src));
         });
         let mounts = self
             .server
@@ -176,10 +193,27 @@ impl Drop for RtspOut {
     }
 }
 
+/// What a mount is fed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// Raw frames, encoded by the mount's own pipeline while a client is connected.
+    Raw { trellis: bool },
+    /// H.264 access units encoded once by the app (see `encoder::Encoder`).
+    H264,
+}
+
+struct LiveSink {
+    src: gst_app::AppSrc,
+    /// H.264 feed: this client has had its key frame (access units before it are not sent).
+    keyed: bool,
+}
+
 #[derive(Default)]
 struct LiveInner {
     caps: Option<gst::Caps>,
-    sinks: Vec<gst_app::AppSrc>,
+    sinks: Vec<LiveSink>,
+    /// A client joined an H.264 mount since the last key frame.
+    want_key: bool,
 }
 
 /// Fan-out of masked frames to the clients of one RTSP mount.
@@ -205,13 +239,48 @@ impl LiveOut {
         let mut inner = self.inner.lock();
         if inner.caps.as_ref() != Some(&caps) {
             for s in &inner.sinks {
-                s.set_caps(Some(&caps));
+                s.src.set_caps(Some(&caps));
             }
             inner.caps = Some(caps);
         }
         for s in &inner.sinks {
-            let _ = s.push_buffer(buffer.clone());
+            let _ = s.src.push_buffer(buffer.clone());
         }
+    }
+
+    /// Pushes one encoded access unit of an H.264 mount to every client that has had a key frame (`key`
+    /// starts a client). Timestamps are the mount's own (running time when pushed).
+    pub fn push_encoded(&self, mut buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
+        let mut inner = self.inner.lock();
+        if inner.sinks.is_empty() {
+            inner.caps = Some(caps.clone());
+            return;
+        }
+        if key {
+            inner.want_key = false;
+        }
+        {
+            let b = buffer.make_mut();
+            b.set_pts(gst::ClockTime::NONE);
+            b.set_dts(gst::ClockTime::NONE);
+        }
+        if inner.caps.as_ref() != Some(caps) {
+            for s in &inner.sinks {
+                s.src.set_caps(Some(caps));
+            }
+            inner.caps = Some(caps.clone());
+        }
+        for s in &mut inner.sinks {
+            s.keyed |= key;
+            if s.keyed {
+                let _ = s.src.push_buffer(buffer.clone());
+            }
+        }
+    }
+
+    /// A client joined since the last key frame (the encoder should make one now).
+    pub fn wants_key_frame(&self) -> bool {
+        self.inner.lock().want_key
     }
 
     /// Number of media currently receiving frames.

@@ -101,3 +101,159 @@ impl Drop for SimCamera {
         }
     }
 }
+
+/// Simulated cameras serving an H.264 MP4 as it is (no decode, no encode), looped at `fps`: what `garim bench`
+/// points its cameras at, so that nearly all the CPU it measures is garim's.
+pub struct EncodedSims {
+    rtsp: RtspOut,
+    stop: Arc<AtomicBool>,
+    feeder: Option<std::thread::JoinHandle<()>>,
+    names: Vec<String>,
+}
+
+impl EncodedSims {
+    pub fn start(
+        video: &Path,
+        address: &str,
+        port: u16,
+        names: &[String],
+        fps: f64,
+    ) -> Result<EncodedSims> {
+        let units = read_access_units(video)?;
+        if !units
+            .iter()
+            .any(|(b, _)| !b.flags().contains(gst::BufferFlags::DELTA_UNIT))
+        {
+            return Err(anyhow!("{}: no key frame in the footage", video.display()));
+        }
+        let rtsp = RtspOut::start(address, port)?;
+        let outs: Vec<LiveOut> = names
+            .iter()
+            .map(|n| rtsp.mount_fed(n, crate::rtsp::Feed::H264))
+            .collect::<Result<_>>()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let period = std::time::Duration::from_secs_f64(1.0 / fps.max(0.1));
+        let feeder = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("sim-encoded".into())
+                .spawn(move || {
+                    let mut next = std::time::Instant::now();
+                    let mut i = 0usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        let (buf, caps) = &units[i % units.len()];
+                        let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
+                        for o in &outs {
+                            o.push_encoded(buf.clone(), caps, key);
+                        }
+                        i += 1;
+                        next += period;
+                        let now = std::time::Instant::now();
+                        if next > now {
+                            std::thread::sleep(next - now);
+                        } else {
+                            next = now;
+                        }
+                    }
+                })
+                .context("spawn simulated cameras")?
+        };
+        Ok(EncodedSims {
+            rtsp,
+            stop,
+            feeder: Some(feeder),
+            names: names.to_vec(),
+        })
+    }
+
+    /// rtsp://ADDRESS:PORT/NAME of each camera.
+    pub fn urls(&self, address: &str) -> Vec<String> {
+        self.names
+            .iter()
+            .map(|n| format!("rtsp://{address}:{}/{n}", self.rtsp.port()))
+            .collect()
+    }
+}
+
+impl Drop for EncodedSims {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.feeder.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Every access unit of an H.264 MP4, with its caps.
+fn read_access_units(video: &Path) -> Result<Vec<(gst::Buffer, gst::Caps)>> {
+    let pipeline = crate::pipelines::launch(crate::pipelines::READ_H264, &[], "footage reader")?;
+    crate::pipelines::element(&pipeline, "file")?
+        .set_property("location", video.to_string_lossy().as_ref());
+    let sink = crate::pipelines::appsink(&pipeline, "sink")?;
+    let watch = crate::pipelines::ErrorWatch::attach_sole(&pipeline)?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| anyhow!("cannot read {}", video.display()))?;
+    let mut units = Vec::new();
+    let result = loop {
+        if let Some(e) = watch.error() {
+            break Err(anyhow!("{}: {e}", video.display()));
+        }
+        match sink.try_pull_sample(gst::ClockTime::from_mseconds(500)) {
+            Some(s) => {
+                if let (Some(b), Some(c)) = (s.buffer_owned(), s.caps_owned()) {
+                    units.push((b, c));
+                }
+            }
+            None if sink.is_eos() => break Ok(units),
+            None => {}
+        }
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    let units = result?;
+    if units.is_empty() {
+        return Err(anyhow!("{}: no H.264 video in it", video.display()));
+    }
+    Ok(units)
+}
+
+/// Makes the bench's footage once: `video` scaled to `width`×`height`, H.264 with a key frame every `gop`
+/// frames, written to `out` (through a temporary file, so a half-made file is never taken for footage).
+pub fn make_footage(video: &Path, out: &Path, width: u32, height: u32, gop: u32) -> Result<()> {
+    let kbps = ((u64::from(width) * u64::from(height)) / 500)
+        .clamp(500, 8000)
+        .to_string();
+    let (w, h, g) = (width.to_string(), height.to_string(), gop.to_string());
+    let pipeline = crate::pipelines::launch(
+        crate::pipelines::FOOTAGE,
+        &[("width", &w), ("height", &h), ("gop", &g), ("kbps", &kbps)],
+        "bench footage",
+    )?;
+    let tmp = out.with_extension("part");
+    crate::pipelines::element(&pipeline, "file")?
+        .set_property("location", video.to_string_lossy().as_ref());
+    crate::pipelines::element(&pipeline, "out")?
+        .set_property("location", tmp.to_string_lossy().as_ref());
+    let bus = pipeline.bus().context("pipeline without a bus")?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| anyhow!("cannot scale {}", video.display()))?;
+    let result = loop {
+        match bus.timed_pop_filtered(
+            gst::ClockTime::from_seconds(600),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        ) {
+            Some(m) => match m.view() {
+                gst::MessageView::Eos(_) => break Ok(()),
+                gst::MessageView::Error(e) => {
+                    break Err(anyhow!("scaling {}: {}", video.display(), e.error()));
+                }
+                _ => {}
+            },
+            None => break Err(anyhow!("scaling {} took over 10 minutes", video.display())),
+        }
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
+}

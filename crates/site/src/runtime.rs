@@ -36,6 +36,8 @@ pub struct Overrides {
     /// Cameras whose reference view is taken afresh at start (the demo's simulated camera, whose footage is
     /// chosen per run). Only code sets this: deleting a state file never does it.
     pub fresh_scene: Vec<String>,
+    /// How cameras encode (`garim bench` compares settings; everything else uses the default).
+    pub encode: media::EncodeSettings,
 }
 
 /// What a site is started from.
@@ -79,6 +81,17 @@ pub struct Site {
     last_sweep: std::sync::atomic::AtomicI64,
     /// The scene guard's files, sealed under the site key loaded at start (read by the API and inspections).
     scenes: stage::scene::SceneStore,
+}
+
+/// The live mounts take the one encode, or raw frames to encode themselves (two encodes, by setting).
+fn live_feed(encode: &media::EncodeSettings) -> media::Feed {
+    if encode.shared {
+        media::Feed::H264
+    } else {
+        media::Feed::Raw {
+            trellis: encode.trellis,
+        }
+    }
 }
 
 /// Reads, adjusts and validates the policy file; returns it with the exact text that was applied.
@@ -415,7 +428,7 @@ impl Site {
                 url: cam.url.clone(),
                 stage: stage_config(cam, &opts.overrides)?,
                 detector: pool.detector_for(&classes)?,
-                live: Some(rtsp.mount(&cam.id)?),
+                live: Some(rtsp.mount_fed(&cam.id, live_feed(&opts.overrides.encode))?),
                 record: Some((vault.clone(), segment)),
                 scene: Some(
                     stage::scene::SceneConfig::every(
@@ -429,6 +442,7 @@ impl Site {
                         scene_expected(recorded.as_ref(), &cam.id, &opts.overrides, &record_dir),
                     ),
                 ),
+                encode: opts.overrides.encode.clone(),
             };
             running.push(Running {
                 inbox,
@@ -544,6 +558,18 @@ impl Site {
     }
 
     /// Ids of the cameras this replica runs, in policy order.
+    /// Frame latency p50 and p99 (ms, over each camera's last 1,000 frames), in `camera_ids` order.
+    pub fn camera_latencies(&self) -> Vec<(Option<f64>, Option<f64>)> {
+        self.cameras
+            .lock()
+            .iter()
+            .map(|r| {
+                let s = r.handle.status();
+                (s.latency_p50_ms, s.latency_p99_ms)
+            })
+            .collect()
+    }
+
     pub fn camera_ids(&self) -> Vec<String> {
         self.cameras.lock().iter().map(|r| r.id.clone()).collect()
     }

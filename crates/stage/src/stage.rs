@@ -23,6 +23,13 @@ pub enum FailClosedReason {
 }
 
 impl FailClosedReason {
+    pub const ALL: [FailClosedReason; 4] = [
+        FailClosedReason::Late,
+        FailClosedReason::DetectorError,
+        FailClosedReason::ModelNotLoaded,
+        FailClosedReason::SceneChanged,
+    ];
+
     /// Metric label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -123,6 +130,7 @@ impl MaskingStage {
             })
             .expect("spawn detection worker");
         let tracker = Tracker::new(cfg.tracker);
+        register_reasons(&cfg.camera);
         MaskingStage {
             cfg,
             jobs,
@@ -181,6 +189,9 @@ impl MaskingStage {
 
     /// Applies a new configuration (masks, style, deadline) from the next frame on.
     pub fn set_config(&mut self, cfg: StageConfig) {
+        if cfg.camera != self.cfg.camera {
+            register_reasons(&cfg.camera);
+        }
         self.cfg = cfg;
         self.tracker
             .set_hold_frames(self.tracker_config().hold_frames);
@@ -351,6 +362,16 @@ impl MaskingStage {
             Err(DetectError::NotLoaded(_)) => Err(FailClosedReason::ModelNotLoaded),
             Err(_) => Err(FailClosedReason::DetectorError),
         }
+    }
+}
+
+/// Makes every `garim_fail_closed_frames_total{camera, reason}` series exist at 0, so dashboards and alerts
+/// see a 0 before the first frame fails closed rather than no series at all.
+fn register_reasons(camera: &str) {
+    let m = telemetry::metrics();
+    for r in FailClosedReason::ALL {
+        m.fail_closed_frames_total
+            .with_label_values(&[camera, r.as_str()]);
     }
 }
 

@@ -278,3 +278,20 @@ fn sealed_copy_is_unmasked_inside_zones_but_honours_privacy_masks() {
         }
     }
 }
+
+#[test]
+fn every_reason_is_exported_at_zero_before_any_frame() {
+    let camera = "zero-series";
+    let _stage = MaskingStage::new(
+        config(camera, 50, 1),
+        Arc::new(Sleeper(Duration::from_millis(1))),
+    );
+    let text = telemetry::metrics().encode_text();
+    for r in FailClosedReason::ALL {
+        let series = format!(
+            "garim_fail_closed_frames_total{{camera=\"{camera}\",reason=\"{}\"}} 0",
+            r.as_str()
+        );
+        assert!(text.contains(&series), "missing {series}");
+    }
+}

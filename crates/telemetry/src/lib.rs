@@ -66,6 +66,15 @@ pub mod stage {
     pub const ENCODED: &str = "encoded";
 }
 
+/// Reasons counted by `garim_frames_dropped_total{reason}`.
+pub mod dropped {
+    /// A frame that could not be read (size or layout wrong).
+    pub const BAD_FRAME: &str = "bad_frame";
+    /// The decoder was ahead of the stage: older frames dropped so the newest is masked.
+    pub const BACKLOG: &str = "backlog";
+    pub const ALL: [&str; 2] = [BAD_FRAME, BACKLOG];
+}
+
 pub struct Metrics {
     pub registry: Registry,
     pub frames_total: IntCounterVec,
@@ -126,7 +135,7 @@ impl Metrics {
         );
         let frames_dropped_total = counter(
             names::FRAMES_DROPPED_TOTAL,
-            "Frames dropped before masking (queue full, decoder backlog).",
+            "Frames dropped before masking (a bad frame, a decoder backlog).",
             &["camera", "reason"],
         );
         let inference_seconds = histogram(
@@ -308,6 +317,9 @@ impl Metrics {
         self.segments_total.with_label_values(&[camera]);
         self.segments_destroyed_total.with_label_values(&[camera]);
         self.recording_up.with_label_values(&[camera]);
+        for r in dropped::ALL {
+            self.frames_dropped_total.with_label_values(&[camera, r]);
+        }
     }
 }
 
@@ -326,7 +338,7 @@ mod tests {
         let m = metrics();
         m.register_camera("cam-a");
         m.frames_dropped_total
-            .with_label_values(&["cam-a", "queue_full"])
+            .with_label_values(&["cam-a", dropped::BACKLOG])
             .inc();
         m.inference_seconds
             .with_label_values(&["yolox_nano"])
@@ -351,5 +363,17 @@ mod tests {
             assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing");
         }
         assert!(text.contains(r#"garim_fail_closed_frames_total{camera="cam-a",reason="late"} 1"#));
+    }
+
+    #[test]
+    fn a_registered_camera_has_its_drop_reasons_at_zero() {
+        let m = metrics();
+        m.register_camera("cam-zero");
+        let text = m.encode_text();
+        for r in dropped::ALL {
+            let series =
+                format!(r#"garim_frames_dropped_total{{camera="cam-zero",reason="{r}"}} 0"#);
+            assert!(text.contains(&series), "missing {series}");
+        }
     }
 }

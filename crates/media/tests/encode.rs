@@ -1,0 +1,200 @@
+//! The camera's one encode: with no recording zones the recording is the live stream's H.264 (muxed, encrypted,
+//! never re-encoded) and still decrypts and plays; with zones the recording keeps only the zones while the
+//! live picture stays whole. A fake detector that finds nothing keeps detection out of it (no models needed).
+
+use detect::{DetectError, Detection, Detector, TrackerConfig};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use mask::{FrameRef, MaskStyle, Polygon};
+use media::{CameraRunner, EncodeSettings, Feed, RtspOut, SimCamera};
+use stage::StageConfig;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Nothing;
+impl Detector for Nothing {
+    fn detect(&self, _: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        Ok(Vec::new())
+    }
+    fn name(&self) -> &str {
+        "nothing"
+    }
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("garim-encode-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Colour bars (no black anywhere), 320×240 at 10 fps, 8 s.
+fn bars(dir: &Path) -> PathBuf {
+    media::init().unwrap();
+    let out = dir.join("bars.mp4");
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=80 pattern=smpte ! video/x-raw,width=320,height=240,framerate=10/1 \
+         ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse ! mp4mux ! filesink location={}",
+        out.display()
+    ))
+    .unwrap();
+    run_to_eos(&p);
+    out
+}
+
+fn run_to_eos(p: &gst::Element) {
+    p.set_state(gst::State::Playing).unwrap();
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("pipeline finished");
+    assert!(matches!(msg.view(), gst::MessageView::Eos(_)), "{msg:?}");
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// Luma planes of every frame of a file (or of `max` frames of an RTSP URL).
+fn frames(desc: &str, max: usize) -> Vec<Vec<u8>> {
+    let p = gst::parse::launch(&format!(
+        "{desc} ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! appsink name=s sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = p
+        .by_name("s")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let mut out = Vec::new();
+    let until = Instant::now() + Duration::from_secs(20);
+    while out.len() < max && Instant::now() < until {
+        match sink.try_pull_sample(gst::ClockTime::from_mseconds(500)) {
+            Some(s) => {
+                let b = s.buffer().unwrap().map_readable().unwrap();
+                out.push(b.as_slice().to_vec());
+            }
+            None if sink.is_eos() => break,
+            None => {}
+        }
+    }
+    p.set_state(gst::State::Null).unwrap();
+    out
+}
+
+struct Run {
+    exported: Vec<Vec<u8>>,
+    live: Vec<Vec<u8>>,
+    segments: usize,
+    frames_out: u64,
+}
+
+fn record(tag: &str, zones: Vec<Polygon>) -> Run {
+    let dir = temp(tag);
+    let video = bars(&dir);
+    let sim = SimCamera::start(&video, "127.0.0.1", 0, "cam").unwrap();
+    let vault =
+        Arc::new(vault::Vault::open(&dir.join("vault"), vault::SecretKey::random()).unwrap());
+    let rtsp = RtspOut::start("127.0.0.1", 0).unwrap();
+    let id = format!("enc-{tag}");
+    let spec = media::camera::CameraSpec {
+        id: id.clone(),
+        url: policy::SecretUrl::new(sim.url()),
+        stage: StageConfig {
+            camera: id.clone(),
+            deadline: Duration::from_millis(500),
+            detect_every: 1,
+            style: MaskStyle::BLACK,
+            privacy_masks: Vec::new(),
+            recording_zones: zones,
+            tracker: TrackerConfig::default(),
+        },
+        detector: Arc::new(Nothing),
+        live: Some(rtsp.mount_fed(&id, Feed::H264).unwrap()),
+        record: Some((vault.clone(), Duration::from_secs(2))),
+        sealed: None,
+        scene: None,
+        encode: EncodeSettings::default(),
+    };
+    let cam = CameraRunner::spawn(spec).unwrap();
+    let live = frames(
+        &format!(
+            "rtspsrc location=rtsp://127.0.0.1:{}/{id} protocols=tcp latency=0",
+            rtsp.port()
+        ),
+        30,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let frames_out = cam.status().frames_out;
+    let segments = cam.stop();
+    let out = dir.join("export.mp4");
+    let (file, _) = media::export::export(&vault, &id, 0, i64::MAX, None, &out).unwrap();
+    let exported = frames(&format!("filesrc location={}", file.display()), usize::MAX);
+    Run {
+        exported,
+        live,
+        segments: segments.len(),
+        frames_out,
+    }
+}
+
+const W: usize = 320;
+
+fn luma(f: &[u8], x: usize, y: usize) -> u8 {
+    f[y * W + x]
+}
+
+#[test]
+fn without_zones_the_recording_is_the_live_encode_and_plays() {
+    let encoded_before = telemetry::metrics()
+        .frames_total
+        .with_label_values(&["enc-shared", telemetry::stage::ENCODED])
+        .get();
+    let run = record("shared", Vec::new());
+    assert!(run.live.len() >= 20, "live: {} frames", run.live.len());
+    // Several segments, each starting at a key frame: together they play as one file.
+    assert!(run.segments >= 2, "{} segments", run.segments);
+    let n = run.exported.len() as u64;
+    assert!(
+        n * 10 >= run.frames_out * 8 && n <= run.frames_out,
+        "{n} frames exported of {} sent",
+        run.frames_out
+    );
+    // The picture is whole: the bars' white bar (left) is bright in the recording.
+    let f = &run.exported[run.exported.len() / 2];
+    assert!(luma(f, 20, 60) > 150, "bar luma {}", luma(f, 20, 60));
+    let encoded = telemetry::metrics()
+        .frames_total
+        .with_label_values(&["enc-shared", telemetry::stage::ENCODED])
+        .get()
+        - encoded_before;
+    assert!(encoded >= n, "{encoded} frames encoded, {n} recorded");
+}
+
+#[test]
+fn with_zones_the_recording_keeps_only_the_zone_and_live_stays_whole() {
+    // The right half is the recording zone.
+    let zone = Polygon(vec![[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]);
+    let run = record("zones", vec![zone]);
+    assert!(!run.exported.is_empty() && !run.live.is_empty());
+    let rec = &run.exported[run.exported.len() / 2];
+    let live = &run.live[run.live.len() / 2];
+    assert!(
+        luma(rec, 20, 60) < 40,
+        "outside the zone recorded: {}",
+        luma(rec, 20, 60)
+    );
+    assert!(
+        luma(live, 20, 60) > 150,
+        "live lost the left half: {}",
+        luma(live, 20, 60)
+    );
+    // Inside the zone both show the bars (the right of the top row is not black).
+    assert!(luma(rec, 250, 60) > 40 && luma(live, 250, 60) > 40);
+}
