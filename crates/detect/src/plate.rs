@@ -13,6 +13,8 @@ use crate::nms::nms;
 use crate::preprocess::{Letterbox, letterbox_crop_rgb};
 use crate::types::{BBox, Backend, Class, DetectError, Detection, Detector, Tensor};
 use mask::FrameRef;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 const STRIDES: [usize; 3] = [8, 16, 32];
 const ANCHORS_PER_CELL: usize = 3;
@@ -158,6 +160,70 @@ pub struct PlatesFromVehicles<D: Detector, B: Backend> {
     pub max_crops: usize,
     /// Also return the vehicle detections themselves (when vehicles are masked too).
     pub keep_vehicles: bool,
+    /// A vehicle whose crop is where it was and looks as it did (a parked car) keeps the plates found in it
+    /// for this long before the plate model looks again; zero runs the model on every detection.
+    pub recheck: Duration,
+    cache: Mutex<Vec<CachedCrop>>,
+}
+
+/// The plates found in a crop, and what the crop looked like then.
+struct CachedCrop {
+    crop: BBox,
+    thumb: [u8; THUMB_CELLS],
+    plates: Vec<PlateQuad>,
+    at: Instant,
+}
+
+const THUMB_W: usize = 16;
+const THUMB_H: usize = 8;
+const THUMB_CELLS: usize = THUMB_W * THUMB_H;
+/// Crops of one vehicle in two detections overlap at least this much when it has not moved.
+const SAME_PLACE_IOU: f32 = 0.9;
+/// Mean luma difference (0–255) of the thumbnails under which the crop counts as unchanged.
+const SAME_LOOK: u32 = 6;
+/// Crops remembered (all cameras that share this detector together).
+const CACHE_MAX: usize = 512;
+
+/// A 16×8 thumbnail of the crop's luma (cell means over a sparse grid of samples).
+fn thumbnail(frame: &FrameRef<'_>, crop: BBox) -> [u8; THUMB_CELLS] {
+    let (x0, y0) = (crop.x0.max(0.0) as usize, crop.y0.max(0.0) as usize);
+    let x1 = (crop.x1 as usize).min(frame.width() as usize).max(x0 + 1);
+    let y1 = (crop.y1 as usize).min(frame.height() as usize).max(y0 + 1);
+    let mut out = [0u8; THUMB_CELLS];
+    for cy in 0..THUMB_H {
+        let (ya, yb) = (
+            y0 + (y1 - y0) * cy / THUMB_H,
+            y0 + (y1 - y0) * (cy + 1) / THUMB_H,
+        );
+        for cx in 0..THUMB_W {
+            let (xa, xb) = (
+                x0 + (x1 - x0) * cx / THUMB_W,
+                x0 + (x1 - x0) * (cx + 1) / THUMB_W,
+            );
+            let (mut sum, mut n) = (0u32, 0u32);
+            let (sy, sx) = (((yb - ya) / 4).max(1), ((xb - xa) / 4).max(1));
+            let mut y = ya;
+            while y < yb.max(ya + 1) {
+                let mut x = xa;
+                while x < xb.max(xa + 1) {
+                    sum += u32::from(frame.y(x.min(x1 - 1), y.min(y1 - 1)));
+                    n += 1;
+                    x += sx;
+                }
+                y += sy;
+            }
+            out[cy * THUMB_W + cx] = (sum / n.max(1)) as u8;
+        }
+    }
+    out
+}
+
+fn look_diff(a: &[u8; THUMB_CELLS], b: &[u8; THUMB_CELLS]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| u32::from(x.abs_diff(*y)))
+        .sum::<u32>()
+        / THUMB_CELLS as u32
 }
 
 impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
@@ -169,7 +235,51 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
             crop_margin: 0.05,
             max_crops: 8,
             keep_vehicles,
+            recheck: Duration::from_millis(1500),
+            cache: Mutex::new(Vec::new()),
         }
+    }
+
+    /// How long an unchanged vehicle keeps its plates before the model looks again (zero: every detection).
+    pub fn with_recheck(mut self, recheck: Duration) -> Self {
+        self.recheck = recheck;
+        self
+    }
+
+    /// The plates in `crop`: remembered when the vehicle is where it was and looks the same (within
+    /// `recheck`), else from the model. Keyed by what the crop shows, so cameras sharing this detector never
+    /// get each other's plates.
+    fn plates_cached(
+        &self,
+        frame: &FrameRef<'_>,
+        crop: BBox,
+    ) -> Result<Vec<PlateQuad>, DetectError> {
+        if self.recheck.is_zero() {
+            return self.plates_in(frame, crop);
+        }
+        let thumb = thumbnail(frame, crop);
+        let now = Instant::now();
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|c| now.duration_since(c.at) < self.recheck);
+            if let Some(hit) = cache.iter().find(|c| {
+                c.crop.iou(&crop) >= SAME_PLACE_IOU && look_diff(&c.thumb, &thumb) <= SAME_LOOK
+            }) {
+                return Ok(hit.plates.clone());
+            }
+        }
+        let plates = self.plates_in(frame, crop)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.remove(0);
+        }
+        cache.push(CachedCrop {
+            crop,
+            thumb,
+            plates: plates.clone(),
+            at: now,
+        });
+        Ok(plates)
     }
 
     pub fn with_decoder(mut self, decoder: HyperLprDecoder) -> Self {
@@ -216,7 +326,7 @@ impl<D: Detector, B: Backend> Detector for PlatesFromVehicles<D, B> {
         let dets = self.inner.detect(frame)?;
         let mut plates = Vec::new();
         for crop in self.crops(&dets, frame.width(), frame.height()) {
-            plates.extend(self.plates_in(frame, crop)?.iter().map(|q| Detection {
+            plates.extend(self.plates_cached(frame, crop)?.iter().map(|q| Detection {
                 bbox: q.bbox(),
                 score: q.score,
                 class: Class::Plate,
@@ -487,6 +597,54 @@ mod tests {
         assert_eq!(*p.backend.0.lock().unwrap(), vec![vec![1, 3, 320, 320]]);
         p.keep_vehicles = true;
         assert!(p.detect(&f).unwrap().contains(&car));
+    }
+
+    #[test]
+    fn a_parked_vehicle_keeps_its_plate_until_it_moves_changes_or_the_recheck_is_due() {
+        let l = Layout::packed(PixelFormat::I420, 640, 480);
+        let mut data = vec![128u8; l.min_len()];
+        for (i, v) in data[..640 * 480].iter_mut().enumerate() {
+            *v = (i % 640 / 5) as u8;
+        }
+        let car = det(Class::Vehicle, 100.0, 200.0, 420.0, 360.0);
+        let runs = |p: &PlatesFromVehicles<Fixed, CentrePlate>| p.backend.0.lock().unwrap().len();
+        let p =
+            PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
+                .with_recheck(Duration::from_millis(300));
+        let f = FrameRef::new(l, &data).unwrap();
+        let first = p.detect(&f).unwrap();
+        assert_eq!(first.len(), 1);
+        // Same place, same look: the plate comes back without running the model.
+        assert_eq!(p.detect(&f).unwrap(), first);
+        assert_eq!(runs(&p), 1);
+        // Someone walks in front of it: the crop looks different, so the model looks again.
+        let mut changed = data.clone();
+        for y in 220..340 {
+            for x in 150..300 {
+                changed[y * 640 + x] = 250;
+            }
+        }
+        p.detect(&FrameRef::new(l, &changed).unwrap()).unwrap();
+        assert_eq!(runs(&p), 2);
+        // It moves: another place is another crop.
+        let moved = PlatesFromVehicles::new(
+            Fixed(vec![det(Class::Vehicle, 160.0, 200.0, 480.0, 360.0)]),
+            CentrePlate(Mutex::new(Vec::new())),
+            false,
+        );
+        moved.detect(&f).unwrap();
+        assert_eq!(runs(&moved), 1);
+        // After the recheck period the model runs again even for an unchanged vehicle.
+        std::thread::sleep(Duration::from_millis(350));
+        p.detect(&f).unwrap();
+        assert_eq!(runs(&p), 3);
+        // Zero recheck: every detection runs the model.
+        let always =
+            PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
+                .with_recheck(Duration::ZERO);
+        always.detect(&f).unwrap();
+        always.detect(&f).unwrap();
+        assert_eq!(runs(&always), 2);
     }
 
     /// Counts its runs: the stacked compositions must run the shared person/vehicle model once per frame.

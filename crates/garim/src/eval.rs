@@ -87,7 +87,7 @@ pub fn eval(models: &ModelArgs, a: EvalArgs) -> Result<()> {
     let typed = |v: f32| v.to_string().parse::<f64>().unwrap_or(f64::from(v));
     let settings = serde_json::json!({
         "classes": detect,
-        "detect_every": a.mask.detect_every.unwrap_or(1),
+        "detect_every": stage.every(),
         "dilate": typed(t.dilate_frac),
         "hold_secs": typed(t.hold_secs),
         "person_conf": typed(models.person_conf),

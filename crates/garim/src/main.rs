@@ -57,7 +57,8 @@ pub struct MaskArgs {
     /// How to hide: pixelate, blur or fill
     #[arg(long)]
     pub style: Option<String>,
-    /// Run detection on every k-th frame; the tracker covers the frames between
+    /// Run detection on every k-th frame; the tracker covers the frames between (default and 0: about 5
+    /// detections a second at the video's frame rate)
     #[arg(long)]
     pub detect_every: Option<u32>,
     /// Grow each masked box by this fraction of its size on every side

@@ -93,7 +93,7 @@ pub(crate) fn offline_stage(
         StageConfig {
             camera: "offline".into(),
             deadline: OFFLINE_DEADLINE,
-            detect_every: m.detect_every.unwrap_or(1).max(1),
+            detect_every: m.detect_every.unwrap_or(0),
             style,
             privacy_masks: Vec::new(),
             recording_zones: Vec::new(),
@@ -299,7 +299,7 @@ pub fn bench(models: &ModelArgs, a: BenchArgs) -> Result<()> {
             "frames": frames,
             "seconds": secs,
             "fps": frames as f64 / secs,
-            "detect_every": a.mask.detect_every.unwrap_or(1),
+            "detect_every": stage.every(),
             "fail_closed_frames": fail_closed,
             "stages": {
                 "decode_wait": q(&decode),

@@ -213,7 +213,8 @@ impl Default for CameraDefaults {
             detect: vec!["person".into(), "face".into(), "plate".into()],
             mask_style: "pixelate".into(),
             fail_closed_deadline_ms: 200,
-            detect_every_n_frames: 1,
+            // 0: from each camera's frame rate, about 5 detections a second (docs/performance.md).
+            detect_every_n_frames: 0,
             scene_check_secs: 3,
             retention_days: 30,
             retention_reason: None,
@@ -873,11 +874,11 @@ pub(crate) fn check_common(
         }
     }
     if let Some(k) = every {
-        if k == 0 || k > 30 {
+        if k > 30 {
             errors.push(err(
                 format!("{p}.detect_every_n_frames"),
                 k.to_string(),
-                "must be between 1 and 30",
+                "must be between 1 and 30, or 0 for about 5 detections a second at the camera's frame rate",
             ));
         }
     }

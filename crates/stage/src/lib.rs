@@ -10,5 +10,8 @@ mod stage;
 mod stats;
 
 pub use detectors::{DetectorSet, DetectorSlot};
-pub use stage::{FailClosedReason, MaskedFrame, MaskingStage, Outcome, SealedFrame, StageConfig};
+pub use stage::{
+    AUTO_DETECT_HZ, FailClosedReason, MaskedFrame, MaskingStage, Outcome, SealedFrame, StageConfig,
+    effective_every,
+};
 pub use stats::RollingStats;

@@ -47,7 +47,8 @@ pub struct StageConfig {
     pub camera: String,
     /// Time from a frame's arrival by which its detection must be ready.
     pub deadline: Duration,
-    /// Run detection on every k-th frame (1 = every frame); the tracker covers the frames between.
+    /// Run detection on every k-th frame (1 = every frame); the tracker covers the frames between. 0: from the
+    /// stream's frame rate, about `AUTO_DETECT_HZ` detections a second (every frame until the rate is known).
     pub detect_every: u32,
     pub style: MaskStyle,
     /// Static privacy masks, normalized polygons, always applied.
@@ -55,6 +56,21 @@ pub struct StageConfig {
     /// The purpose-limited part of the scene that may be recorded; everything when empty.
     pub recording_zones: Vec<Polygon>,
     pub tracker: TrackerConfig,
+}
+
+/// Detections per second when `detect_every` is 0 (the default): every 2nd frame at 10 fps, every 3rd at 15,
+/// every 6th at 30. `garim eval` holds its leak goals at 3.3 a second (docs/quality.md), so 5 leaves margin.
+pub const AUTO_DETECT_HZ: f64 = 5.0;
+
+/// The detection schedule for `detect_every` (0 = automatic) at `fps` (None: not known yet).
+pub fn effective_every(detect_every: u32, fps: Option<f64>) -> u32 {
+    if detect_every > 0 {
+        return detect_every;
+    }
+    match fps {
+        Some(f) if f.is_finite() && f > 0.0 => ((f / AUTO_DETECT_HZ).floor() as u32).clamp(1, 30),
+        _ => 1,
+    }
 }
 
 /// What happened to one frame.
@@ -178,9 +194,14 @@ impl MaskingStage {
     /// The tracker settings for this stream (the hold in detection runs once the frame rate is known).
     fn tracker_config(&self) -> TrackerConfig {
         match self.fps {
-            Some(fps) => self.cfg.tracker.at_rate(fps, self.cfg.detect_every),
+            Some(fps) => self.cfg.tracker.at_rate(fps, self.every()),
             None => self.cfg.tracker,
         }
+    }
+
+    /// Detection on every k-th frame, as in force for this stream.
+    pub fn every(&self) -> u32 {
+        effective_every(self.cfg.detect_every, self.fps)
     }
 
     pub fn config(&self) -> &StageConfig {
@@ -208,7 +229,7 @@ impl MaskingStage {
         if self.scene_changed(frame) {
             return self.mask_scene_changed(frame);
         }
-        let detect_now = self.index % u64::from(self.cfg.detect_every.max(1)) == 0;
+        let detect_now = self.index % u64::from(self.every()) == 0;
         self.index += 1;
         if detect_now {
             self.vouch = self.detect_fresh(frame, arrival);
