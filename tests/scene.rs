@@ -86,6 +86,7 @@ fn gate_stage(storage: &Path, inbox: &SceneInbox, events: Events) -> MaskingStag
             },
             privacy_masks: vec![Polygon(vec![[0.7, 0.7], [0.9, 0.7], [0.9, 0.9]])],
             recording_zones: Vec::new(),
+            motion_gate: false,
             tracker: TrackerConfig::default(),
         },
         Arc::new(OnePerson),

@@ -133,6 +133,14 @@ impl Tracker {
         }
     }
 
+    /// A frame whose picture has not changed since the last detection (the motion gate skipped it): nothing
+    /// moved, so no track coasts on; the masks stay where the last detection put them.
+    pub fn hold_still(&mut self) {
+        for t in &mut self.tracks {
+            t.velocity = (0.0, 0.0);
+        }
+    }
+
     fn predicted_box(&self, t: &Track) -> BBox {
         let n = t.frames_since_seen as f32;
         t.det.bbox.translate(t.velocity.0 * n, t.velocity.1 * n)

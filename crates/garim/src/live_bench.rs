@@ -42,7 +42,8 @@ struct Variant {
 }
 
 /// `before` is what garim shipped before the cost work; `shipped` is today's default. Either can be followed
-/// by `+lever` terms: `shared`, `two-encodes`, `trellis`, `no-trellis`, `preset=NAME`, `every=K`.
+/// by `+lever` terms: `shared`, `two-encodes`, `trellis`, `no-trellis`, `preset=NAME`, `threads=N`, `every=K`,
+/// `motion`, `no-motion`.
 fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
     let mut parts = spec.split('+');
     let base = parts.next().unwrap_or_default();
@@ -58,6 +59,7 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
         "before" => {
             o.encode = media::EncodeSettings::legacy();
             o.detect_every = Some(1);
+            o.motion_gate = Some(false);
         }
         other => {
             return Err(anyhow!(
@@ -73,6 +75,13 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
             ("trellis", "") => o.encode.trellis = true,
             ("no-trellis", "") => o.encode.trellis = false,
             ("preset", p) if !p.is_empty() => o.encode.preset = p.to_string(),
+            ("threads", t) => {
+                o.encode.threads = t
+                    .parse()
+                    .map_err(|_| anyhow!("--variants: threads={t:?} is not a number"))?
+            }
+            ("motion", "") => o.motion_gate = Some(true),
+            ("no-motion", "") => o.motion_gate = Some(false),
             ("every", k) => {
                 o.detect_every =
                     Some(k.parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {

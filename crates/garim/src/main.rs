@@ -130,6 +130,7 @@ impl MaskArgs {
             tracker: self.tracker(),
             fresh_scene: Vec::new(),
             encode: media::EncodeSettings::default(),
+            motion_gate: None,
         })
     }
 

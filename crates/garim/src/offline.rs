@@ -73,7 +73,7 @@ pub struct BenchArgs {
     pub warmup: u64,
     /// Service bench: settings compared in the same run, comma-separated: `before` (garim before the cost
     /// work) or `shipped`, each optionally followed by +lever (shared, two-encodes, trellis, no-trellis,
-    /// preset=NAME, every=K)
+    /// preset=NAME, threads=N, every=K, motion, no-motion)
     #[arg(long, default_value = "shipped")]
     pub variants: String,
     /// Service bench: print JSON instead of a table
@@ -97,6 +97,7 @@ pub(crate) fn offline_stage(
             style,
             privacy_masks: Vec::new(),
             recording_zones: Vec::new(),
+            motion_gate: true,
             tracker: m.tracker(),
         },
         detector,

@@ -113,6 +113,7 @@ fn record(tag: &str, zones: Vec<Polygon>) -> Run {
             style: MaskStyle::BLACK,
             privacy_masks: Vec::new(),
             recording_zones: zones,
+            motion_gate: false,
             tracker: TrackerConfig::default(),
         },
         detector: Arc::new(Nothing),

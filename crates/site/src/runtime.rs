@@ -36,6 +36,8 @@ pub struct Overrides {
     /// Cameras whose reference view is taken afresh at start (the demo's simulated camera, whose footage is
     /// chosen per run). Only code sets this: deleting a state file never does it.
     pub fresh_scene: Vec<String>,
+    /// The motion gate on or off (default on; `garim bench` compares).
+    pub motion_gate: Option<bool>,
     /// How cameras encode (`garim bench` compares settings; everything else uses the default).
     pub encode: media::EncodeSettings,
 }
@@ -130,6 +132,7 @@ pub fn stage_config(cam: &CameraSettings, overrides: &Overrides) -> Result<Stage
             .iter()
             .map(|p| Polygon(p.clone()))
             .collect(),
+        motion_gate: overrides.motion_gate.unwrap_or(true),
         tracker: overrides.tracker,
     })
 }

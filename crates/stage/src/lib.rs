@@ -4,6 +4,7 @@
 //! It works on plain frames (no GStreamer, no ONNX Runtime), so its guarantees are tested with fake detectors.
 
 mod detectors;
+pub mod motion;
 pub mod quality;
 pub mod scene;
 mod stage;

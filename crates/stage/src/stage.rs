@@ -1,6 +1,7 @@
 //! `MaskingStage`: one per camera. Detection runs on a worker thread so the stage can stop waiting at the
 //! deadline; whatever the detector does (hang, fail, not loaded yet), the frame that leaves `process` is masked.
 
+use crate::motion::{CellMeans, MotionGate};
 use crate::scene::{self, SceneConfig, SceneGuard, SceneHold};
 use crate::stats::RollingStats;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
@@ -56,6 +57,9 @@ pub struct StageConfig {
     /// The purpose-limited part of the scene that may be recorded; everything when empty.
     pub recording_zones: Vec<Polygon>,
     pub tracker: TrackerConfig,
+    /// Skip a scheduled detection when the picture has not changed since the last one, at most for the track
+    /// hold (`motion::MotionGate`).
+    pub motion_gate: bool,
 }
 
 /// Detections per second when `detect_every` is 0 (the default): every 2nd frame at 10 fps, every 3rd at 15,
@@ -111,6 +115,8 @@ pub struct MaskingStage {
     fps: Option<f64>,
     /// Re-aim and tamper check against the camera's reference view; none when not configured.
     scene: Option<SceneGuard>,
+    gate: MotionGate,
+    skipped: u64,
 }
 
 impl MaskingStage {
@@ -160,7 +166,14 @@ impl MaskingStage {
             last_regions: Vec::new(),
             fps: None,
             scene: None,
+            gate: MotionGate::default(),
+            skipped: 0,
         }
+    }
+
+    /// Scheduled detections the motion gate skipped so far (the picture had not changed).
+    pub fn detections_skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Turns the scene guard on (with its saved reference and alarm, if any) or off.
@@ -229,10 +242,29 @@ impl MaskingStage {
         if self.scene_changed(frame) {
             return self.mask_scene_changed(frame);
         }
-        let detect_now = self.index % u64::from(self.every()) == 0;
+        let every = self.every();
+        let detect_now = self.index % u64::from(every) == 0;
         self.index += 1;
         if detect_now {
-            self.vouch = self.detect_fresh(frame, arrival);
+            let means = self.cfg.motion_gate.then(|| CellMeans::of(&frame.as_ref()));
+            let skip = match (&means, self.fps) {
+                (Some(m), Some(fps)) if self.vouch.is_ok() => {
+                    // At most one track hold between detections that run, counted in scheduled runs.
+                    let runs = f64::from(self.cfg.tracker.hold_secs) * fps / f64::from(every);
+                    self.gate.may_skip(m, runs.floor().max(1.0) as u64)
+                }
+                _ => false,
+            };
+            if skip {
+                self.skipped += 1;
+                self.tracker.hold_still();
+            } else {
+                self.vouch = self.detect_fresh(frame, arrival);
+                match (means, self.vouch.is_ok()) {
+                    (Some(m), true) => self.gate.detected(m),
+                    _ => self.gate.reset(),
+                }
+            }
         } else {
             self.tracker.predict();
         }
@@ -279,6 +311,7 @@ impl MaskingStage {
         self.index += 1;
         self.vouch = Err(reason);
         self.tracker = Tracker::new(self.tracker_config());
+        self.gate.reset();
         self.last_regions.clear();
         mask::mask_whole(frame, self.cfg.style);
         let m = telemetry::metrics();

@@ -35,6 +35,7 @@ fn config(camera: &str, deadline_ms: u64, detect_every: u32) -> StageConfig {
         },
         privacy_masks: Vec::new(),
         recording_zones: Vec::new(),
+        motion_gate: false,
         tracker: TrackerConfig {
             iou_match: 0.3,
             hold_frames: 5,

@@ -127,6 +127,7 @@ fn run_at(
             },
             privacy_masks: Vec::new(),
             recording_zones: Vec::new(),
+            motion_gate: false,
             tracker: TrackerConfig {
                 iou_match: 0.3,
                 hold_frames,

@@ -115,6 +115,7 @@ fn stage(camera: &str, storage: &Path, zones: bool) -> MaskingStage {
                 Vec::new()
             },
             recording_zones: Vec::new(),
+            motion_gate: false,
             tracker: TrackerConfig::default(),
         },
         Arc::new(OnePerson),
