@@ -675,3 +675,60 @@ fn mask_never_hangs_on_odd_files() {
         }
     }
 }
+
+#[test]
+fn bench_with_cameras_runs_the_service_path_and_reports_what_it_measured() {
+    let dir = temp_dir("bench-cameras");
+    // Small footage keeps it short; the bench scales it once (into bench/ beside it) and loops it.
+    let clip = smpte_clip(&dir, 40);
+    let out = garim()
+        .args([
+            "bench",
+            "--cameras",
+            "1,2",
+            "--resolution",
+            "320x240",
+            "--fps",
+            "10",
+            "--seconds",
+            "3",
+            "--warmup",
+            "2",
+            "--variants",
+            "before,shipped",
+            "--json",
+            "--video",
+        ])
+        .arg(&clip)
+        .output()
+        .expect("run garim bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let runs = v["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 4, "{stdout}");
+    for r in runs {
+        for field in [
+            "cpu_per_camera",
+            "fps_in_min",
+            "fps_out_min",
+            "fail_closed_frames",
+            "latency_p50_ms",
+            "latency_p99_ms",
+            "rss_mib",
+            "holds",
+        ] {
+            assert!(!r[field].is_null(), "{field} missing in {r}");
+        }
+        // Frames went in and out of every camera, and the CPU it took was counted.
+        assert!(r["fps_in_min"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["fps_out_min"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["cpu_per_camera"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert_eq!(v["largest"].as_array().map(Vec::len), Some(2), "{stdout}");
+    assert!(dir.join("bench/bars-320x240.mp4").is_file());
+}

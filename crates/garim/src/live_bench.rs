@@ -39,11 +39,15 @@ pub struct LiveBench {
 struct Variant {
     name: String,
     overrides: site::Overrides,
+    /// None: the shipped plate recheck.
+    plate_recheck: Option<Duration>,
+    /// None: the command line's --threads.
+    ort_threads: Option<usize>,
 }
 
 /// `before` is what garim shipped before the cost work; `shipped` is today's default. Either can be followed
 /// by `+lever` terms: `shared`, `two-encodes`, `trellis`, `no-trellis`, `preset=NAME`, `threads=N`, `every=K`,
-/// `motion`, `no-motion`.
+/// `motion`, `no-motion`, `plate-cache`, `no-plate-cache`, `ort-threads=N` (intra-op threads per model).
 fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
     let mut parts = spec.split('+');
     let base = parts.next().unwrap_or_default();
@@ -54,9 +58,12 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
             .map_err(|e| anyhow!("--detect: {e}"))?,
         ..Default::default()
     };
+    let mut plate_recheck = None;
+    let mut ort_threads = None;
     match base {
         "shipped" => {}
         "before" => {
+            plate_recheck = Some(Duration::ZERO);
             o.encode = media::EncodeSettings::legacy();
             o.detect_every = Some(1);
             o.motion_gate = Some(false);
@@ -80,12 +87,26 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
                     .parse()
                     .map_err(|_| anyhow!("--variants: threads={t:?} is not a number"))?
             }
+            ("ort-threads", t) => {
+                ort_threads = Some(
+                    t.parse::<usize>()
+                        .ok()
+                        .filter(|t| (1..=64).contains(t))
+                        .ok_or_else(|| {
+                            anyhow!("--variants: ort-threads={t:?} is not a number from 1 to 64")
+                        })?,
+                )
+            }
+            ("plate-cache", "") => plate_recheck = None,
+            ("no-plate-cache", "") => plate_recheck = Some(Duration::ZERO),
             ("motion", "") => o.motion_gate = Some(true),
             ("no-motion", "") => o.motion_gate = Some(false),
             ("every", k) => {
                 o.detect_every =
-                    Some(k.parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {
-                        anyhow!("--variants: every={k:?} is not a whole number ≥ 1")
+                    Some(k.parse::<u32>().ok().filter(|k| *k <= 30).ok_or_else(|| {
+                        anyhow!(
+                            "--variants: every={k:?} is not a whole number from 0 (automatic) to 30"
+                        )
                     })?)
             }
             _ => return Err(anyhow!("--variants: unknown lever {lever:?} in {spec:?}")),
@@ -94,6 +115,8 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
     Ok(Variant {
         name: spec.to_string(),
         overrides: o,
+        plate_recheck,
+        ort_threads,
     })
 }
 
@@ -358,7 +381,16 @@ segment_secs = 10
         adjust: std::sync::Arc::new(|_: &mut policy::SiteConfig| {}),
         overrides: v.overrides.clone(),
         shard: policy::Shard::WHOLE,
-        models: models.options(),
+        models: {
+            let mut m = models.options();
+            if let Some(r) = v.plate_recheck {
+                m.plate_recheck = r;
+            }
+            if let Some(t) = v.ort_threads {
+                m.threads = t;
+            }
+            m
+        },
     })?;
     let port = site.rtsp_port().context("the site has no RTSP port")?;
     // One client per masked mount, as an NVR would pull it (no decoding: it only has to take the stream).
@@ -527,7 +559,8 @@ mod tests {
         assert_eq!(parse_resolution("1920x1080").unwrap(), (1920, 1080));
         assert!(parse_resolution("1920").is_err() && parse_resolution("1921x1080").is_err());
         assert!(variant("shipped+every=2+two-encodes", None).is_ok());
-        assert!(variant("before+every=0", None).is_err());
+        assert!(variant("before+every=31", None).is_err());
+        assert!(variant("before+every=0", None).is_ok());
         assert!(variant("nightly", None).is_err());
         let before = variant("before", None).unwrap().overrides;
         assert!(!before.encode.shared && before.encode.trellis);

@@ -73,7 +73,7 @@ pub struct BenchArgs {
     pub warmup: u64,
     /// Service bench: settings compared in the same run, comma-separated: `before` (garim before the cost
     /// work) or `shipped`, each optionally followed by +lever (shared, two-encodes, trellis, no-trellis,
-    /// preset=NAME, threads=N, every=K, motion, no-motion)
+    /// preset=NAME, threads=N, every=K (0: automatic), motion, no-motion, plate-cache, no-plate-cache, ort-threads=N)
     #[arg(long, default_value = "shipped")]
     pub variants: String,
     /// Service bench: print JSON instead of a table

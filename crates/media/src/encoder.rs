@@ -28,7 +28,8 @@ pub struct EncodeSettings {
     /// Key frame interval in seconds: how long a new NVR client or a new segment may wait.
     pub key_secs: f64,
     pub kbps: u32,
-    /// Encoder threads (0: x264 picks, one per core and more).
+    /// Encoder threads (0: x264 picks, one per core and more). One per camera costs least CPU: cameras are
+    /// the parallelism.
     pub threads: u32,
 }
 
@@ -41,7 +42,7 @@ impl Default for EncodeSettings {
             trellis: false,
             key_secs: 1.0,
             kbps: 2500,
-            threads: 0,
+            threads: 1,
         }
     }
 }

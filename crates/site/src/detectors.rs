@@ -22,6 +22,8 @@ pub const HYPERLPR: &str = "hyperlpr3_320";
 pub struct Tuning {
     pub face_width: u32,
     pub yolox: YoloxDecoder,
+    /// How long an unchanged parked vehicle keeps its plates before the plate model looks again.
+    pub plate_recheck: std::time::Duration,
 }
 
 /// Where the models and the ONNX Runtime library are, and how detectors are tuned (the CLI's global options).
@@ -32,6 +34,8 @@ pub struct ModelOptions {
     pub threads: usize,
     pub face_width: u32,
     pub person_conf: f32,
+    /// Plates of an unchanged parked vehicle are looked at again after this long (zero: on every detection).
+    pub plate_recheck: std::time::Duration,
 }
 
 /// Whether the detector sessions are ready (until they are, every frame is masked whole).
@@ -94,6 +98,7 @@ impl DetectorPool {
             runtime: Arc::new(runtime),
             tuning: Tuning {
                 face_width: args.face_width,
+                plate_recheck: args.plate_recheck,
                 yolox: YoloxDecoder {
                     conf_threshold: args.person_conf,
                     ..YoloxDecoder::default()
@@ -205,11 +210,10 @@ fn load(
                         d = Box::new(FacesFromPersons::new(d, has(Class::Person)));
                     }
                     if has(Class::Plate) {
-                        d = Box::new(PlatesFromVehicles::new(
-                            d,
-                            session(HYPERLPR)?,
-                            has(Class::Vehicle),
-                        ));
+                        d = Box::new(
+                            PlatesFromVehicles::new(d, session(HYPERLPR)?, has(Class::Vehicle))
+                                .with_recheck(tuning.plate_recheck),
+                        );
                     }
                     Arc::from(d)
                 }
