@@ -54,8 +54,9 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
          [[nvrs]]\nid = \"nvr-1\"\nuser = \"nvr1\"\npassword_env = \"GARIM_TEST_NVR_PW\"\n",
     )
     // On the network, as in a container: HTTPS with a self-signed pair; plain HTTP only from loopback (this
-    // test's own requests).
-    .replace("127.0.0.1:18790", "0.0.0.0:18790");
+    // test's own requests). The masked mounts also over RTSPS, with the same certificate.
+    .replace("127.0.0.1:18790", "0.0.0.0:18790")
+    .replace("rtsp_port = 18791", "rtsp_port = 18791\nrtsps_port = 18796");
     let config = work.join("site.toml");
     std::fs::write(&config, policy).unwrap();
     let service = Guard::new(spawn(
@@ -78,11 +79,11 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
     });
     assert!(streaming, "the camera never streamed");
     // On the network the masked mount asks for a login: the NVR's digest login pulls frames, nobody else does.
-    let pull = |login: &str| {
+    let pull_from = |url: &str, login: &str| {
         let mut n = 0;
         for_each_frame(
             &format!(
-                "rtspsrc location=rtsp://127.0.0.1:18791/h1 protocols=tcp latency=100 {login} \
+                "rtspsrc location={url} protocols=tcp latency=100 tls-validation-flags=0 {login} \
                  ! application/x-rtp,media=video ! decodebin ! videoconvert ! video/x-raw,format=I420 \
                  ! appsink name=sink sync=false max-buffers=50"
             ),
@@ -94,6 +95,7 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         );
         n
     };
+    let pull = |login: &str| pull_from("rtsp://127.0.0.1:18791/h1", login);
     assert_eq!(
         pull(&format!("user-id=nvr1 user-pw={NVR_PASSWORD}")),
         5,
@@ -104,6 +106,23 @@ fn idle_sockets_and_a_request_flood_cost_no_frame_and_no_segment() {
         pull("user-id=nvr1 user-pw=wrong"),
         0,
         "a wrong password gets nothing"
+    );
+    // RTSPS: the same stream over TLS, the same login; plain RTSP on the TLS port gets nothing.
+    let login = format!("user-id=nvr1 user-pw={NVR_PASSWORD}");
+    assert_eq!(
+        pull_from("rtsps://127.0.0.1:18796/h1", &login),
+        5,
+        "the NVR gets frames over RTSPS"
+    );
+    assert_eq!(
+        pull_from("rtsps://127.0.0.1:18796/h1", ""),
+        0,
+        "RTSPS still asks for the login"
+    );
+    assert_eq!(
+        pull_from("rtsp://127.0.0.1:18796/h1", &login),
+        0,
+        "no plain RTSP on the RTSPS port"
     );
     // Let a few segments close before measuring.
     std::thread::sleep(Duration::from_secs(5));

@@ -441,20 +441,7 @@ fn http_transport(cfg: &SiteConfig) -> Result<(server::tls::Transport, Option<St
             tracing::warn!(bind = %bind, "dangerously_plain_http: the API is served in plain HTTP on the network");
             return Ok((server::tls::Transport::Plain, None));
         }
-        _ => {
-            let mut names = vec!["localhost".to_string()];
-            if !bind.ip().is_unspecified() {
-                names.push(bind.ip().to_string());
-            }
-            if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
-                let h = h.trim();
-                if !h.is_empty() && !names.iter().any(|n| n == h) {
-                    names.push(h.to_string());
-                }
-            }
-            server::tls::self_signed(&Path::new(&cfg.storage.path).join("tls"), &names)
-                .map_err(|e| anyhow!("HTTPS: {e}"))?
-        }
+        _ => site::runtime::tls_certificate(cfg).map_err(|e| anyhow!("HTTPS: {e:#}"))?,
     };
     tracing::info!(fingerprint = %cert.fingerprint, file = %cert.cert_file.display(), created = cert.created, "HTTPS certificate");
     let line = format!(
@@ -534,6 +521,9 @@ fn serve(
             id,
             site.rtsp_port().unwrap_or(cfg.server.rtsp_port),
         );
+        if let Some(p) = site.rtsps_port() {
+            println!("  {:<10} masked RTSPS rtsps://{host}:{p}/{id}", "");
+        }
         println!(
             "  {:<10} recordings   {}/",
             "",

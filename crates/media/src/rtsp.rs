@@ -61,13 +61,41 @@ impl RtspOut {
 
     /// Starts serving on `address:port` to those `access` lets in (everyone when None).
     pub fn start_with(address: &str, port: u16, access: Option<RtspAccess>) -> Result<RtspOut> {
+        RtspOut::start_tls(address, port, access, None)
+    }
+
+    /// The same, as RTSPS (RTSP over TLS) with the PEM certificate and key files `tls` when given.
+    pub fn start_tls(
+        address: &str,
+        port: u16,
+        access: Option<RtspAccess>,
+        tls: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Result<RtspOut> {
         crate::init()?;
         let ctx = glib::MainContext::new();
         let server = rtsp::RTSPServer::new();
         server.set_address(address);
         server.set_service(&port.to_string());
+        let certificate = match tls {
+            Some((cert, key)) => Some(
+                gio::TlsCertificate::from_files(cert, key)
+                    .map_err(|e| anyhow!("RTSPS certificate {}: {e}", cert.display()))?,
+            ),
+            None => None,
+        };
+        // TLS needs an auth object; without access rules everyone may pull, as on a plain port.
+        let access = match (access, &certificate) {
+            (None, Some(_)) => Some(RtspAccess {
+                nvrs: Vec::new(),
+                anonymous: true,
+            }),
+            (a, _) => a,
+        };
         if let Some(a) = &access {
             let auth = rtsp::RTSPAuth::new();
+            if let Some(c) = &certificate {
+                auth.set_tls_certificate(Some(c));
+            }
             auth.set_supported_methods(gstreamer_rtsp::RTSPAuthMethod::Digest);
             for nvr in &a.nvrs {
                 let token = rtsp::RTSPToken::builder()
@@ -121,6 +149,12 @@ impl RtspOut {
     /// Adds `/<name>` fed by the returned `LiveOut` with raw frames or with H.264 access units.
     pub fn mount_fed(&self, name: &str, feed: Feed) -> Result<LiveOut> {
         let live = LiveOut::default();
+        self.mount_into(name, feed, &live)?;
+        Ok(live)
+    }
+
+    /// Adds `/<name>` fed by an existing `LiveOut` (the same stream on a second server, such as RTSPS).
+    pub fn mount_into(&self, name: &str, feed: Feed, live: &LiveOut) -> Result<()> {
         let factory = rtsp::RTSPMediaFactory::new();
         let launch = match feed {
             Feed::Raw { trellis } => crate::pipelines::render(
@@ -180,7 +214,7 @@ impl RtspOut {
             .mount_points()
             .ok_or_else(|| anyhow!("rtsp server has no mount points"))?;
         mounts.add_factory(&format!("/{name}"), factory);
-        Ok(live)
+        Ok(())
     }
 }
 

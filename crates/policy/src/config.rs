@@ -140,6 +140,9 @@ pub struct ServerConfig {
     pub dangerously_plain_http: bool,
     /// Let anyone on the network pull the masked RTSP streams without a login (a loopback bind always does).
     pub rtsp_anonymous: bool,
+    /// Also serve the masked mounts as RTSPS (RTSP over TLS) on this port, with the HTTPS certificate (the
+    /// policy's pair, else the self-signed one under `<storage>/tls/`), for NVRs that support it.
+    pub rtsps_port: Option<u16>,
 }
 
 impl Default for ServerConfig {
@@ -151,6 +154,7 @@ impl Default for ServerConfig {
             tls_key_file: None,
             dangerously_plain_http: false,
             rtsp_anonymous: false,
+            rtsps_port: None,
         }
     }
 }
@@ -504,6 +508,21 @@ impl SiteConfig {
                 &self.server.http_bind,
                 "not a socket address (e.g. 127.0.0.1:8080)",
             ));
+        }
+        if let Some(p) = self.server.rtsps_port {
+            let http_port = self
+                .server
+                .http_bind
+                .parse::<std::net::SocketAddr>()
+                .map(|a| a.port())
+                .ok();
+            if p != 0 && (p == self.server.rtsp_port || Some(p) == http_port) {
+                errors.push(err(
+                    "server.rtsps_port",
+                    p.to_string(),
+                    "must differ from rtsp_port and from the HTTP port",
+                ));
+            }
         }
         if self.server.tls_cert_file.is_some() != self.server.tls_key_file.is_some() {
             errors.push(err(

@@ -24,6 +24,7 @@ pub struct Certificate {
     pub config: Arc<rustls::ServerConfig>,
     pub fingerprint: String,
     pub cert_file: PathBuf,
+    pub key_file: PathBuf,
     /// True when this start made the pair.
     pub created: bool,
 }
@@ -60,6 +61,7 @@ pub fn load(cert_file: &Path, key_file: &Path) -> Result<Certificate, String> {
         config: Arc::new(config),
         fingerprint: fp,
         cert_file: cert_file.to_path_buf(),
+        key_file: key_file.to_path_buf(),
         created: false,
     })
 }

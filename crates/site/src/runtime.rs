@@ -77,6 +77,8 @@ pub struct Site {
     history: PolicyHistory,
     claim: Mutex<ShardClaim>,
     rtsp: Mutex<Option<RtspOut>>,
+    /// The same mounts over TLS (`server.rtsps_port`).
+    rtsps: Mutex<Option<RtspOut>>,
     /// Held while the policy file is written or applied.
     policy_write: Mutex<()>,
     site_cameras: usize,
@@ -173,6 +175,46 @@ pub fn rtsp_host(cfg: &SiteConfig) -> String {
         .rsplit_once(':')
         .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
         .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+/// The names a self-signed certificate is made for: localhost, the bind address (unless it is any address),
+/// and the host name.
+pub fn tls_names(cfg: &SiteConfig) -> Vec<String> {
+    let mut names = vec!["localhost".to_string()];
+    let host = rtsp_host(cfg);
+    let unspecified = host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified());
+    if !unspecified && !names.contains(&host) {
+        names.push(host);
+    }
+    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+        let h = h.trim();
+        if !h.is_empty() && !names.iter().any(|n| n == h) {
+            names.push(h.to_string());
+        }
+    }
+    names
+}
+
+/// The certificate of HTTPS and RTSPS: the policy's pair, else the self-signed one under `<storage>/tls/`
+/// (made on first start).
+pub fn tls_certificate(cfg: &SiteConfig) -> Result<server::tls::Certificate> {
+    match (&cfg.server.tls_cert_file, &cfg.server.tls_key_file) {
+        (Some(c), Some(k)) => server::tls::load(Path::new(c), Path::new(k))
+            .map_err(|e| anyhow!("server.tls_cert_file: {e}")),
+        _ => {
+            // RTSPS and HTTPS share the pair: whichever loads it first may make it, and both report that.
+            static MADE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            let mut c = server::tls::self_signed(
+                &Path::new(&cfg.storage.path).join("tls"),
+                &tls_names(cfg),
+            )
+            .map_err(|e| anyhow!("TLS certificate: {e}"))?;
+            c.created |= MADE.fetch_or(c.created, std::sync::atomic::Ordering::SeqCst);
+            Ok(c)
+        }
+    }
 }
 
 /// How often the ledger's head is signed into the checkpoint log (also at stop).
@@ -402,6 +444,22 @@ impl Site {
             cfg.server.rtsp_port,
             Some(rtsp_access(&cfg)?),
         )?;
+        let rtsps = match cfg.server.rtsps_port {
+            Some(port) => {
+                let cert = tls_certificate(&cfg)?;
+                tracing::info!(port, fingerprint = %cert.fingerprint, "RTSPS");
+                Some(
+                    RtspOut::start_tls(
+                        &rtsp_host(&cfg),
+                        port,
+                        Some(rtsp_access(&cfg)?),
+                        Some((&cert.cert_file, &cert.key_file)),
+                    )
+                    .map_err(|e| anyhow!("server.rtsps_port: {e:#}"))?,
+                )
+            }
+            None => None,
+        };
         let record_dir = PathBuf::from(&cfg.storage.path);
         // Scene states are sealed under the site key (no picture on disk, an edit is refused).
         let recorded = scenes_recorded(records.ledger());
@@ -431,7 +489,14 @@ impl Site {
                 url: cam.url.clone(),
                 stage: stage_config(cam, &opts.overrides)?,
                 detector: pool.detector_for(&classes)?,
-                live: Some(rtsp.mount_fed(&cam.id, live_feed(&opts.overrides.encode))?),
+                live: Some({
+                    let feed = live_feed(&opts.overrides.encode);
+                    let live = rtsp.mount_fed(&cam.id, feed)?;
+                    if let Some(s) = &rtsps {
+                        s.mount_into(&cam.id, feed, &live)?;
+                    }
+                    live
+                }),
                 record: Some((vault.clone(), segment)),
                 scene: Some(
                     stage::scene::SceneConfig::every(
@@ -468,6 +533,7 @@ impl Site {
             history,
             claim: Mutex::new(claim),
             rtsp: Mutex::new(Some(rtsp)),
+            rtsps: Mutex::new(rtsps),
             policy_write: Mutex::new(()),
             site_cameras: site_total,
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
@@ -558,6 +624,11 @@ impl Site {
 
     pub fn rtsp_port(&self) -> Option<u16> {
         self.rtsp.lock().as_ref().map(|r| r.port())
+    }
+
+    /// The RTSPS port, when `server.rtsps_port` is set.
+    pub fn rtsps_port(&self) -> Option<u16> {
+        self.rtsps.lock().as_ref().map(|r| r.port())
     }
 
     /// Ids of the cameras this replica runs, in policy order.
@@ -879,6 +950,7 @@ impl Site {
             .map(|r| (r.id, r.handle.stop()))
             .collect();
         drop(self.rtsp.lock().take());
+        drop(self.rtsps.lock().take());
         out
     }
 }
