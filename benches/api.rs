@@ -54,6 +54,7 @@ fn main() {
                 threads: 1,
                 face_width: 384,
                 person_conf: 0.15,
+                plate_recheck: detect::plate::PLATE_RECHECK,
             },
         })
         .unwrap(),

@@ -117,7 +117,7 @@ detect = ["person"]
                 threads: 1,
                 face_width: 384,
                 person_conf: 0.15,
-                plate_recheck: std::time::Duration::from_millis(1500),
+                plate_recheck: detect::plate::PLATE_RECHECK,
             },
         })
         .unwrap(),

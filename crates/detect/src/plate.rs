@@ -166,6 +166,9 @@ pub struct PlatesFromVehicles<D: Detector, B: Backend> {
     cache: Mutex<Vec<CachedCrop>>,
 }
 
+/// How long an unchanged parked vehicle keeps its plates before the plate model looks again (the track hold).
+pub const PLATE_RECHECK: Duration = Duration::from_millis(1500);
+
 /// The plates found in a crop, and what the crop looked like then.
 struct CachedCrop {
     crop: BBox,
@@ -235,7 +238,7 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
             crop_margin: 0.05,
             max_crops: 8,
             keep_vehicles,
-            recheck: Duration::from_millis(1500),
+            recheck: PLATE_RECHECK,
             cache: Mutex::new(Vec::new()),
         }
     }

@@ -104,7 +104,7 @@ impl ModelArgs {
             threads: self.threads,
             face_width: self.face_width,
             person_conf: self.person_conf,
-            plate_recheck: std::time::Duration::from_millis(1500),
+            plate_recheck: detect::plate::PLATE_RECHECK,
         }
     }
 }
