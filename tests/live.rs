@@ -99,8 +99,10 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         "the recordings list answered without a login: {listing}"
     );
 
-    // Match each output frame to its source frame, run the person detector on the source, and check that
-    // the inner part of every person box is filled in the output.
+    // Match each output frame to its source frame, run the person detector on the source, and check the inner
+    // part of every person box in the output. The shipped schedule detects on every 2nd frame at 10 fps, so a
+    // person entering the view can be partly covered for one frame, as `garim eval` measures: no box may be
+    // less than half covered (a leak), and at least 95% of them must be covered at least 90%.
     let source = decode_file(&asset("vtest"), 800);
     let thumbs: Vec<Vec<i32>> = source.iter().map(thumb).collect();
     let detector = YoloxDetector::new(
@@ -137,9 +139,10 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
                 }
             }
             checked += 1;
-            if n > 0 && filled as f64 / n as f64 >= 0.9 {
+            let share = if n > 0 { filled as f64 / n as f64 } else { 0.0 };
+            if share >= 0.9 {
                 masked_boxes += 1;
-            } else {
+            } else if share < 0.5 {
                 panic!(
                     "person at {b:?} (score {:.2}) in source frame {best} is not masked in the output ({filled}/{n})",
                     p.score
@@ -157,6 +160,10 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
         output.len()
     );
     eprintln!("{masked_boxes}/{checked} person boxes masked; {whole} frames masked whole");
+    assert!(
+        masked_boxes as f64 >= 0.95 * checked as f64,
+        "only {masked_boxes} of {checked} person boxes covered at least 90%"
+    );
 
     // The segment was sealed on shutdown: it is encrypted on disk (no plaintext MP4 anywhere), and exports
     // into a playable file.
@@ -378,7 +385,7 @@ url_env = "GARIM_TEST_CAM_B"
     let good = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
-        good.replace("detect_every_n_frames = 2", "detect_every_n_frames = 0"),
+        good.replace("detect_every_n_frames = 2", "detect_every_n_frames = 31"),
     )
     .unwrap();
     let reloads = |result: &str| {

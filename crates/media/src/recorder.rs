@@ -295,15 +295,19 @@ impl Recorder {
             cur.src.set_caps(Some(&caps));
         }
         if let Err(e) = cur.src.push_buffer(buffer) {
-            // The segment's pipeline failed (disk full, encoder error): close it and try a new one later.
-            tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
-            telemetry::metrics()
-                .recording_up
-                .with_label_values(&[&self.camera])
-                .set(0);
-            self.rotate();
-            self.retry_after = Some(Instant::now() + RETRY_DELAY);
+            self.degraded(e);
         }
+    }
+
+    /// The segment's pipeline failed (disk full, encoder error): close it and try a new one later.
+    fn degraded(&mut self, e: gst::FlowError) {
+        tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
+        telemetry::metrics()
+            .recording_up
+            .with_label_values(&[&self.camera])
+            .set(0);
+        self.rotate();
+        self.retry_after = Some(Instant::now() + RETRY_DELAY);
     }
 
     /// Opens a segment unless one failed recently; false when there is none to push to.
@@ -386,13 +390,7 @@ impl Recorder {
             b.set_dts(gst::ClockTime::NONE);
         }
         if let Err(e) = cur.src.push_buffer(buffer) {
-            tracing::warn!(camera = %self.camera, "recording degraded: {e:?}; retrying in {RETRY_DELAY:?}");
-            telemetry::metrics()
-                .recording_up
-                .with_label_values(&[&self.camera])
-                .set(0);
-            self.rotate();
-            self.retry_after = Some(Instant::now() + RETRY_DELAY);
+            self.degraded(e);
         }
     }
 
