@@ -81,7 +81,9 @@ fn variant(spec: &str, detect: Option<&str>) -> Result<Variant> {
             ("two-encodes", "") => o.encode.shared = false,
             ("trellis", "") => o.encode.trellis = true,
             ("no-trellis", "") => o.encode.trellis = false,
-            ("preset", p) if !p.is_empty() => o.encode.preset = p.to_string(),
+            ("preset", p) if media::encoder::PRESETS.contains(&p) => {
+                o.encode.preset = p.to_string()
+            }
             ("threads", t) => {
                 o.encode.threads = t
                     .parse()
@@ -562,6 +564,7 @@ mod tests {
         assert!(variant("before+every=31", None).is_err());
         assert!(variant("before+every=0", None).is_ok());
         assert!(variant("nightly", None).is_err());
+        assert!(variant("shipped+preset=fast ! filesink", None).is_err());
         let before = variant("before", None).unwrap().overrides;
         assert!(!before.encode.shared && before.encode.trellis);
         let shipped = variant("shipped", None).unwrap().overrides;

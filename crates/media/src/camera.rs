@@ -138,6 +138,10 @@ impl Drop for CameraHandle {
     }
 }
 
+/// Pause before a failed encoder is started again (the live output shows nothing new meanwhile; the
+/// recording's open segment waits).
+const ENCODER_RETRY: Duration = Duration::from_secs(2);
+
 pub struct CameraRunner {
     spec: CameraSpec,
     stage: MaskingStage,
@@ -145,6 +149,8 @@ pub struct CameraRunner {
     recorder: Option<Arc<Mutex<Recorder>>>,
     /// The one encode (settings `shared`), started at the first frame out.
     encoder: Option<crate::Encoder>,
+    /// After an encoder failure, no new one is tried before this (one log line per failure, not per frame).
+    encoder_retry_after: Option<Instant>,
     status: Arc<Mutex<CameraStatus>>,
     snapshot: Arc<Mutex<Option<(Instant, MaskedFrame)>>>,
     stop: Arc<AtomicBool>,
@@ -201,6 +207,7 @@ impl CameraRunner {
             pending: pending.clone(),
             recorder,
             encoder: None,
+            encoder_retry_after: None,
             status: status.clone(),
             snapshot: snapshot.clone(),
             stop: stop.clone(),
@@ -361,6 +368,9 @@ impl CameraRunner {
     /// takes it (no live client, the recording has its own).
     fn encode(&mut self, frame: &MaskedFrame, recording: bool) {
         if self.encoder.is_none() {
+            if self.encoder_retry_after.is_some_and(|t| Instant::now() < t) {
+                return;
+            }
             match crate::Encoder::start(
                 &self.spec.id,
                 &self.spec.encode,
@@ -371,7 +381,8 @@ impl CameraRunner {
             ) {
                 Ok(e) => self.encoder = Some(e),
                 Err(e) => {
-                    tracing::error!(camera = %self.spec.id, "cannot start the encoder: {e:#}");
+                    tracing::error!(camera = %self.spec.id, "cannot start the encoder: {e:#}; retrying in {ENCODER_RETRY:?}");
+                    self.encoder_retry_after = Some(Instant::now() + ENCODER_RETRY);
                     return;
                 }
             }
@@ -382,7 +393,8 @@ impl CameraRunner {
             return;
         }
         if let Err(e) = enc.push(frame, self.fps) {
-            tracing::error!(camera = %self.spec.id, "{e:#}; restarting the encoder");
+            tracing::error!(camera = %self.spec.id, "{e:#}; restarting the encoder in {ENCODER_RETRY:?}");
+            self.encoder_retry_after = Some(Instant::now() + ENCODER_RETRY);
             if let Some(enc) = self.encoder.take() {
                 enc.stop();
             }

@@ -47,6 +47,20 @@ impl Default for EncodeSettings {
     }
 }
 
+/// x264's speed presets, the only values `preset` may take (it is written into a launch line).
+pub const PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
 impl EncodeSettings {
     /// What garim shipped before the cost work: two encodes, the recording at veryfast, trellis on.
     pub fn legacy() -> EncodeSettings {
@@ -71,7 +85,7 @@ impl EncodeSettings {
     }
 }
 
-/// Where the encoder's access units go; the camera thread changes it between frames.
+/// Where the encoder's access units go (set at start; whether the recorder takes them is `feeds_recorder`).
 #[derive(Default)]
 struct Outputs {
     live: Option<LiveOut>,
@@ -87,6 +101,8 @@ pub struct Encoder {
     feeds_recorder: Arc<AtomicBool>,
     gop: u32,
     frames_since_key_request: u32,
+    /// The last timestamp given to a frame (ns), so they only increase.
+    last_pts: u64,
 }
 
 impl Encoder {
@@ -99,6 +115,13 @@ impl Encoder {
         live: Option<LiveOut>,
         recorder: Option<Arc<Mutex<Recorder>>>,
     ) -> Result<Encoder> {
+        if !PRESETS.contains(&settings.preset.as_str()) {
+            return Err(anyhow!(
+                "x264 preset {:?}: one of {}",
+                settings.preset,
+                PRESETS.join(", ")
+            ));
+        }
         let gop = settings.gop(crate::frames::rate_of(fps));
         let vars = [
             ("preset", settings.preset.clone()),
@@ -161,6 +184,7 @@ impl Encoder {
             feeds_recorder,
             gop,
             frames_since_key_request: u32::MAX,
+            last_pts: 0,
         })
     }
 
@@ -207,8 +231,17 @@ impl Encoder {
         if self.src.caps().as_ref() != Some(&caps) {
             self.src.set_caps(Some(&caps));
         }
+        // Stamped now, on this thread: the spacing the outputs keep is when the frames were emitted.
+        let mut buffer = crate::frames::masked_to_buffer(frame);
+        if let Some(now) = self.src.current_running_time() {
+            let t = now.nseconds().max(self.last_pts + 1);
+            self.last_pts = t;
+            if let Some(b) = buffer.get_mut() {
+                b.set_pts(gst::ClockTime::from_nseconds(t));
+            }
+        }
         self.src
-            .push_buffer(crate::frames::masked_to_buffer(frame))
+            .push_buffer(buffer)
             .map(|_| ())
             .context("encoder refused a frame")
     }

@@ -34,6 +34,10 @@ struct SegmentPipe {
     input: Input,
     /// Caps of the H.264 it was opened with (a change of size starts a new segment).
     h264_caps: Option<gst::Caps>,
+    /// H.264 input: the encoder's timestamp of the segment's first access unit (the segment starts at 0), and
+    /// the last one pushed (ns).
+    base: Option<u64>,
+    last: u64,
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     started: Instant,
@@ -86,9 +90,12 @@ impl Recorder {
         })
     }
 
-    /// The x264 speed preset and trellis of the raw input's own encode.
+    /// The x264 speed preset (one of `encoder::PRESETS`, else veryfast) and trellis of the raw input's own
+    /// encode.
     pub fn with_encoder(mut self, preset: &str, trellis: bool) -> Recorder {
-        self.preset = preset.to_string();
+        if crate::encoder::PRESETS.contains(&preset) {
+            self.preset = preset.to_string();
+        }
         self.trellis = trellis;
         self
     }
@@ -232,6 +239,8 @@ impl Recorder {
         Ok(SegmentPipe {
             input,
             h264_caps: (input == Input::H264).then(|| caps.clone()),
+            base: None,
+            last: 0,
             pipeline,
             src,
             started: Instant::now(),
@@ -350,10 +359,13 @@ impl Recorder {
         if self.sealed.is_some() {
             return;
         }
+        let pts = buffer.pts().map(|p| p.nseconds());
         let due = self.current.as_ref().is_none_or(|c| {
             c.input != Input::H264
                 || c.started.elapsed() >= self.segment
                 || c.h264_caps.as_ref() != Some(caps)
+                // A restarted encoder starts its timestamps again: a new segment, at its first key frame.
+                || pts.is_some_and(|p| c.base.is_some() && p < c.base.unwrap_or(0) + c.last)
         });
         if due {
             if !key {
@@ -380,15 +392,24 @@ impl Recorder {
     }
 
     fn push_to_current(&mut self, mut buffer: gst::Buffer) {
-        let Some(cur) = self.current.as_ref() else {
+        let Some(cur) = self.current.as_mut() else {
             return;
         };
-        // The segment's own running time stamps it (each segment starts at 0).
+        // Each segment starts at 0 and keeps the encoder's spacing (the camera thread's, not the encode's);
+        // an access unit without a timestamp is stamped on arrival.
+        let t = buffer.pts().map(|p| {
+            let p = p.nseconds();
+            let base = *cur.base.get_or_insert(p);
+            let t = p.saturating_sub(base).max(cur.last);
+            cur.last = t;
+            gst::ClockTime::from_nseconds(t)
+        });
         {
             let b = buffer.make_mut();
-            b.set_pts(gst::ClockTime::NONE);
-            b.set_dts(gst::ClockTime::NONE);
+            b.set_pts(t);
+            b.set_dts(t);
         }
+        let cur = self.current.as_ref().expect("checked above");
         if let Err(e) = cur.src.push_buffer(buffer) {
             self.degraded(e);
         }

@@ -201,6 +201,8 @@ impl RtspOut {
             inner.sinks.push(LiveSink {
                 src: src.clone(),
                 keyed: false,
+                offset: None,
+                last: 0,
             });
             // A new client of an H.264 mount starts at a key frame: the encoder is asked for one now.
             inner.want_key = true;
@@ -240,6 +242,44 @@ struct LiveSink {
     src: gst_app::AppSrc,
     /// H.264 feed: this client has had its key frame (access units before it are not sent).
     keyed: bool,
+    /// H.264 feed: the encoder's timestamps → this media's running time (ns), set at its first access unit.
+    offset: Option<i64>,
+    /// The last timestamp pushed (ns), to keep them increasing when the encoder restarts.
+    last: u64,
+}
+
+impl LiveSink {
+    /// The access unit restamped on this media's clock. The encoder stamped it when its frame was pushed, so
+    /// the spacing the NVR sees is the camera thread's, whatever the encode took; a timestamp that would go
+    /// back (a restarted encoder) re-anchors at the media's running time now.
+    fn restamp(&mut self, buffer: &gst::Buffer) -> gst::Buffer {
+        let mut b = buffer.clone();
+        let now = self.src.current_running_time().map(|t| t.nseconds() as i64);
+        let t = match (buffer.pts().map(|p| p.nseconds() as i64), now) {
+            (Some(pts), Some(now)) => {
+                let off = *self.offset.get_or_insert(now - pts);
+                let t = pts + off;
+                if t <= self.last as i64 {
+                    self.offset = Some(now.max(self.last as i64 + 1) - pts);
+                    Some(now.max(self.last as i64 + 1))
+                } else {
+                    Some(t)
+                }
+            }
+            _ => None,
+        };
+        let ts = t.map(|t| {
+            self.last = t.max(0) as u64;
+            gst::ClockTime::from_nseconds(self.last)
+        });
+        {
+            let m = b.make_mut();
+            // Without a timestamp (or a clock yet), the media's appsrc stamps it on arrival (do-timestamp).
+            m.set_pts(ts);
+            m.set_dts(ts);
+        }
+        b
+    }
 }
 
 #[derive(Default)]
@@ -283,8 +323,8 @@ impl LiveOut {
     }
 
     /// Pushes one encoded access unit of an H.264 mount to every client that has had a key frame (`key`
-    /// starts a client). Timestamps are the mount's own (running time when pushed).
-    pub fn push_encoded(&self, mut buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
+    /// starts a client), restamped on each client's clock (see `LiveSink::restamp`).
+    pub fn push_encoded(&self, buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
         let mut inner = self.inner.lock();
         if inner.sinks.is_empty() {
             inner.caps = Some(caps.clone());
@@ -292,11 +332,6 @@ impl LiveOut {
         }
         if key {
             inner.want_key = false;
-        }
-        {
-            let b = buffer.make_mut();
-            b.set_pts(gst::ClockTime::NONE);
-            b.set_dts(gst::ClockTime::NONE);
         }
         if inner.caps.as_ref() != Some(caps) {
             for s in &inner.sinks {
@@ -307,7 +342,8 @@ impl LiveOut {
         for s in &mut inner.sinks {
             s.keyed |= key;
             if s.keyed {
-                let _ = s.src.push_buffer(buffer.clone());
+                let b = s.restamp(&buffer);
+                let _ = s.src.push_buffer(b);
             }
         }
     }

@@ -143,6 +143,14 @@ impl EncodedSims {
                     while !stop.load(Ordering::Relaxed) {
                         let (buf, caps) = &units[i % units.len()];
                         let key = !buf.flags().contains(gst::BufferFlags::DELTA_UNIT);
+                        // The file's timestamps restart at every loop and run at its own rate: each mount
+                        // stamps the access unit when it arrives instead.
+                        let mut buf = buf.clone();
+                        {
+                            let b = buf.make_mut();
+                            b.set_pts(gst::ClockTime::NONE);
+                            b.set_dts(gst::ClockTime::NONE);
+                        }
                         for o in &outs {
                             o.push_encoded(buf.clone(), caps, key);
                         }
