@@ -85,18 +85,14 @@ impl EncodeSettings {
     }
 }
 
-/// Where the encoder's access units go (set at start; whether the recorder takes them is `feeds_recorder`).
-#[derive(Default)]
-struct Outputs {
-    live: Option<LiveOut>,
-    recorder: Option<Arc<Mutex<Recorder>>>,
-}
-
 pub struct Encoder {
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     watch: ErrorWatch,
-    outputs: Arc<Mutex<Outputs>>,
+    live: Option<LiveOut>,
+    /// Set by the recorder while its next segment waits for a key frame (read without its lock, so the
+    /// camera thread never waits on a segment being opened).
+    recorder_key: Option<Arc<AtomicBool>>,
     /// The recorder takes this encode's access units (see `set_recording`).
     feeds_recorder: Arc<AtomicBool>,
     gop: u32,
@@ -139,10 +135,10 @@ impl Encoder {
         src.set_caps(Some(&crate::frames::caps_for(&first.layout(), fps)));
         let out = pipelines::appsink(&pipeline, "out")?;
         let watch = ErrorWatch::attach_sole(&pipeline)?;
-        let outputs = Arc::new(Mutex::new(Outputs { live, recorder }));
         let feeds_recorder = Arc::new(AtomicBool::new(false));
+        let recorder_key = recorder.as_ref().map(|r| r.lock().key_flag());
         {
-            let outputs = outputs.clone();
+            let (live, recorder) = (live.clone(), recorder);
             let feeds = feeds_recorder.clone();
             let camera = camera.to_string();
             out.set_callbacks(
@@ -155,12 +151,11 @@ impl Encoder {
                             return Ok(gst::FlowSuccess::Ok);
                         };
                         let key = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
-                        let outs = outputs.lock();
-                        if let Some(live) = &outs.live {
+                        if let Some(live) = &live {
                             live.push_encoded(buffer.clone(), &caps, key);
                         }
                         if feeds.load(Ordering::Relaxed) {
-                            if let Some(rec) = &outs.recorder {
+                            if let Some(rec) = &recorder {
                                 telemetry::metrics()
                                     .frames_total
                                     .with_label_values(&[&camera, telemetry::stage::ENCODED])
@@ -180,7 +175,8 @@ impl Encoder {
             pipeline,
             src,
             watch,
-            outputs,
+            live,
+            recorder_key,
             feeds_recorder,
             gop,
             frames_since_key_request: u32::MAX,
@@ -196,12 +192,7 @@ impl Encoder {
     /// Whether anything takes the encode now (a live client, or the recorder).
     pub fn is_needed(&self) -> bool {
         self.feeds_recorder.load(Ordering::Relaxed)
-            || self
-                .outputs
-                .lock()
-                .live
-                .as_ref()
-                .is_some_and(|l| l.clients() > 0)
+            || self.live.as_ref().is_some_and(|l| l.clients() > 0)
     }
 
     /// Encodes one masked frame (a "no signal" picture is a `MaskedFrame` too).
@@ -209,15 +200,12 @@ impl Encoder {
         if let Some(e) = self.watch.error() {
             return Err(anyhow!("encoder failed: {e}"));
         }
-        let wants_key = {
-            let outs = self.outputs.lock();
-            outs.live.as_ref().is_some_and(|l| l.wants_key_frame())
-                || (self.feeds_recorder.load(Ordering::Relaxed)
-                    && outs
-                        .recorder
-                        .as_ref()
-                        .is_some_and(|r| r.lock().wants_key_frame()))
-        };
+        let wants_key = self.live.as_ref().is_some_and(|l| l.wants_key_frame())
+            || (self.feeds_recorder.load(Ordering::Relaxed)
+                && self
+                    .recorder_key
+                    .as_ref()
+                    .is_some_and(|k| k.load(Ordering::Relaxed)));
         self.frames_since_key_request = self.frames_since_key_request.saturating_add(1);
         // One request per key interval at most: the answer takes a frame or two to come back.
         if wants_key && self.frames_since_key_request > self.gop.min(4) {

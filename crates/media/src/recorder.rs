@@ -63,6 +63,8 @@ pub struct Recorder {
     trellis: bool,
     /// H.264 input: waiting for a key frame to start the next segment at.
     want_key: bool,
+    /// `wants_key_frame()` as of the last access unit, for the encoder to read without this recorder's lock.
+    key_flag: Arc<AtomicBool>,
 }
 
 impl Recorder {
@@ -87,6 +89,7 @@ impl Recorder {
             preset: "veryfast".into(),
             trellis: true,
             want_key: false,
+            key_flag: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -356,6 +359,17 @@ impl Recorder {
     /// when one is due (the length reached, the size changed), the segment ends at the next key frame, and
     /// access units before the first key frame are not recorded.
     pub fn push_encoded(&mut self, buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
+        self.push_encoded_unit(buffer, caps, key);
+        self.key_flag
+            .store(self.wants_key_frame(), Ordering::Relaxed);
+    }
+
+    /// The flag the encoder reads to know a segment waits for a key frame.
+    pub fn key_flag(&self) -> Arc<AtomicBool> {
+        self.key_flag.clone()
+    }
+
+    fn push_encoded_unit(&mut self, buffer: gst::Buffer, caps: &gst::Caps, key: bool) {
         if self.sealed.is_some() {
             return;
         }
