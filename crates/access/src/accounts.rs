@@ -222,9 +222,12 @@ impl Accounts {
             detail: serde_json::json!({"change": "bootstrap", "role": Role::Manager, "person_id": person_id}),
             ..Entry::default()
         })?;
-        Ok(self
+        let user = self
             .directory
-            .add_user(name, Role::Manager, password, person_id)?)
+            .add_user(name, Role::Manager, password, person_id)?;
+        // They chose this password themselves: their share key of the sealed key is made now.
+        self.directory.make_own_share_key(name, password)?;
+        Ok(user)
     }
 
     pub fn disable(
@@ -297,13 +300,18 @@ impl Accounts {
             self.require(actor, Permission::ManageUsers)?;
         }
         // Changing one's own password keeps the session it is done from; every other session ends.
-        let keep = own.then_some(&actor.session);
         self.changed(
             actor,
             client,
             name,
-            serde_json::json!({"change": "password"}),
-            || self.directory.set_password_keeping(name, password, keep),
+            serde_json::json!({"change": "password", "own": own}),
+            || match current.filter(|_| own) {
+                Some(cur) => {
+                    self.directory
+                        .set_own_password(name, cur, password, Some(&actor.session))
+                }
+                None => self.directory.set_password_keeping(name, password, None),
+            },
         )
     }
 

@@ -190,6 +190,14 @@ impl Directory {
         self.store.shown()
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now()
+    }
+
     fn now(&self) -> i64 {
         (self.clock)()
     }
@@ -348,6 +356,48 @@ impl Directory {
                 &[Arg::Text(name), Arg::Text(&phc), Arg::Int(now)],
             )?;
             Self::end_sessions_in(tx, name, keep)?;
+            // Someone else may know this password: no share of the sealed key may open with it.
+            crate::shares::drop_key_in(tx, name)?;
+            self.must_get_in(tx, name)
+        })
+    }
+
+    /// A user sets their own password (the caller has checked `current`): sessions other than `keep` end,
+    /// and a manager's share key is locked under the new password in the same step (the same key when
+    /// `current` opened it, so its share of the sealed key stays valid).
+    pub fn set_own_password(
+        &self,
+        name: &str,
+        current: &Password,
+        password: &Password,
+        keep: Option<&SessionId>,
+    ) -> Result<User> {
+        validate_name(name)?;
+        password.validate_for(name)?;
+        let phc = secret::hash_password(password)?;
+        let manager = self.get(name)?.is_some_and(|u| u.role == Role::Manager);
+        let key = if manager {
+            Some(crate::shares::LockedKey::own(
+                self,
+                name,
+                Some(current),
+                password,
+            )?)
+        } else {
+            None
+        };
+        let now = self.now();
+        self.store.tx(Mode::Exclusive, |tx| {
+            self.must_get_in(tx, name)?;
+            tx.execute(
+                "UPDATE access_users SET phc = $2, updated_ms = $3 WHERE name = $1",
+                &[Arg::Text(name), Arg::Text(&phc), Arg::Int(now)],
+            )?;
+            Self::end_sessions_in(tx, name, keep)?;
+            match &key {
+                Some((k, same)) => k.store_in(tx, name, *same, now)?,
+                None => crate::shares::drop_key_in(tx, name)?,
+            }
             self.must_get_in(tx, name)
         })
     }

@@ -8,6 +8,7 @@ mod directory;
 mod principal;
 mod role;
 mod secret;
+mod shares;
 mod store;
 mod throttle;
 
@@ -15,6 +16,7 @@ pub use directory::{Directory, ScopeResolver, SessionPolicy};
 pub use principal::{Denied, Principal, SessionId, SessionKind, User};
 pub use role::{Permission, Role, allows, render_table};
 pub use secret::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password, Token};
+pub use shares::Custody;
 pub use throttle::{DEFAULT_CAP, Limit, RetryAfter, Throttle};
 
 use std::sync::Arc;
@@ -60,6 +62,8 @@ pub enum AccessError {
     Hashing(String),
     #[error("no randomness from the operating system: {0}")]
     Random(String),
+    #[error("sealed key custody: {0}")]
+    Custody(String),
 }
 
 /// Why a login or a token was refused. The first two are all a client learns about a failed login: an

@@ -124,6 +124,7 @@ impl Store {
             .map_err(|e| err(e.to_string()))?;
         conn.execute_batch(SQLITE_PRAGMAS)
             .and_then(|()| conn.execute_batch(SCHEMA))
+            .and_then(|()| conn.execute_batch(crate::shares::SCHEMA))
             .map_err(|e| err(e.to_string()))?;
         Ok(Store::Sqlite {
             shown,
@@ -153,7 +154,11 @@ impl Store {
         let store = Store::Postgres(Box::new(pg));
         // CREATE … IF NOT EXISTS is not race-free between replicas starting together: under the lock.
         store.tx(Mode::Exclusive, |tx| {
-            for stmt in SCHEMA.split(';').filter(|s| !s.trim().is_empty()) {
+            for stmt in SCHEMA
+                .split(';')
+                .chain(crate::shares::SCHEMA.split(';'))
+                .filter(|s| !s.trim().is_empty())
+            {
                 tx.execute(stmt, &[])?;
             }
             Ok(())

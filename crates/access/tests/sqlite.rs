@@ -51,6 +51,7 @@ on_sqlite!(
     contractor_scope_comes_from_the_resolver,
     role_changes_apply_to_the_next_request,
     failed_logins_are_throttled,
+    shares_open_only_with_their_holders_own_passwords,
 );
 
 fn mode(p: &std::path::Path) -> u32 {

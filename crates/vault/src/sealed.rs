@@ -1,13 +1,10 @@
 //! The sealed key hierarchy. A camera in `recording = "sealed"` keeps its zone-limited video unmasked (for an
 //! investigation or a data subject's own request), so its day keys are wrapped to an X25519 public key whose
-//! private half — the grant — is not on the machine: garim can write sealed segments but never read them. Only
-//! a grant passed in (later: released by two 관리책임자) opens them.
+//! private half — the grant — is not on the machine: garim can write sealed segments but never read them. The
+//! grant exists only while k managers' shares rebuild it for one job (crate custody).
 
 use crate::VaultError;
 use crate::keys::{SecretKey, random_bytes};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey, StaticSecret};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,6 +30,16 @@ impl SealedPublicKey {
 }
 
 impl Grant {
+    /// The key rebuilt from the managers' shares (custody::combine), for one job.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Grant {
+        Grant(StaticSecret::from(*bytes))
+    }
+
+    /// The public key this grant opens.
+    pub fn public(&self) -> SealedPublicKey {
+        SealedPublicKey(*PublicKey::from(&self.0).as_bytes())
+    }
+
     pub fn parse(text: &str, source: &str) -> Result<Grant, VaultError> {
         hex32(text, source).map(|b| Grant(StaticSecret::from(b)))
     }
@@ -56,32 +63,11 @@ pub fn new_keypair() -> (String, String) {
     )
 }
 
-fn kek(shared: &[u8; 32], eph: &[u8; 32], recipient: &[u8; 32]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"garim sealed key v1");
-    h.update(shared);
-    h.update(eph);
-    h.update(recipient);
-    h.finalize().into()
-}
-
-/// Wraps a data key to the public key: ephemeral public key ‖ nonce ‖ ciphertext, bound to `label`.
+/// Wraps a data key to the public key (custody's sealing: ephemeral key ‖ nonce ‖ ciphertext), bound to
+/// `label`.
 pub fn wrap_sealed(public: &SealedPublicKey, data_key: &SecretKey, label: &str) -> Vec<u8> {
-    let eph = StaticSecret::from(random_bytes::<32>());
-    let eph_pub = PublicKey::from(&eph);
-    let shared = eph.diffie_hellman(&PublicKey::from(public.0));
-    let key = kek(shared.as_bytes(), eph_pub.as_bytes(), &public.0);
-    let nonce: [u8; 24] = random_bytes();
-    let ct = XChaCha20Poly1305::new(key.as_slice().into())
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: data_key.bytes(),
-                aad: label.as_bytes(),
-            },
-        )
-        .expect("encrypting 32 bytes cannot fail");
-    [eph_pub.as_bytes().as_slice(), &nonce, &ct].concat()
+    custody::seal(&public.0, data_key.bytes(), label)
+        .expect("the operating system gives randomness")
 }
 
 pub fn unwrap_sealed(grant: &Grant, wrapped: &[u8], label: &str) -> Result<SecretKey, VaultError> {
@@ -89,22 +75,7 @@ pub fn unwrap_sealed(grant: &Grant, wrapped: &[u8], label: &str) -> Result<Secre
         what: label.to_string(),
         reason: "this grant does not open the sealed recording".into(),
     };
-    if wrapped.len() < 32 + 24 + 16 {
-        return Err(fail());
-    }
-    let eph: [u8; 32] = wrapped[..32].try_into().expect("32 bytes");
-    let recipient = PublicKey::from(&grant.0);
-    let shared = grant.0.diffie_hellman(&PublicKey::from(eph));
-    let key = kek(shared.as_bytes(), &eph, recipient.as_bytes());
-    let pt = XChaCha20Poly1305::new(key.as_slice().into())
-        .decrypt(
-            XNonce::from_slice(&wrapped[32..56]),
-            Payload {
-                msg: &wrapped[56..],
-                aad: label.as_bytes(),
-            },
-        )
-        .map_err(|_| fail())?;
+    let pt = custody::open(&grant.0.to_bytes(), wrapped, label).ok_or_else(fail)?;
     SecretKey::from_bytes(&pt).ok_or_else(fail)
 }
 

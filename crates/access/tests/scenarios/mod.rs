@@ -518,4 +518,95 @@ pub fn all(open: Open) {
     contractor_scope_comes_from_the_resolver(open);
     role_changes_apply_to_the_next_request(open);
     failed_logins_are_throttled(open);
+    shares_open_only_with_their_holders_own_passwords(open);
+}
+
+/// A manager holds a share of the sealed key only under a password they chose; an administrator's reset
+/// drops it, and changing one's own password keeps it.
+pub fn shares_open_only_with_their_holders_own_passwords(open: Open) {
+    let d = open("shares");
+    d.add_user("kim", Role::Manager, &pw(PW), None).unwrap();
+    d.make_own_share_key("kim", &pw(PW)).unwrap();
+    // Added by kim with a password kim knows: no share key yet.
+    d.add_user("lee", Role::Manager, &pw("lee's first password"), None)
+        .unwrap();
+    d.add_user("park", Role::Access, &pw("park's long password"), None)
+        .unwrap();
+    let names = |d: &Directory| {
+        d.share_holders()
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&d), ["kim"]);
+    d.set_own_password(
+        "lee",
+        &pw("lee's first password"),
+        &pw("lee's own password"),
+        None,
+    )
+    .unwrap();
+    // A non-manager changing its password gets no key.
+    d.set_own_password(
+        "park",
+        &pw("park's long password"),
+        &pw("park's own password"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(names(&d), ["kim", "lee"]);
+
+    let secret = [7u8; 32];
+    let sealed_public = custody_public(&secret);
+    let split = custody_split(&secret, &d.share_holders().unwrap());
+    d.put_shares(&sealed_public, 2, &split).unwrap();
+    assert_eq!(
+        d.custody_of(&sealed_public).unwrap(),
+        Some(access::Custody {
+            k: 2,
+            holders: vec!["kim".into(), "lee".into()]
+        })
+    );
+    let kim = d.open_share("kim", &pw(PW), &sealed_public).unwrap();
+    assert!(
+        d.open_share("kim", &pw("a wrong password!"), &sealed_public)
+            .is_err()
+    );
+    // lee's own change re-locks the same key: the share still opens, with the new password only.
+    d.set_own_password(
+        "lee",
+        &pw("lee's own password"),
+        &pw("lee's second password"),
+        None,
+    )
+    .unwrap();
+    assert!(
+        d.open_share("lee", &pw("lee's own password"), &sealed_public)
+            .is_err()
+    );
+    let lee = d
+        .open_share("lee", &pw("lee's second password"), &sealed_public)
+        .unwrap();
+    assert_eq!(lee.holder(), "lee");
+    let _ = kim;
+    // An administrator's reset: kim would know lee's password, so lee's share is gone.
+    d.set_password("lee", &pw("reset by kim password")).unwrap();
+    let e = d
+        .open_share("lee", &pw("reset by kim password"), &sealed_public)
+        .unwrap_err();
+    assert!(e.to_string().contains("holds no share"), "{e}");
+    assert_eq!(names(&d), ["kim"]);
+    assert_eq!(
+        d.custody_of(&sealed_public).unwrap().unwrap().holders,
+        ["kim"]
+    );
+}
+
+fn custody_public(secret: &[u8; 32]) -> [u8; 32] {
+    custody::public_of(secret)
+}
+
+fn custody_split(secret: &[u8; 32], holders: &[(String, [u8; 32])]) -> Vec<(String, Vec<u8>)> {
+    custody::split(secret, 2, holders).unwrap()
 }
