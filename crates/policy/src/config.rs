@@ -41,6 +41,34 @@ pub struct SiteConfig {
     /// The NVRs that pull the masked streams, each with its own RTSP digest login.
     #[serde(default)]
     pub nvrs: Vec<NvrConfig>,
+    /// Data-subject requests and the opening of sealed recordings.
+    #[serde(default)]
+    pub requests: RequestsConfig,
+}
+
+/// The law's longest time to answer a data-subject request (Decree Art. 42: 10 days).
+pub const MAX_DUE_DAYS: u32 = 10;
+
+/// Data-subject requests (열람·존재확인·삭제) and the two-person opening of sealed recordings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestsConfig {
+    /// Days to answer a request, from its receipt: at most 10 (the law's), may be shorter.
+    pub due_days: u32,
+    /// Managers whose passwords together open sealed recordings (k of the n managers holding shares).
+    pub sealed_threshold: u32,
+    /// Longest time window one opening of sealed recordings (or one request) may cover, in hours.
+    pub max_window_hours: u32,
+}
+
+impl Default for RequestsConfig {
+    fn default() -> Self {
+        RequestsConfig {
+            due_days: MAX_DUE_DAYS,
+            sealed_threshold: 2,
+            max_window_hours: 24,
+        }
+    }
 }
 
 /// An NVR's login to the masked RTSP mounts. The password comes from the environment or a file, never the
@@ -578,6 +606,28 @@ impl SiteConfig {
                     ));
                 }
             }
+        }
+        let r = &self.requests;
+        if !(1..=MAX_DUE_DAYS).contains(&r.due_days) {
+            errors.push(err(
+                "requests.due_days",
+                &r.due_days.to_string(),
+                "must be 1 to 10: the law gives at most 10 days to answer (it may be shortened, never lengthened)",
+            ));
+        }
+        if !(2..=32).contains(&r.sealed_threshold) {
+            errors.push(err(
+                "requests.sealed_threshold",
+                &r.sealed_threshold.to_string(),
+                "must be 2 to 32: one person alone must never open sealed recordings",
+            ));
+        }
+        if !(1..=24 * 31).contains(&r.max_window_hours) {
+            errors.push(err(
+                "requests.max_window_hours",
+                &r.max_window_hours.to_string(),
+                "must be 1 to 744",
+            ));
         }
         if self.storage.segment_secs == 0 {
             errors.push(err("storage.segment_secs", "0", "must be at least 1"));
