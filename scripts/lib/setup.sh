@@ -43,6 +43,9 @@ GST_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
 
+# Printing the data-subject request forms to PDF (crates/forms): headless Chromium and a Korean font.
+FORMS_PACKAGES=(chromium fonts-nanum)
+
 setup() { # extra packages…
   check_rust
   need_packages "${GST_PACKAGES[@]}" "$@"

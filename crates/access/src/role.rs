@@ -98,10 +98,18 @@ pub enum Permission {
     SignInspection,
     RunInspection,
     SignReview,
+    /// Data-subject requests: list and read (a contractor: only those of its cameras).
+    ReadRequests,
+    /// Receive a data-subject request and take it through its states.
+    ManageRequests,
+    /// Ask for sealed recordings to be opened (it opens only when k managers approve).
+    FileOpening,
+    /// Approve an opening with one's own share of the sealed key (one of the k).
+    ApproveOpening,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ReadStatus,
         Permission::ViewLive,
         Permission::ViewRecordings,
@@ -117,6 +125,10 @@ impl Permission {
         Permission::SignInspection,
         Permission::RunInspection,
         Permission::SignReview,
+        Permission::ReadRequests,
+        Permission::ManageRequests,
+        Permission::FileOpening,
+        Permission::ApproveOpening,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +148,10 @@ impl Permission {
             Permission::SignInspection => "sign_inspection",
             Permission::RunInspection => "run_inspection",
             Permission::SignReview => "sign_review",
+            Permission::ReadRequests => "read_requests",
+            Permission::ManageRequests => "manage_requests",
+            Permission::FileOpening => "file_opening",
+            Permission::ApproveOpening => "approve_opening",
         }
     }
 
@@ -172,6 +188,10 @@ impl fmt::Display for Permission {
 /// | sign_inspection   |    ✓    |        |         |            |         |
 /// | run_inspection    |    ✓    |        |    ✓    |            |         |
 /// | sign_review       |    ✓    |        |         |            |         |
+/// | read_requests     |    ✓    |   ✓    |    ✓    |  ✓ (scope) |    ✓    |
+/// | manage_requests   |    ✓    |   ✓    |    ✓    |            |         |
+/// | file_opening      |    ✓    |   ✓    |         |            |         |
+/// | approve_opening   |    ✓    |        |         |            |         |
 ///
 /// A contractor's live view is further limited to the cameras in its scope, which the caller checks with
 /// [`crate::Principal::may_see_camera`] (or [`crate::Principal::require_camera`], which does both).
@@ -184,29 +204,37 @@ pub fn allows(role: Role, p: Permission) -> bool {
         Role::Manager => match p {
             ReadStatus | ViewLive | ViewRecordings | ExportRecordings | AcceptScene
             | ReadPolicy | ManagePolicy | ManageUsers | ReadLedger | ExportLedger
-            | VerifyLedger | ReadInspections | SignInspection | RunInspection | SignReview => true,
+            | VerifyLedger | ReadInspections | SignInspection | RunInspection | SignReview
+            | ReadRequests | ManageRequests | FileOpening | ApproveOpening => true,
         },
         Role::Access => match p {
-            ReadStatus | ViewLive | ViewRecordings | ExportRecordings | ReadPolicy => true,
+            ReadStatus | ViewLive | ViewRecordings | ExportRecordings | ReadPolicy
+            | ReadRequests | ManageRequests | FileOpening => true,
             AcceptScene | ManagePolicy | ManageUsers | ReadLedger | ExportLedger | VerifyLedger
-            | ReadInspections | SignInspection | RunInspection | SignReview => false,
+            | ReadInspections | SignInspection | RunInspection | SignReview | ApproveOpening => {
+                false
+            }
         },
         Role::Handler => match p {
-            ReadStatus | ViewLive | ReadPolicy | RunInspection | ReadInspections => true,
+            ReadStatus | ViewLive | ReadPolicy | RunInspection | ReadInspections | ReadRequests
+            | ManageRequests => true,
             ViewRecordings | ExportRecordings | AcceptScene | ManagePolicy | ManageUsers
-            | ReadLedger | ExportLedger | VerifyLedger | SignInspection | SignReview => false,
+            | ReadLedger | ExportLedger | VerifyLedger | SignInspection | SignReview
+            | FileOpening | ApproveOpening => false,
         },
         Role::Contractor => match p {
-            ReadStatus | ViewLive => true,
+            ReadStatus | ViewLive | ReadRequests => true,
             ViewRecordings | ExportRecordings | AcceptScene | ReadPolicy | ManagePolicy
             | ManageUsers | ReadLedger | ExportLedger | VerifyLedger | ReadInspections
-            | SignInspection | RunInspection | SignReview => false,
+            | SignInspection | RunInspection | SignReview | ManageRequests | FileOpening
+            | ApproveOpening => false,
         },
         Role::Auditor => match p {
             ReadStatus | ReadPolicy | ReadLedger | ExportLedger | VerifyLedger
-            | ReadInspections => true,
+            | ReadInspections | ReadRequests => true,
             ViewLive | ViewRecordings | ExportRecordings | AcceptScene | ManagePolicy
-            | ManageUsers | SignInspection | RunInspection | SignReview => false,
+            | ManageUsers | SignInspection | RunInspection | SignReview | ManageRequests
+            | FileOpening | ApproveOpening => false,
         },
     }
 }
@@ -237,7 +265,7 @@ mod tests {
 
     /// The expected table, written out independently of `allows`: a change to either fails this test.
     /// Columns: manager, access, handler, contractor, auditor.
-    const EXPECTED: [(Permission, [bool; 5]); 15] = {
+    const EXPECTED: [(Permission, [bool; 5]); 19] = {
         use Permission::*;
         const Y: bool = true;
         const N: bool = false;
@@ -257,6 +285,10 @@ mod tests {
             (SignInspection, [Y, N, N, N, N]),
             (RunInspection, [Y, N, Y, N, N]),
             (SignReview, [Y, N, N, N, N]),
+            (ReadRequests, [Y, Y, Y, Y, Y]),
+            (ManageRequests, [Y, Y, Y, N, N]),
+            (FileOpening, [Y, Y, N, N, N]),
+            (ApproveOpening, [Y, N, N, N, N]),
         ]
     };
 

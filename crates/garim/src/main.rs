@@ -7,6 +7,7 @@ mod healthcheck;
 mod live_bench;
 mod offline;
 mod people;
+mod requests_cmd;
 mod scene_cmd;
 mod service;
 
@@ -197,6 +198,9 @@ enum Command {
     /// The 점검대장: daily and on-demand inspections, a manager's countersignature
     #[command(subcommand)]
     Inspection(people::InspectionCommand),
+    /// Data-subject requests (존재확인 · 열람 · 삭제): receive, decide, answer, print the forms
+    #[command(subcommand)]
+    Request(requests_cmd::RequestCommand),
     /// Re-aim / tamper alarms: each camera's reference view, and a manager's acceptance of a new view
     #[command(subcommand)]
     Scene(scene_cmd::SceneCommand),
@@ -220,11 +224,27 @@ enum KeysCommand {
         #[arg(long)]
         file: PathBuf,
     },
-    /// Make the key pair of sealed recordings: prints the public key for the policy, writes the grant
+    /// Make the key of sealed recordings and split it among the managers (k of them open sealed footage):
+    /// prints the public key for the policy; the private key is stored nowhere
     SealedInit {
-        /// Where to write the grant (private key); keep it off the recording machine
+        /// Site policy file
         #[arg(long)]
-        grant_out: PathBuf,
+        config: PathBuf,
+        /// The manager doing this [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Re-split the sealed key among today's managers (after adding or removing one): takes k managers
+    SealedSplit {
+        /// Site policy file
+        #[arg(long)]
+        config: PathBuf,
+        /// The manager doing this, one of the k [env: GARIM_USER]
+        #[arg(long)]
+        user: Option<String>,
+        /// Another manager whose share rebuilds the key (repeat; password from GARIM_PASSWORD_<NAME> or asked)
+        #[arg(long = "with")]
+        with: Vec<String>,
     },
 }
 
@@ -268,9 +288,6 @@ enum RecordingsCommand {
         /// Who is exporting (role access or manager) [env: GARIM_USER]
         #[arg(long)]
         user: Option<String>,
-        /// Export the camera's sealed (unmasked, zone-limited) recordings, opened with this grant file
-        #[arg(long)]
-        grant: Option<PathBuf>,
         /// Replace the output file if it exists (refused otherwise)
         #[arg(long)]
         force: bool,
@@ -346,9 +363,13 @@ fn main() -> ExitCode {
         } => service::notice(&file, &format, facility.as_deref(), signs),
         Command::Import { csv, into } => service::import(&csv, &into),
         Command::Keys(KeysCommand::Init { file }) => service::keys_init(&file),
-        Command::Keys(KeysCommand::SealedInit { grant_out }) => {
-            service::keys_sealed_init(&grant_out)
+        Command::Keys(KeysCommand::SealedInit { config, user }) => {
+            requests_cmd::sealed_init(&config, user.as_deref())
         }
+        Command::Keys(KeysCommand::SealedSplit { config, user, with }) => {
+            requests_cmd::sealed_split(&config, user.as_deref(), &with)
+        }
+        Command::Request(c) => requests_cmd::request(c),
         Command::Recordings(RecordingsCommand::List {
             config,
             camera,
@@ -368,7 +389,6 @@ fn main() -> ExitCode {
             to,
             purpose,
             user,
-            grant,
             force,
             out,
         }) => service::recordings_export(
@@ -376,7 +396,6 @@ fn main() -> ExitCode {
             &camera,
             (from.as_deref(), to.as_deref()),
             (&purpose, user.as_deref()),
-            grant.as_deref(),
             (&out, force),
         ),
         Command::Scene(c) => scene_cmd::run(c),

@@ -174,26 +174,6 @@ pub fn import(csv: &Path, into: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn keys_sealed_init(grant_out: &Path) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let (grant, public) = vault::sealed::new_keypair();
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(grant_out)
-        .with_context(|| format!("cannot create {}", grant_out.display()))?;
-    writeln!(f, "{grant}")?;
-    f.sync_all()?;
-    println!("sealed_public_key = \"{public}\"   # put this under [storage] in the site policy");
-    println!(
-        "{}: the grant (private key). Keep it OFF this machine (e.g. split between two 관리책임자); garim cannot open sealed recordings without it.",
-        grant_out.display()
-    );
-    Ok(())
-}
-
 pub fn keys_init(file: &Path) -> Result<()> {
     vault::SecretKey::init_site_key(file).map_err(|e| anyhow!("{e}"))?;
     println!(
@@ -269,7 +249,6 @@ pub fn recordings_export(
     camera: &str,
     (from, to): (Option<&str>, Option<&str>),
     (purpose, user): (&str, Option<&str>),
-    grant: Option<&Path>,
     (out, force): (&Path, bool),
 ) -> Result<()> {
     if out.exists() && !force {
@@ -291,26 +270,18 @@ pub fn recordings_export(
         kind: ledger::Kind::Use,
         actor: me.user.clone(),
         subject: format!(
-            "{camera}{} {}–{}",
-            if grant.is_some() { " (sealed)" } else { "" },
+            "{camera} {}–{}",
             vault::time::utc_stamp(from.max(0)),
             if to == i64::MAX { "end".into() } else { vault::time::utc_stamp(to) }
         ),
         purpose: purpose.to_string(),
         form: "MP4 export (CLI)".into(),
         client: "cli".into(),
-        detail: serde_json::json!({"camera": camera, "from": from, "to": to, "sealed": grant.is_some(), "file": out.display().to_string()}),
+        detail: serde_json::json!({"camera": camera, "from": from, "to": to, "file": out.display().to_string()}),
         ..ledger::Entry::default()
     })?;
-    let grant = grant
-        .map(vault::Grant::load)
-        .transpose()
-        .map_err(|e| anyhow!("--grant: {e}"))?;
-    let stream = match &grant {
-        Some(_) => vocab::StreamName::new(camera, vocab::StreamKind::Sealed).to_string(),
-        None => camera.to_string(),
-    };
-    let (path, n) = media::export::export(&vault, &stream, from, to, grant.as_ref(), out)?;
+    // Masked recordings only: sealed ones open through an approved opening (two managers), never here.
+    let (path, n) = media::export::export(&vault, camera, from, to, None, out)?;
     println!("exported {n} segments of {camera} to {}", path.display());
     Ok(())
 }

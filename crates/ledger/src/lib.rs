@@ -68,10 +68,14 @@ pub enum Kind {
     Inspection,
     Countersign,
     Review,
+    /// A data-subject request (열람등 요구) received or moved to its next state.
+    Request,
+    /// Custody of the sealed key: split, re-split, an approval refused.
+    Custody,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Use,
         Kind::Provide,
         Kind::View,
@@ -87,6 +91,8 @@ impl Kind {
         Kind::Inspection,
         Kind::Countersign,
         Kind::Review,
+        Kind::Request,
+        Kind::Custody,
     ];
 
     /// The snake_case name, as stored and as serde writes it.
@@ -107,6 +113,8 @@ impl Kind {
             Kind::Inspection => "inspection",
             Kind::Countersign => "countersign",
             Kind::Review => "review",
+            Kind::Request => "request",
+            Kind::Custody => "custody",
         }
     }
 
@@ -128,6 +136,8 @@ impl Kind {
             Kind::Inspection => "점검",
             Kind::Countersign => "확인 서명",
             Kind::Review => "접근 검토",
+            Kind::Request => "열람등 요구",
+            Kind::Custody => "봉인 열쇠 관리",
         }
     }
 

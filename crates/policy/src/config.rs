@@ -611,21 +611,21 @@ impl SiteConfig {
         if !(1..=MAX_DUE_DAYS).contains(&r.due_days) {
             errors.push(err(
                 "requests.due_days",
-                &r.due_days.to_string(),
+                r.due_days.to_string(),
                 "must be 1 to 10: the law gives at most 10 days to answer (it may be shortened, never lengthened)",
             ));
         }
         if !(2..=32).contains(&r.sealed_threshold) {
             errors.push(err(
                 "requests.sealed_threshold",
-                &r.sealed_threshold.to_string(),
+                r.sealed_threshold.to_string(),
                 "must be 2 to 32: one person alone must never open sealed recordings",
             ));
         }
         if !(1..=24 * 31).contains(&r.max_window_hours) {
             errors.push(err(
                 "requests.max_window_hours",
-                &r.max_window_hours.to_string(),
+                r.max_window_hours.to_string(),
                 "must be 1 to 744",
             ));
         }

@@ -290,6 +290,45 @@ pub struct NoticeInfo {
     pub provisos: Vec<Proviso>,
 }
 
+/// Who receives a data-subject request, on which form, how soon it is answered, how a refusal is sent and on
+/// which grounds: the site's words where it states them, else the law's. The notice and the rendered forms
+/// (청구서, 통지서) read them here, so the two cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTerms<'a> {
+    /// 청구서 title, e.g. "개인영상정보 열람·존재확인 청구서".
+    pub form: &'a str,
+    /// The addressee, e.g. "영상정보 관리책임자".
+    pub to: &'a str,
+    /// The whole phrase, e.g. "요구를 받은 날부터 10일 이내에".
+    pub deadline: &'a str,
+    /// e.g. "서면 등으로".
+    pub method: &'a str,
+    /// The reasons a request may be refused, word for word (what `SubjectRequest::decide` checks against).
+    pub refusal_reasons: Vec<String>,
+}
+
+impl NoticeInfo {
+    pub fn request_terms(&self) -> RequestTerms<'_> {
+        RequestTerms {
+            form: self
+                .request_form
+                .as_deref()
+                .unwrap_or("개인영상정보 열람·존재확인 청구서"),
+            to: self.request_to.as_deref().unwrap_or("영상정보 관리책임자"),
+            deadline: self
+                .refusal_deadline
+                .as_deref()
+                .unwrap_or("요구를 받은 날부터 10일 이내에"),
+            method: self.refusal_method.as_deref().unwrap_or("서면 등으로"),
+            refusal_reasons: if self.refusal_reasons.is_empty() {
+                DEFAULT_REFUSAL_REASONS.map(String::from).to_vec()
+            } else {
+                self.refusal_reasons.clone()
+            },
+        }
+    }
+}
+
 /// Refusal reasons of PIPA Art. 35(4) as they apply to footage, with the guideline's catch-all.
 pub const DEFAULT_REFUSAL_REASONS: [&str; 4] = [
     "범죄수사·공소유지·재판수행에 중대한 지장을 초래하는 경우",

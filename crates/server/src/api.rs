@@ -119,7 +119,44 @@ impl Drop for ExportFile {
     }
 }
 
+/// One operation on data-subject requests or openings of sealed recordings. Bodies stay JSON here; the site
+/// reads them into its typed forms (unknown fields refused) so a 400 names the field.
+#[derive(Debug, Clone)]
+pub enum RequestOp {
+    List,
+    Get(String),
+    Create(serde_json::Value),
+    /// `{"to": state, "note": …}`
+    Advance(String, serde_json::Value),
+    /// `{"outcome": fulfil|partly|refuse, "reason": …, "note": …}`
+    Decide(String, serde_json::Value),
+    /// Answer 존재확인 from the index and the ledger.
+    Existence(String),
+    /// `claim` (청구서) or `notice` (결정·거부 통지서), as HTML.
+    Document(String, String),
+    Openings,
+    /// `{cameras, from, to, reason, ground, reference, requested_by, password?}`
+    FileOpening(serde_json::Value),
+    /// `{"password": …}` of the approving manager.
+    Approve(String, serde_json::Value),
+}
+
+/// What a request operation answers.
+pub enum RequestAnswer {
+    Json(serde_json::Value),
+    Html(String),
+    /// The output of an opening, streamed once and removed.
+    File(ExportFile),
+}
+
 pub trait SiteApi: Send + Sync {
+    /// Data-subject requests and openings of sealed recordings (the site checks role and camera scope).
+    fn requests(
+        &self,
+        p: &Principal,
+        op: RequestOp,
+        client: &str,
+    ) -> Result<RequestAnswer, ApiError>;
     /// The cameras the principal may see, with their state.
     fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
     /// The newest masked frame of a camera as JPEG.

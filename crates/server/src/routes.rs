@@ -234,6 +234,90 @@ pub static ROUTES: &[Route] = &[
         Some(r#"{"note": "checked"}"#),
         || post(countersign),
     ),
+    route(
+        Method::GET,
+        "/api/v1/requests",
+        Needs(P::ReadRequests),
+        "/api/v1/requests",
+        None,
+        || get(requests_list),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/requests",
+        Needs(P::ManageRequests),
+        "/api/v1/requests",
+        Some(
+            r#"{"type": "existence", "requester": "홍길동", "contact": "010", "cameras": ["cam-a"], "from": 0, "to": 60, "identity_check": "주민등록증"}"#,
+        ),
+        || post(requests_create),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/requests/{id}",
+        Needs(P::ReadRequests),
+        "/api/v1/requests/DSR-2026-0001",
+        None,
+        || get(requests_get),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/requests/{id}/state",
+        Needs(P::ManageRequests),
+        "/api/v1/requests/DSR-2026-0001/state",
+        Some(r#"{"to": "checking"}"#),
+        || post(requests_advance),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/requests/{id}/decision",
+        Needs(P::ManageRequests),
+        "/api/v1/requests/DSR-2026-0001/decision",
+        Some(r#"{"outcome": "fulfil"}"#),
+        || post(requests_decide),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/requests/{id}/existence",
+        Needs(P::ManageRequests),
+        "/api/v1/requests/DSR-2026-0001/existence",
+        None,
+        || post(requests_existence),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/requests/{id}/documents/{which}",
+        Needs(P::ReadRequests),
+        "/api/v1/requests/DSR-2026-0001/documents/claim",
+        None,
+        || get(requests_document),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/openings",
+        Needs(P::ReadRequests),
+        "/api/v1/openings",
+        None,
+        || get(openings_list),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/openings",
+        Needs(P::FileOpening),
+        "/api/v1/openings",
+        Some(
+            r#"{"cameras": ["cam-a"], "from": 0, "to": 60, "reason": "r", "ground": "emergency", "requested_by": "119"}"#,
+        ),
+        || post(openings_file),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/openings/{id}/approve",
+        Needs(P::ApproveOpening),
+        "/api/v1/openings/SA-2026-0001/approve",
+        Some(r#"{"password": "a long enough password"}"#),
+        || post(openings_approve),
+    ),
 ];
 
 /// The router of `ROUTES`, every route behind `authorize`.
@@ -600,25 +684,37 @@ async fn export(
 ) -> Answer {
     let site = s.site.clone();
     let file = blocking(move || site.export(&p, &camera, &q, &client.0)).await?;
-    let f = tokio::fs::File::open(&file.path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("export file: {e}")))?;
-    // Unlinked once open (dropping it removes the file): the export exists only while it streams.
+    Ok(stream_file(file).await)
+}
+
+/// Streams a footage file once: unlinked as soon as it is open (dropping it removes the file), so the export
+/// exists only while it streams.
+async fn stream_file(file: crate::api::ExportFile) -> Response {
+    let f = match tokio::fs::File::open(&file.path).await {
+        Ok(f) => f,
+        Err(e) => return ApiError::Internal(format!("export file: {e}")).into_response(),
+    };
     let file_name = file.file_name.clone();
     drop(file);
     let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(f));
-    // Camera ids are [A-Za-z0-9._-] (policy), the rest is a time stamp: nothing to escape in the header.
+    // File names are made from camera ids ([A-Za-z0-9._-], policy), request ids and time stamps: nothing to
+    // escape in the header.
     let disposition = format!("attachment; filename=\"{file_name}\"");
-    Ok((
+    let kind = if file_name.ends_with(".mp4") {
+        "video/mp4"
+    } else {
+        "application/octet-stream"
+    };
+    (
         [
-            (header::CONTENT_TYPE, "video/mp4".to_string()),
+            (header::CONTENT_TYPE, kind.to_string()),
             (header::CONTENT_LENGTH, len.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 async fn recordings(
@@ -1000,6 +1096,115 @@ async fn ledger_export(
         bytes,
     )
         .into_response())
+}
+
+/// Runs one request operation off the async threads and answers it as JSON, HTML or a file.
+async fn request_op(
+    s: AppState,
+    p: Principal,
+    op: crate::api::RequestOp,
+    client: String,
+) -> Response {
+    let site = s.site.clone();
+    match blocking(move || site.requests(&p, op, &client)).await {
+        Ok(crate::api::RequestAnswer::Json(v)) => Json(v).into_response(),
+        Ok(crate::api::RequestAnswer::Html(h)) => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h).into_response()
+        }
+        Ok(crate::api::RequestAnswer::File(f)) => stream_file(f).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn requests_list(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::List, c).await
+}
+
+async fn requests_get(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Get(id), c).await
+}
+
+async fn requests_create(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Create(b), c).await
+}
+
+async fn requests_advance(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Advance(id, b), c).await
+}
+
+async fn requests_decide(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Decide(id, b), c).await
+}
+
+async fn requests_existence(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Existence(id), c).await
+}
+
+async fn requests_document(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path((id, which)): Path<(String, String)>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Document(id, which), c).await
+}
+
+async fn openings_list(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Openings, c).await
+}
+
+async fn openings_file(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::FileOpening(b), c).await
+}
+
+async fn openings_approve(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Approve(id, b), c).await
 }
 
 async fn inspections(State(s): State<AppState>) -> Answer {

@@ -14,6 +14,16 @@ struct FakeSite {
 }
 
 impl SiteApi for FakeSite {
+    fn requests(
+        &self,
+        _: &Principal,
+        op: server::api::RequestOp,
+        _: &str,
+    ) -> Result<server::api::RequestAnswer, ApiError> {
+        Ok(server::api::RequestAnswer::Json(
+            serde_json::json!({"op": format!("{op:?}").split('(').next()}),
+        ))
+    }
     fn cameras(&self, _: &Principal) -> Result<serde_json::Value, ApiError> {
         Ok(serde_json::json!({"cameras": []}))
     }

@@ -41,6 +41,15 @@ impl Site {
 }
 
 impl server::SiteApi for Site {
+    fn requests(
+        &self,
+        p: &Principal,
+        op: server::api::RequestOp,
+        client: &str,
+    ) -> Result<server::api::RequestAnswer, ApiError> {
+        self.request_op(p, op, client)
+    }
+
     fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
         p.require(Permission::ReadStatus).map_err(deny)?;
         let cameras: Vec<_> = self

@@ -4,10 +4,12 @@
 
 pub mod api;
 pub mod control;
+pub mod custody;
 pub mod detectors;
 pub mod history;
 pub mod inspection;
 pub mod records;
+pub mod requests;
 pub mod runtime;
 pub mod shard;
 pub mod status;

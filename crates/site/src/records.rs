@@ -19,6 +19,8 @@ pub struct Records {
     scope_policy: Arc<parking_lot::RwLock<SiteConfig>>,
     pub checkpoints: Arc<ledger::CheckpointLog>,
     signing_key: Arc<ledger::SigningKey>,
+    /// Data-subject requests and openings of sealed recordings (`requests/` in the storage dir).
+    requests: Arc<requests::Store>,
 }
 
 impl Records {
@@ -33,6 +35,10 @@ impl Records {
 
     pub fn directory(&self) -> &Arc<access::Directory> {
         &self.accounts.directory
+    }
+
+    pub fn requests(&self) -> &requests::Store {
+        &self.requests
     }
 
     /// Signs the chain head into the checkpoint log (nothing when it has not moved).
@@ -118,7 +124,9 @@ pub fn open_records(cfg: &SiteConfig) -> Result<Records> {
     let checkpoints = ledger::CheckpointLog::new(checkpoint_path(cfg, storage))
         .trusting(&signing_key.public_hex())
         .map_err(|e| anyhow!("ledger checkpoints: {e}"))?;
+    let requests = requests::Store::open(&storage.join("requests")).map_err(|e| anyhow!("{e}"))?;
     Ok(Records {
+        requests: Arc::new(requests),
         scope_policy,
         accounts: Accounts::new(Arc::new(directory), ledger),
         checkpoints: Arc::new(checkpoints),

@@ -85,6 +85,8 @@ pub struct Site {
     last_sweep: std::sync::atomic::AtomicI64,
     /// The scene guard's files, sealed under the site key loaded at start (read by the API and inspections).
     scenes: stage::scene::SceneStore,
+    /// Managers' shares given to openings still collecting approvals (memory only).
+    held: crate::custody::Held,
 }
 
 /// The live mounts take the one encode, or raw frames to encode themselves (two encodes, by setting).
@@ -538,6 +540,7 @@ impl Site {
             site_cameras: site_total,
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
             scenes: stage::scene::SceneStore::sealed(&record_dir, Some(site_key)),
+            held: Default::default(),
         })
     }
 
@@ -561,6 +564,10 @@ impl Site {
     }
 
     /// The ledger, users and checkpoints.
+    pub fn held_shares(&self) -> &crate::custody::Held {
+        &self.held
+    }
+
     pub fn records(&self) -> &Records {
         &self.records
     }
@@ -666,6 +673,7 @@ impl Site {
             ok: streaming && models == ModelsState::Loaded,
             models,
             policy: self.policy.lock().state.clone(),
+            requests: self.request_counts(),
             shard: ShardStatus {
                 index: shard.index,
                 count: shard.count,
@@ -775,6 +783,21 @@ impl Site {
             vault::time::unix_now(),
             std::sync::atomic::Ordering::Relaxed,
         );
+    }
+
+    /// Data-subject requests open, overdue and due within 3 days: the metrics, /healthz and the 점검대장.
+    pub fn request_counts(&self) -> crate::status::RequestsStatus {
+        let now = self.records.ledger().now_ms();
+        let (open, overdue, due_soon) =
+            crate::requests::request_counts(self.records.requests(), now);
+        let m = telemetry::metrics();
+        m.requests_open.set(open as i64);
+        m.requests_overdue.set(overdue as i64);
+        crate::status::RequestsStatus {
+            open,
+            overdue,
+            due_soon,
+        }
     }
 
     /// Shows inspections still unsigned after 7 days (metric; /healthz reads it too).

@@ -10,6 +10,8 @@ pub struct SiteStatus {
     pub ok: bool,
     pub models: ModelsState,
     pub policy: PolicyState,
+    /// Data-subject requests: unanswered, overdue, and the ids due within 3 days (or overdue).
+    pub requests: RequestsStatus,
     pub shard: ShardStatus,
     pub cameras: Vec<CameraView>,
 }
@@ -20,6 +22,13 @@ pub struct PolicyState {
     pub file: String,
     pub sha256: String,
     pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RequestsStatus {
+    pub open: usize,
+    pub overdue: usize,
+    pub due_soon: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

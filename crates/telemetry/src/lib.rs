@@ -31,9 +31,11 @@ pub mod names {
     pub const SCENE_CHANGED: &str = "garim_scene_changed";
     pub const SCENE_CHANGES_TOTAL: &str = "garim_scene_changes_total";
     pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
+    pub const REQUESTS_OPEN: &str = "garim_requests_open";
+    pub const REQUESTS_OVERDUE: &str = "garim_requests_overdue";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 22] = [
+    pub const ALL: [&str; 24] = [
         LEDGER_OK,
         HTTP_CONNECTIONS_REFUSED_TOTAL,
         INSPECTIONS_UNSIGNED,
@@ -56,6 +58,8 @@ pub mod names {
         SCENE_CHANGED,
         SCENE_CHANGES_TOTAL,
         SHARD_CONFLICT,
+        REQUESTS_OPEN,
+        REQUESTS_OVERDUE,
     ];
 }
 
@@ -101,6 +105,9 @@ pub struct Metrics {
     pub scene_changed: IntGaugeVec,
     pub scene_changes_total: IntCounterVec,
     pub shard_conflict: prometheus::IntGauge,
+    /// Data-subject requests not yet answered, and those past their due date (10 days at most).
+    pub requests_open: prometheus::IntGauge,
+    pub requests_overdue: prometheus::IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -259,6 +266,21 @@ impl Metrics {
         registry
             .register(Box::new(shard_conflict.clone()))
             .expect("unique metric");
+        let int_gauge = |name: &str, help: &str| {
+            let g = prometheus::IntGauge::with_opts(Opts::new(name, help)).expect("valid metric");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
+            g
+        };
+        let requests_open = int_gauge(
+            names::REQUESTS_OPEN,
+            "Data-subject requests (열람·존재확인·삭제) received and not yet answered.",
+        );
+        let requests_overdue = int_gauge(
+            names::REQUESTS_OVERDUE,
+            "Data-subject requests past their due date without an answer (the law allows 10 days).",
+        );
         let scene_changed = gauge(
             names::SCENE_CHANGED,
             "1 while the camera's view differs from its accepted reference (turned, covered, blinded, defocused): every frame is masked whole until a manager accepts the view.",
@@ -270,6 +292,8 @@ impl Metrics {
             &["camera", "verdict"],
         );
         Metrics {
+            requests_open,
+            requests_overdue,
             scene_changed,
             scene_changes_total,
             shard_conflict,

@@ -12,7 +12,7 @@ pub use signs::render_signs;
 
 use crate::config::{CameraConfig, SiteConfig};
 use crate::korean::{Particle, korean_date, thousands, units, with_particle};
-use crate::legal::{CameraKind, DEFAULT_REFUSAL_REASONS, Facility, NoticeSection, Purpose, Role};
+use crate::legal::{CameraKind, Facility, NoticeSection, Purpose, RequestTerms, Role};
 use vocab::{DetectClass, RecordingMode};
 use write::{Block, Document, Section};
 
@@ -673,25 +673,13 @@ fn viewing_section(s: &Scope) -> Section {
 }
 
 fn requests_section(s: &Scope) -> Section {
-    let n = &s.cfg.notice;
-    let deadline = n
-        .refusal_deadline
-        .as_deref()
-        .unwrap_or("요구를 받은 날부터 10일 이내에");
-    let to = n.request_to.as_deref().unwrap_or("영상정보 관리책임자");
-    let method = n.refusal_method.as_deref().unwrap_or("서면 등으로");
-    let form = n
-        .request_form
-        .as_deref()
-        .unwrap_or("개인영상정보 열람·존재확인 청구서");
-    let reasons: Vec<String> = if n.refusal_reasons.is_empty() {
-        DEFAULT_REFUSAL_REASONS
-            .iter()
-            .map(|r| r.to_string())
-            .collect()
-    } else {
-        n.refusal_reasons.clone()
-    };
+    let RequestTerms {
+        form,
+        to,
+        deadline,
+        method,
+        refusal_reasons: reasons,
+    } = s.cfg.notice.request_terms();
     section(
         "정보주체의 개인영상정보 열람 등 요구에 대한 조치",
         vec![
