@@ -1,0 +1,543 @@
+//! Sealed footage opens only with two managers, and data-subject requests are answered, through the real site
+//! runtime in-process (a simulated camera recording sealed, real vault, SQLite directory and ledger) and the
+//! real HTTP API on 127.0.0.1:0:
+//! - one manager's approval opens nothing, the same manager twice and a wrong password are refused (and
+//!   ledgered), a second manager's approval returns the sealed MP4, whose hash the ledger records;
+//! - root with every file of the site but no password cannot rebuild the key (every 32-byte window of every
+//!   file, raw and hex, is tried against the sealed public key);
+//! - 존재확인 answers "exists", "destroyed on DATE" (from the 파기 row) and "never recorded"; states move only
+//!   in order, each step a ledger row; a contractor sees only requests about its cameras; the forms render.
+
+mod common;
+
+use common::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+const PW: &str = "correct horse battery";
+const LEE_PW: &str = "lee's very own password";
+
+struct Http {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Http {
+    fn login(&self, user: &str, pw: &str) -> String {
+        let mut r = self
+            .agent
+            .post(&format!("{}/api/v1/session/login", self.base))
+            .send_json(serde_json::json!({"user": user, "password": pw, "session": "bearer"}))
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "login {user}");
+        let v: serde_json::Value = r.body_mut().read_json().unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    fn get(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
+        let mut r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
+    }
+
+    fn get_json(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let (code, body) = self.get(token, path);
+        (code, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// Status, content type and body.
+    fn post_raw(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, String, Vec<u8>) {
+        let mut r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(body)
+            .unwrap();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (
+            r.status().as_u16(),
+            kind,
+            r.body_mut().read_to_vec().unwrap(),
+        )
+    }
+
+    fn post(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (code, _, bytes) = self.post_raw(token, path, body);
+        (code, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+}
+
+fn rows_of(ledger: &ledger::Ledger, kind: ledger::Kind) -> Vec<ledger::Row> {
+    ledger
+        .list(&ledger::Filter {
+            kinds: vec![kind],
+            ..ledger::Filter::default()
+        })
+        .unwrap()
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Whether any 32 bytes of `bytes` (raw, or as 64 hex characters) are the private key of `public`.
+fn holds_the_key(bytes: &[u8], public: &[u8; 32]) -> bool {
+    let raw = bytes.windows(32).any(|w| {
+        let w: [u8; 32] = w.try_into().unwrap();
+        custody::public_of(&w) == *public
+    });
+    let hex = bytes.windows(64).any(|w| {
+        w.iter().all(u8::is_ascii_hexdigit)
+            && hex::decode(w)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .is_some_and(|k| custody::public_of(&k) == *public)
+    });
+    raw || hex
+}
+
+#[test]
+fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
+    let work = temp_dir("requests");
+    let storage = work.join("data");
+    std::fs::create_dir_all(&storage).unwrap();
+    let key = storage.join("site.key");
+    vault::SecretKey::init_site_key(&key).unwrap();
+    let storage_extra = format!("key_file = \"{}\"\nsegment_secs = 2", key.display());
+
+    // The managers first: the sealed key is split among them before the policy names it.
+    let bare = site_policy(
+        0,
+        18961,
+        &storage,
+        &storage_extra,
+        "[[cameras]]\nid = \"cam-x\"\nurl = \"rtsp://127.0.0.1:9/none\"",
+    );
+    let cfg = policy::SiteConfig::parse_named(&bare, "bare").unwrap();
+    let records = site::open_records(&cfg).unwrap();
+    records
+        .accounts
+        .bootstrap("m", &PW.into(), Some("m"))
+        .unwrap();
+    let (_, m) = records
+        .accounts
+        .login("m", &PW.into(), access::SessionKind::Bearer, "test")
+        .unwrap();
+    let first = access::Password::from("set by m for lee");
+    records
+        .accounts
+        .add(&m, "test", "lee", access::Role::Manager, &first, None)
+        .unwrap();
+    records
+        .accounts
+        .add(
+            &m,
+            "test",
+            "fix",
+            access::Role::Contractor,
+            &first,
+            Some("fix-it"),
+        )
+        .unwrap();
+    // Only one manager holds a share key yet (lee's password is m's choice): no 2-of-n split is possible.
+    let e = site::custody::sealed_init(&records, &m, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fewer holders") && e.contains("m"), "{e}");
+    let (_, lee) = records
+        .accounts
+        .login("lee", &first, access::SessionKind::Bearer, "test")
+        .unwrap();
+    records
+        .accounts
+        .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
+        .unwrap();
+    let public_hex = site::custody::sealed_init(&records, &m, 2).unwrap();
+    let public = vault::SealedPublicKey::parse(&public_hex).unwrap().0;
+    drop(records);
+
+    let _camera = sim_camera(18960, "req");
+    let cameras = r#"
+[[contractors]]
+id = "fix-it"
+name = "수리업체"
+phone = "000"
+[[facilities]]
+id = "hall"
+name = "본관"
+people = ["m"]
+[[facilities]]
+id = "gate"
+name = "정문"
+people = ["m"]
+contractors = ["fix-it"]
+[[cameras]]
+id = "cam-s"
+url = "rtsp://127.0.0.1:18960/req"
+facility = "hall"
+detect = ["person"]
+recording = "sealed"
+[[cameras]]
+id = "cam-x"
+url = "rtsp://127.0.0.1:9/none"
+facility = "gate"
+detect = ["person"]
+"#;
+    let policy = site_policy(
+        0,
+        18961,
+        &storage,
+        &format!("{storage_extra}\nsealed_public_key = \"{public_hex}\""),
+        cameras,
+    );
+    let config = work.join("site.toml");
+    std::fs::write(&config, &policy).unwrap();
+    let site = Arc::new(
+        site::Site::start(site::SiteOptions {
+            config_path: config.clone(),
+            adjust: Arc::new(|_| {}),
+            overrides: site::Overrides::default(),
+            shard: policy::Shard::WHOLE,
+            models: site::ModelOptions {
+                models_dir: Some(models_dir()),
+                ort_lib: None,
+                threads: 1,
+                face_width: 384,
+                person_conf: 0.15,
+                plate_recheck: detect::plate::PLATE_RECHECK,
+            },
+        })
+        .unwrap(),
+    );
+    let records = site.records().clone();
+    let ledger = records.ledger().clone();
+    let state = server::AppState {
+        health: Arc::new(|| (true, serde_json::json!({}))),
+        site: site.clone(),
+        accounts: records.accounts.clone(),
+        checkpoints: Some(records.checkpoints.clone()),
+        secure_cookies: false,
+    };
+    let http_server = server::HttpServer::start("127.0.0.1:0", state).unwrap();
+    let http = Http {
+        base: format!("http://{}", http_server.addr()),
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into(),
+    };
+    assert!(
+        wait_for(Duration::from_secs(90), || site
+            .vault()
+            .list(Some("cam-s.sealed"), 0, i64::MAX)
+            .unwrap()
+            .len()
+            >= 3),
+        "the sealed camera never recorded: {:?}",
+        site.status()
+    );
+    let now = vault::time::unix_now();
+    let (tm, tl, tf) = (
+        http.login("m", PW),
+        http.login("lee", LEE_PW),
+        http.login("fix", "set by m for lee"),
+    );
+
+    // ---- Two-person rule ----
+    let opening = serde_json::json!({
+        "cameras": ["cam-s"], "from": now - 600, "to": now + 60, "reason": "폭행 사건 수사",
+        "ground": "investigation", "reference": "미추홀서 수사 2026-77", "requested_by": "미추홀경찰서",
+    });
+    let mut too_long = opening.clone();
+    too_long["from"] = (now - 25 * 3600).into();
+    let (code, body) = http.post(&tm, "/api/v1/openings", too_long);
+    assert_eq!((code, body["field"].as_str()), (400, Some("to")), "{body}");
+    let mut filed = opening.clone();
+    filed["password"] = PW.into();
+    let (code, body) = http.post(&tm, "/api/v1/openings", filed);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        (body["state"].as_str(), body["needed"].as_u64()),
+        (Some("pending"), Some(1)),
+        "{body}"
+    );
+    let id = body["id"].as_str().unwrap().to_string();
+    let approve = format!("/api/v1/openings/{id}/approve");
+    // One manager cannot: approving again is refused, and a contractor may not approve at all.
+    let (code, body) = http.post(&tm, &approve, serde_json::json!({"password": PW}));
+    assert_eq!(code, 409, "{body}");
+    assert_eq!(
+        http.post(&tf, &approve, serde_json::json!({"password": "x"}))
+            .0,
+        403
+    );
+    let (code, body) = http.post(
+        &tl,
+        &approve,
+        serde_json::json!({"password": "not lee's password"}),
+    );
+    assert_eq!(code, 403, "{body}");
+    // Two can: the second approval answers with the sealed footage.
+    let (code, kind, mp4) = http.post_raw(&tl, &approve, serde_json::json!({"password": LEE_PW}));
+    assert_eq!(
+        (code, kind.as_str()),
+        (200, "video/mp4"),
+        "{}",
+        String::from_utf8_lossy(&mp4)
+    );
+    let out = work.join("opened.mp4");
+    std::fs::write(&out, &mp4).unwrap();
+    let frames = decode_file(&out, 400);
+    assert!(
+        frames.len() >= 20,
+        "the opened export has {} frames",
+        frames.len()
+    );
+    let (code, body) = http.post(&tl, &approve, serde_json::json!({"password": LEE_PW}));
+    assert_eq!(code, 409, "a done opening takes no more approvals: {body}");
+    let provide = rows_of(&ledger, ledger::Kind::Provide);
+    let steps: Vec<&str> = provide
+        .iter()
+        .filter_map(|r| r.entry.detail["step"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "filed",
+            "approved",
+            "approval_refused",
+            "approval_refused",
+            "approved",
+            "opened"
+        ],
+        "{provide:#?}"
+    );
+    let opened = provide.last().unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        opened.entry.detail["output_sha256"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(&mp4))
+    );
+    assert_eq!(opened.entry.recipient, "미추홀경찰서");
+    assert!(
+        opened.entry.basis.contains("수사기관의 요청") && opened.entry.basis.contains("2026-77")
+    );
+    assert_eq!(opened.entry.manager, "m, lee");
+
+    // Root, with every file of the site (data dir, key file, databases, policy) but no password, holds no
+    // copy of the private key in any form.
+    let mut files = vec![config.clone()];
+    files_under(&storage, &mut files);
+    let mut scanned = 0usize;
+    for f in &files {
+        // A segment being written may be renamed or swept meanwhile.
+        let Ok(bytes) = std::fs::read(f) else {
+            continue;
+        };
+        // Segment files are ciphertext: their headers are scanned; every other file whole.
+        let part = if bytes.len() > 1 << 20 {
+            &bytes[..64 << 10]
+        } else {
+            &bytes[..]
+        };
+        scanned += part.len();
+        assert!(
+            !holds_the_key(part, &public),
+            "{} holds the sealed private key",
+            f.display()
+        );
+    }
+    assert!(
+        files.len() >= 6 && scanned > 50_000,
+        "{} files, {scanned} bytes",
+        files.len()
+    );
+    eprintln!(
+        "{} files, {scanned} bytes scanned: no sealed private key",
+        files.len()
+    );
+
+    // ---- Data-subject requests ----
+    let new_request = |from: i64, to: i64, camera: &str| {
+        serde_json::json!({
+            "type": "existence", "requester": "홍길동 <b>", "contact": "010-0000-0000", "cameras": [camera],
+            "from": from, "to": to, "description": "빨간 외투", "identity_check": "주민등록증",
+        })
+    };
+    let (code, r1) = http.post(
+        &tm,
+        "/api/v1/requests",
+        new_request(now - 300, now, "cam-s"),
+    );
+    assert_eq!(code, 200, "{r1}");
+    let r1 = r1["id"].as_str().unwrap().to_string();
+    let (code, ans) = http.post(
+        &tm,
+        &format!("/api/v1/requests/{r1}/existence"),
+        serde_json::json!(null),
+    );
+    assert_eq!(
+        (code, ans["answer"].as_str()),
+        (200, Some("exists")),
+        "{ans}"
+    );
+    // 40 days ago: the retention sweep destroyed that day (its 파기 row, as the sweep writes it).
+    let old = now - 40 * 86_400;
+    ledger
+        .append(ledger::Entry {
+            kind: ledger::Kind::Destroy,
+            actor: "system".into(),
+            subject: "cam-s.sealed".into(),
+            detail: serde_json::json!({"camera": "cam-s.sealed", "day": vault::time::day_label(vault::time::day_of(old)), "segments": 3}),
+            ..ledger::Entry::default()
+        })
+        .unwrap();
+    let (_, r2) = http.post(
+        &tm,
+        "/api/v1/requests",
+        new_request(old, old + 600, "cam-s"),
+    );
+    let r2 = r2["id"].as_str().unwrap().to_string();
+    let (_, ans) = http.post(
+        &tm,
+        &format!("/api/v1/requests/{r2}/existence"),
+        serde_json::json!(null),
+    );
+    assert_eq!(ans["answer"], "destroyed", "{ans}");
+    assert!(ans["text"].as_str().unwrap().contains("파기"), "{ans}");
+    let (_, r3) = http.post(
+        &tm,
+        "/api/v1/requests",
+        new_request(now - 20 * 86_400, now - 20 * 86_400 + 600, "cam-s"),
+    );
+    let r3 = r3["id"].as_str().unwrap().to_string();
+    let (_, ans) = http.post(
+        &tm,
+        &format!("/api/v1/requests/{r3}/existence"),
+        serde_json::json!(null),
+    );
+    assert_eq!(ans["answer"], "never_recorded", "{ans}");
+    // Bad input: a window over the maximum, unknown or foreign ids.
+    let (code, body) = http.post(
+        &tm,
+        "/api/v1/requests",
+        new_request(now - 25 * 3600, now, "cam-s"),
+    );
+    assert_eq!((code, body["field"].as_str()), (400, Some("to")), "{body}");
+    for bad in ["DSR-2026-9999", "SA-2026-0001", "..%2F..%2Fetc"] {
+        assert_eq!(
+            http.get(&tm, &format!("/api/v1/requests/{bad}")).0,
+            404,
+            "{bad}"
+        );
+    }
+    // A contractor sees only requests about its cameras (and gets the same 404 for the others).
+    let (_, r4) = http.post(
+        &tm,
+        "/api/v1/requests",
+        new_request(now - 300, now, "cam-x"),
+    );
+    let r4 = r4["id"].as_str().unwrap().to_string();
+    assert_eq!(http.get(&tf, &format!("/api/v1/requests/{r1}")).0, 404);
+    assert_eq!(http.get(&tf, &format!("/api/v1/requests/{r4}")).0, 200);
+    let (_, list) = http.get_json(&tf, "/api/v1/requests");
+    let ids: Vec<&str> = list["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(ids, [r4.as_str()]);
+    assert_eq!(
+        http.post(
+            &tf,
+            "/api/v1/requests",
+            new_request(now - 300, now, "cam-x")
+        )
+        .0,
+        403
+    );
+
+    // States only in order, each a 열람등 요구 row; the refusal names one of the policy's reasons.
+    let before = rows_of(&ledger, ledger::Kind::Request).len();
+    let path = |what: &str| format!("/api/v1/requests/{r2}/{what}");
+    let (code, body) = http.post(&tm, &path("state"), serde_json::json!({"to": "refused"}));
+    assert_eq!(code, 409, "{body}");
+    assert_eq!(
+        http.post(&tm, &path("state"), serde_json::json!({"to": "checking"}))
+            .0,
+        200
+    );
+    let (code, body) = http.post(
+        &tm,
+        &path("decision"),
+        serde_json::json!({"outcome": "refuse", "reason": "9"}),
+    );
+    assert_eq!(
+        (code, body["field"].as_str()),
+        (400, Some("reason")),
+        "{body}"
+    );
+    let (code, body) = http.post(
+        &tm,
+        &path("decision"),
+        serde_json::json!({"outcome": "refuse", "reason": "2", "note": "파기됨"}),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        http.post(&tm, &path("state"), serde_json::json!({"to": "refused"}))
+            .0,
+        200
+    );
+    assert_eq!(
+        http.post(&tm, &path("state"), serde_json::json!({"to": "closed"}))
+            .0,
+        200
+    );
+    assert_eq!(rows_of(&ledger, ledger::Kind::Request).len(), before + 4);
+    let (code, html) = http.get(&tm, &path("documents/notice"));
+    let html = String::from_utf8_lossy(&html);
+    assert_eq!(code, 200);
+    assert!(
+        html.contains("보관기간이 경과하여 파기한 경우") && html.contains("행정심판"),
+        "{html}"
+    );
+    let (code, html) = http.get(&tm, &format!("/api/v1/requests/{r1}/documents/claim"));
+    let html = String::from_utf8_lossy(&html);
+    assert_eq!(code, 200);
+    assert!(
+        html.contains("홍길동 &lt;b&gt;") && !html.contains("홍길동 <b>"),
+        "not escaped"
+    );
+
+    // Open requests show on /healthz's status and the metrics; r2 is closed.
+    let status = site.status();
+    assert_eq!(
+        (status.requests.open, status.requests.overdue),
+        (3, 0),
+        "{:?}",
+        status.requests
+    );
+    let metrics = telemetry::metrics().encode_text();
+    assert_eq!(metric(&metrics, "garim_requests_open"), Some(3.0));
+    assert_eq!(metric(&metrics, "garim_requests_overdue"), Some(0.0));
+    http_server.stop();
+    site.stop();
+}
