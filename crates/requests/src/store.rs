@@ -145,10 +145,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a new subject request under a fresh id (the year of its receipt).
-    pub fn add_subject(&self, mut r: SubjectRequest, year: i32) -> Result<SubjectRequest> {
+    /// Stores a new subject request under a fresh id (the year of its receipt). `first` runs with the id
+    /// before anything is written (the ledger row): when it fails the id stays claimed but empty, and nothing
+    /// is stored.
+    pub fn add_subject(
+        &self,
+        mut r: SubjectRequest,
+        year: i32,
+        first: impl FnOnce(&SubjectRequest) -> Result<()>,
+    ) -> Result<SubjectRequest> {
         let _g = self.lock.lock();
         r.id = self.claim(SUBJECT, year)?;
+        first(&r)?;
         self.write(&r.id, &r)?;
         Ok(r)
     }
@@ -176,9 +184,16 @@ impl Store {
         Ok((r, out))
     }
 
-    pub fn add_opening(&self, mut o: Opening, year: i32) -> Result<Opening> {
+    /// Stores a new opening; `first` as for [`Store::add_subject`].
+    pub fn add_opening(
+        &self,
+        mut o: Opening,
+        year: i32,
+        first: impl FnOnce(&Opening) -> Result<()>,
+    ) -> Result<Opening> {
         let _g = self.lock.lock();
         o.id = self.claim(OPENING, year)?;
+        first(&o)?;
         self.write(&o.id, &o)?;
         Ok(o)
     }
@@ -228,12 +243,27 @@ mod tests {
             identity_check: "운전면허증".into(),
         };
         let a = s
-            .add_subject(SubjectRequest::new(&n, "kim", 0, 10, 24).unwrap(), 2026)
+            .add_subject(
+                SubjectRequest::new(&n, "kim", 0, 10, 24).unwrap(),
+                2026,
+                |_| Ok(()),
+            )
             .unwrap();
-        // A claimed but never written id (a crash) is skipped, not reused.
-        std::fs::write(dir.join("DSR-2026-0002.json"), b"").unwrap();
+        // A step whose first part (its ledger row) fails stores nothing; its claimed id stays empty and is
+        // skipped, like one claimed by a process that died, never handed out again.
+        let refused = s.add_subject(
+            SubjectRequest::new(&n, "kim", 0, 10, 24).unwrap(),
+            2026,
+            |_| Err(RequestError::Store("ledger full".into())),
+        );
+        assert!(refused.is_err());
+        assert_eq!(std::fs::read(dir.join("DSR-2026-0002.json")).unwrap(), b"");
         let b = s
-            .add_subject(SubjectRequest::new(&n, "kim", 0, 10, 24).unwrap(), 2026)
+            .add_subject(
+                SubjectRequest::new(&n, "kim", 0, 10, 24).unwrap(),
+                2026,
+                |_| Ok(()),
+            )
             .unwrap();
         assert_eq!(
             (a.id.as_str(), b.id.as_str()),

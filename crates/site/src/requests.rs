@@ -243,16 +243,17 @@ impl Site {
                 )
                 .map_err(req_err)?;
                 let ledger = self.records().ledger().clone();
-                let mut r = self.store().add_subject(r, year_of(now)).map_err(req_err)?;
-                let detail = serde_json::json!({"id": r.id, "type": r.kind, "to": "received", "due": vault::time::utc_stamp(r.due_ms / 1000)});
-                if let Err(e) = ledger.append(request_entry(p, client, &r, "접수", detail)) {
-                    // No request without its row: the file is emptied (its id stays used).
-                    let _ = self.store().update_subject(&r.id, |_| {
-                        Err::<(), _>(RequestError::Store(String::new()))
-                    });
-                    return Err(internal(format!("ledger: {e}")));
-                }
-                r.steps.shrink_to_fit();
+                // The row first, with the new id: no request without it.
+                let r = self
+                    .store()
+                    .add_subject(r, year_of(now), |r| {
+                        let detail = serde_json::json!({"id": r.id, "type": r.kind, "to": "received", "due": vault::time::utc_stamp(r.due_ms / 1000)});
+                        ledger
+                            .append(request_entry(p, client, r, "접수", detail))
+                            .map(|_| ())
+                            .map_err(|e| RequestError::Store(format!("ledger: {e}")))
+                    })
+                    .map_err(req_err)?;
                 json(serde_json::to_value(summary(&r, now)).map_err(internal)?)
             }
             RequestOp::Advance(id, b) => {
@@ -455,18 +456,21 @@ impl Site {
                 ));
             }
         }
-        let o = self.store().add_opening(o, year_of(now)).map_err(req_err)?;
-        self.records()
-            .ledger()
-            .append(opening_entry(
-                p,
-                client,
-                &o,
-                "봉인 영상 열람 요청",
-                serde_json::json!({"id": o.id, "step": "filed"}),
-            ))
-            .map_err(internal)?;
-        Ok(o)
+        let ledger = self.records().ledger().clone();
+        self.store()
+            .add_opening(o, year_of(now), |o| {
+                ledger
+                    .append(opening_entry(
+                        p,
+                        client,
+                        o,
+                        "봉인 영상 열람 요청",
+                        serde_json::json!({"id": o.id, "step": "filed"}),
+                    ))
+                    .map(|_| ())
+                    .map_err(|e| RequestError::Store(format!("ledger: {e}")))
+            })
+            .map_err(req_err)
     }
 
     /// One manager's approval with their password: their share joins the ones held in memory for this opening;
@@ -511,7 +515,28 @@ impl Site {
                 "wrong password: the approval was refused (and recorded)".into(),
             ));
         }
-        if o.approvals.iter().any(|a| a.by == p.user) || self.held().has(id, &p.user) {
+        // Approvals whose shares are no longer held (the service restarted) are void: they are given again.
+        let stale: Vec<String> = o
+            .approvals
+            .iter()
+            .filter(|a| !self.held().has(id, &a.by))
+            .map(|a| a.by.clone())
+            .collect();
+        let o = if stale.is_empty() {
+            o.clone()
+        } else {
+            self.store()
+                .update_opening(id, |o| {
+                    o.approvals.retain(|a| !stale.contains(&a.by));
+                    ledger
+                        .append(opening_entry(p, client, o, "승인 무효: 재시작으로 열쇠 조각이 잊힘", serde_json::json!({"id": o.id, "step": "approvals_voided", "voided": stale})))
+                        .map(|_| ())
+                        .map_err(|e| RequestError::Store(format!("ledger: {e}")))
+                })
+                .map_err(req_err)?
+                .0
+        };
+        if o.approvals.iter().any(|a| a.by == p.user) {
             refuse("the same manager approved twice");
             return Err(ApiError::Conflict(format!(
                 "{} has approved {id} already: another manager must approve",

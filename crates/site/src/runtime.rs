@@ -800,8 +800,10 @@ impl Site {
         }
     }
 
-    /// Shows inspections still unsigned after 7 days (metric; /healthz reads it too).
+    /// Shows inspections still unsigned after 7 days, and requests open and overdue (metrics; /healthz reads
+    /// them too).
     fn check_unsigned(&self) {
+        self.request_counts();
         let ledger = self.records.ledger();
         match ledger.unsigned_older_than(ledger.now_ms(), UNSIGNED_AFTER.as_millis() as i64) {
             Ok(list) => telemetry::metrics()
