@@ -527,16 +527,34 @@ detect = ["person"]
         "not escaped"
     );
 
+    // 열람 by a data subject is refused until the redacted export meets its figures: nothing unmasked goes out.
+    let mut view = new_request(now - 300, now, "cam-s");
+    view["type"] = "view".into();
+    let (_, rv) = http.post(&tm, "/api/v1/requests", view);
+    let (code, body) = http.post(
+        &tm,
+        "/api/v1/openings",
+        serde_json::json!({
+            "cameras": ["cam-s"], "from": now - 300, "to": now, "reason": "본인 영상 열람",
+            "ground": "subject_view", "reference": rv["id"], "requested_by": "홍길동",
+        }),
+    );
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("redacted export"),
+        "{body}"
+    );
+
     // Open requests show on /healthz's status and the metrics; r2 is closed.
     let status = site.status();
     assert_eq!(
         (status.requests.open, status.requests.overdue),
-        (3, 0),
+        (4, 0),
         "{:?}",
         status.requests
     );
     let metrics = telemetry::metrics().encode_text();
-    assert_eq!(metric(&metrics, "garim_requests_open"), Some(3.0));
+    assert_eq!(metric(&metrics, "garim_requests_open"), Some(4.0));
     assert_eq!(metric(&metrics, "garim_requests_overdue"), Some(0.0));
     http_server.stop();
     site.stop();

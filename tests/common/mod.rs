@@ -59,6 +59,10 @@ impl Frame {
     pub fn luma(&self, x: u32, y: u32) -> u8 {
         self.data[(y * self.width + x) as usize]
     }
+    /// U and V at the pixel (2×2 subsampled).
+    pub fn chroma(&self, x: u32, y: u32) -> (u8, u8) {
+        self.frame_ref().uv(x as usize / 2, y as usize / 2)
+    }
 }
 
 /// Calls `f` with each frame (packed I420) a pipeline ending in `appsink name=sink` produces, until `f` returns

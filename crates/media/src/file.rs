@@ -67,6 +67,25 @@ impl FileSource {
         })
     }
 
+    /// Decodes a recording held in memory (a decrypted segment); `name` names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, name: &str) -> Result<FileSource> {
+        crate::init()?;
+        let pipeline = pipelines::launch(pipelines::DECODE_BYTES, &[], "decoder")?;
+        let sink = pipelines::appsink(&pipeline, "sink")?;
+        let src = pipelines::appsrc(&pipeline, "src")?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| anyhow!("{name}: cannot start decoding"))?;
+        let _ = src.push_buffer(gst::Buffer::from_mut_slice(bytes));
+        let _ = src.end_of_stream();
+        Ok(FileSource {
+            pipeline,
+            sink,
+            path: PathBuf::from(name),
+            frames: 0,
+        })
+    }
+
     /// Duration of the file, once known (after the first frame).
     pub fn duration(&self) -> Option<gst::ClockTime> {
         self.pipeline.query_duration::<gst::ClockTime>()

@@ -9,6 +9,7 @@ use gstreamer_app as gst_app;
 pub const INGEST_RTSP: &str = include_str!("../../../pipelines/cpu/ingest-rtsp.txt");
 pub const INGEST_URI: &str = include_str!("../../../pipelines/cpu/ingest-uri.txt");
 pub const DECODE_FILE: &str = include_str!("../../../pipelines/cpu/decode-file.txt");
+pub const DECODE_BYTES: &str = include_str!("../../../pipelines/cpu/decode-bytes.txt");
 pub const LIVE_OUT: &str = include_str!("../../../pipelines/cpu/live-out.txt");
 pub const LIVE_OUT_H264: &str = include_str!("../../../pipelines/cpu/live-out-h264.txt");
 pub const ENCODE: &str = include_str!("../../../pipelines/cpu/encode.txt");
@@ -77,6 +78,7 @@ mod tests {
             render(INGEST_RTSP, &[]),
             render(INGEST_URI, &[]),
             render(DECODE_FILE, &[("sync", "false")]),
+            render(DECODE_BYTES, &[]),
             render(LIVE_OUT, &[("trellis", "false")]),
             render(RECORD, &[("preset", "veryfast"), ("trellis", "false")]),
             render(ENCODE_FILE, &[("muxer", "mp4mux")]),
@@ -100,6 +102,7 @@ mod tests {
             (INGEST_RTSP, vec![]),
             (INGEST_URI, vec![]),
             (DECODE_FILE, vec![("sync", "true")]),
+            (DECODE_BYTES, vec![]),
             (RECORD, vec![("preset", "ultrafast"), ("trellis", "true")]),
             (ENCODE_FILE, vec![("muxer", "matroskamux")]),
             (ENCODE, ENCODE_VARS.to_vec()),

@@ -25,16 +25,19 @@ pub struct FollowConfig {
     pub tie_margin: f32,
     /// Fastest plausible motion, as box heights per frame, for re-finding after a gap.
     pub max_speed: f32,
+    /// Another person overlapping the predicted box this much makes the frame uncertain.
+    pub crowd_iou: f32,
 }
 
 impl Default for FollowConfig {
     fn default() -> Self {
         FollowConfig {
-            min_iou: 0.3,
-            refind_similarity: 0.8,
-            min_similarity: 0.55,
-            tie_margin: 0.08,
+            min_iou: 0.4,
+            refind_similarity: 0.85,
+            min_similarity: 0.7,
+            tie_margin: 0.15,
             max_speed: 0.12,
+            crowd_iou: 0.15,
         }
     }
 }
@@ -59,7 +62,12 @@ impl std::fmt::Display for SeedError {
 }
 
 /// The requester's box per frame (`None`: lost or uncertain), from the mark `seed` on frame `at`.
-pub fn follow(frames: &[Vec<Person>], at: usize, seed: &BBox, cfg: &FollowConfig) -> Result<Vec<Option<BBox>>, SeedError> {
+pub fn follow(
+    frames: &[Vec<Person>],
+    at: usize,
+    seed: &BBox,
+    cfg: &FollowConfig,
+) -> Result<Vec<Option<BBox>>, SeedError> {
     let start = frames.get(at).ok_or(SeedError::NoFrame(at))?;
     let first = start
         .iter()
@@ -126,23 +134,38 @@ impl<'a> Walker<'a> {
                     let size = p.bbox.height() / self.last.height().max(1.0);
                     let plausible = (0.6..=1.6).contains(&size);
                     let continues = iou >= self.cfg.min_iou && sim >= self.cfg.min_similarity;
-                    let refound = plausible && dist <= reach.max(self.last.height() * 0.25) && sim >= self.cfg.refind_similarity;
+                    let refound = plausible
+                        && dist <= reach.max(self.last.height() * 0.25)
+                        && sim >= self.cfg.refind_similarity;
                     (continues || refound).then_some((iou + sim, p))
                 })
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // Anyone else overlapping where the requester is expected makes the frame uncertain: a mix-up
+            // would show a stranger, so the frame is masked whole instead.
+            let crowded = |chosen: &Person| {
+                frames[i].iter().any(|o| {
+                    !std::ptr::eq(o, chosen)
+                        && o.bbox.iou(&pred) >= self.cfg.crowd_iou
+                        && o.bbox.iou(&chosen.bbox) < 0.7
+                })
+            };
             let pick = match scored.as_slice() {
                 [] => None,
                 [(_, p)] => Some(*p),
                 [(a, p), (b, _), ..] => (a - b >= self.cfg.tie_margin).then_some(*p),
-            };
+            }
+            .filter(|p| !crowded(p));
             match pick {
                 Some(p) => {
                     let (lx, ly) = self.last.center();
                     let (cx, cy) = p.bbox.center();
                     let n = (self.gap + 1) as f32;
                     let v = ((cx - lx) / n, (cy - ly) / n);
-                    self.velocity = (0.6 * self.velocity.0 + 0.4 * v.0, 0.6 * self.velocity.1 + 0.4 * v.1);
+                    self.velocity = (
+                        0.6 * self.velocity.0 + 0.4 * v.0,
+                        0.6 * self.velocity.1 + 0.4 * v.1,
+                    );
                     self.template = self.template.blend(&p.hist, 0.1);
                     self.last = p.bbox;
                     self.gap = 0;
@@ -194,11 +217,18 @@ mod tests {
         assert_eq!(track[6], None, "a missed detection is lost, not guessed");
         for i in [1, 5, 7, 15, 19] {
             let got = track[i].unwrap_or_else(|| panic!("frame {i} lost"));
-            assert!((got.x0 - (100.0 + 4.0 * i as f32)).abs() < 0.1, "frame {i}: {got:?}");
+            assert!(
+                (got.x0 - (100.0 + 4.0 * i as f32)).abs() < 0.1,
+                "frame {i}: {got:?}"
+            );
         }
         // Marked at the end, followed backward too.
         let back = follow(&frames, 19, &b(176.0, 200.0), &FollowConfig::default()).unwrap();
-        assert!(back[3].is_some_and(|g| (g.x0 - 112.0).abs() < 0.1), "{:?}", back[3]);
+        assert!(
+            back[3].is_some_and(|g| (g.x0 - 112.0).abs() < 0.1),
+            "{:?}",
+            back[3]
+        );
     }
 
     #[test]
@@ -223,6 +253,9 @@ mod tests {
             follow(&frames, 0, &b(400.0, 10.0), &FollowConfig::default()),
             Err(SeedError::NoPerson { frame: 0 })
         );
-        assert_eq!(follow(&frames, 3, &b(100.0, 200.0), &FollowConfig::default()), Err(SeedError::NoFrame(3)));
+        assert_eq!(
+            follow(&frames, 3, &b(100.0, 200.0), &FollowConfig::default()),
+            Err(SeedError::NoFrame(3))
+        );
     }
 }

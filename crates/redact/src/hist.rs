@@ -44,7 +44,8 @@ pub fn histogram(frame: &FrameRef<'_>, b: &BBox) -> Hist {
     for y in (y0..=y1).step_by(2) {
         for x in (x0..=x1).step_by(2) {
             let (u, v) = frame.uv(x / 2, y / 2);
-            let bin = (frame.y(x, y) as usize >> 6) * 16 + (u as usize >> 6) * 4 + (v as usize >> 6);
+            let bin =
+                (frame.y(x, y) as usize >> 6) * 16 + (u as usize >> 6) * 4 + (v as usize >> 6);
             hist[bin] += 1.0;
             n += 1.0;
         }
@@ -75,8 +76,18 @@ mod tests {
             }
         }
         let f = FrameRef::new(layout, &data).unwrap();
-        let left = BBox { x0: 2.0, y0: 2.0, x1: 28.0, y1: 60.0 };
-        let right = BBox { x0: 36.0, y0: 2.0, x1: 62.0, y1: 60.0 };
+        let left = BBox {
+            x0: 2.0,
+            y0: 2.0,
+            x1: 28.0,
+            y1: 60.0,
+        };
+        let right = BBox {
+            x0: 36.0,
+            y0: 2.0,
+            x1: 62.0,
+            y1: 60.0,
+        };
         let (l, r) = (histogram(&f, &left), histogram(&f, &right));
         assert!((similarity(&l, &l) - 1.0).abs() < 1e-4);
         assert!(similarity(&l, &r) < 0.1, "{}", similarity(&l, &r));

@@ -17,7 +17,7 @@ pub use follow::{FollowConfig, Person, SeedError, follow};
 pub use hist::{Hist, histogram, similarity};
 pub use watermark::watermark;
 
-use detect::{BBox, Class, Detection};
+use detect::{BBox, Class, Detection, Tracker, TrackerConfig};
 use mask::{Coverage, FrameMut, MaskStyle, RectPx};
 
 /// What was detected in one frame: people (with their appearance) and everything else (faces, plates,
@@ -57,26 +57,67 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
     p.0 >= b.x0 && p.0 <= b.x1 && p.1 >= b.y0 && p.1 <= b.y1
 }
 
-/// The masks of frame `i`, from every frame's detections and the requester's track.
-pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], i: usize) -> Plan {
+/// Everyone else's boxes per frame: the people detected, carried across missed detections by the live
+/// tracker run forward and backward (a person missed for up to its hold on either side is still covered) and
+/// dilated as live. A carried box lying on the requester (IoU ≥ 0.5 with their box of that frame) is taken
+/// for the requester themself and left out; so are the requester's own detections.
+pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
+    let inputs: Vec<Vec<Detection>> = dets
+        .iter()
+        .zip(track)
+        .map(|(d, own)| {
+            d.persons
+                .iter()
+                .filter(|p| Some(p.bbox) != *own)
+                .map(|p| Detection {
+                    bbox: p.bbox,
+                    score: 1.0,
+                    class: Class::Person,
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = vec![Vec::new(); dets.len()];
+    for backward in [false, true] {
+        let mut t = Tracker::new(cfg);
+        let order: Vec<usize> = if backward {
+            (0..dets.len()).rev().collect()
+        } else {
+            (0..dets.len()).collect()
+        };
+        for i in order {
+            t.update(&inputs[i]);
+            for b in t.boxes() {
+                if !track[i].is_some_and(|r| ghost_of(&b.bbox, &r, cfg.dilate_frac)) {
+                    out[i].push(b.bbox);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a carried box is the requester's own (a detection of them from a frame where their track was lost,
+/// carried on): its undilated centre lies in the middle of their box and it is about their size.
+fn ghost_of(carried: &BBox, requester: &BBox, dilate: f32) -> bool {
+    let b = carried.dilate(-dilate / (1.0 + 2.0 * dilate));
+    let (cx, cy) = b.center();
+    let inner = grown(requester, -0.25);
+    let ratio = b.height() / requester.height().max(1.0);
+    inside((cx, cy), &inner) && (0.7..=1.5).contains(&ratio)
+}
+
+/// The masks of frame `i`: everyone else (`others`, from [`others`]) and every face and plate of this and the
+/// neighbouring frames but the requester's own face; the whole frame where the track is lost.
+pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i: usize) -> Plan {
     let Some(requester) = track[i] else {
         return Plan::Whole;
     };
-    let mut hide = Vec::new();
+    let mut hide = others[i].clone();
     let lo = i.saturating_sub(NEIGHBOURS);
     let hi = (i + NEIGHBOURS).min(dets.len() - 1);
     for j in lo..=hi {
         let own = track[j];
-        for p in &dets[j].persons {
-            let is_requester = match own {
-                Some(r) => r == p.bbox,
-                // In a frame where the track was lost, a box where the requester is now is taken for them.
-                None => j != i && p.bbox.iou(&requester) >= 0.5,
-            };
-            if !is_requester {
-                hide.push(grown(&p.bbox, GROW));
-            }
-        }
         for d in &dets[j].others {
             // Their own face stays visible; every plate (and every other face) is masked.
             let theirs = d.class == Class::Face && own.is_some_and(|r| inside(d.bbox.center(), &r));
@@ -89,7 +130,12 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], i: usize) -> Plan {
 }
 
 /// Hides the plan in the frame (a coverage that does not fit the frame masks it whole).
-pub fn apply(frame: &mut FrameMut<'_>, plan: &Plan, style: MaskStyle, static_masks: &[mask::Polygon]) {
+pub fn apply(
+    frame: &mut FrameMut<'_>,
+    plan: &Plan,
+    style: MaskStyle,
+    static_masks: &[mask::Polygon],
+) {
     match plan {
         Plan::Whole => mask::mask_whole(frame, style),
         Plan::Boxes { hide, .. } => {
@@ -140,19 +186,28 @@ mod tests {
     }
 
     #[test]
-    fn others_are_masked_from_neighbouring_frames_and_a_lost_frame_is_whole() {
+    fn others_are_carried_across_a_missed_detection_and_a_lost_frame_is_whole() {
         // Frame 2 misses the other person (at 100): its neighbours still cover them.
-        let dets = vec![frame(&[10.0, 100.0]), frame(&[12.0, 100.0]), frame(&[14.0]), frame(&[16.0, 100.0])];
+        let dets = vec![
+            frame(&[10.0, 100.0]),
+            frame(&[12.0, 100.0]),
+            frame(&[14.0]),
+            frame(&[16.0, 100.0]),
+        ];
         let track = vec![Some(b(10.0)), Some(b(12.0)), Some(b(14.0)), None];
-        match plan(&dets, &track, 2) {
+        let others = others(&dets, &track, TrackerConfig::default());
+        match plan(&dets, &track, &others, 2) {
             Plan::Boxes { requester, hide } => {
                 assert_eq!(requester, b(14.0));
-                assert!(hide.iter().any(|h| h.x0 < 100.0 && h.x1 > 120.0), "{hide:?}");
+                assert!(
+                    hide.iter().any(|h| h.x0 < 100.0 && h.x1 > 120.0),
+                    "{hide:?}"
+                );
                 // The requester's own boxes of this and the neighbouring frames are not hidden.
                 assert!(hide.iter().all(|h| h.x0 > 50.0), "{hide:?}");
             }
             Plan::Whole => panic!("frame 2 is tracked"),
         }
-        assert_eq!(plan(&dets, &track, 3), Plan::Whole);
+        assert_eq!(plan(&dets, &track, &others, 3), Plan::Whole);
     }
 }

@@ -6,11 +6,17 @@ use mask::FrameMut;
 
 /// Draws `text` (ASCII; other characters become `?`) into the frame's top-left corner.
 pub fn watermark(frame: &mut FrameMut<'_>, text: &str) {
-    let (w, h) = (frame.as_ref().width() as usize, frame.as_ref().height() as usize);
+    let (w, h) = (
+        frame.as_ref().width() as usize,
+        frame.as_ref().height() as usize,
+    );
     let scale = if w >= 1280 { 4 } else { 2 };
     let glyph = 8 * scale;
     let pad = scale * 2;
-    let chars: Vec<char> = text.chars().take((w.saturating_sub(2 * pad)) / glyph).collect();
+    let chars: Vec<char> = text
+        .chars()
+        .take((w.saturating_sub(2 * pad)) / glyph)
+        .collect();
     let band_w = (chars.len() * glyph + 2 * pad).min(w);
     let band_h = (glyph + 2 * pad).min(h);
     for y in 0..band_h {
@@ -59,8 +65,14 @@ mod tests {
         let mut f = FrameMut::new(layout, &mut data).unwrap();
         watermark(&mut f, "DSR-2026-0001 2026-12-01");
         let f = f.as_ref();
-        let white = (0..20).flat_map(|y| (0..320).map(move |x| (x, y))).filter(|&(x, y)| f.y(x, y) == 235).count();
-        let black = (0..20).flat_map(|y| (0..320).map(move |x| (x, y))).filter(|&(x, y)| f.y(x, y) == 16).count();
+        let white = (0..20)
+            .flat_map(|y| (0..320).map(move |x| (x, y)))
+            .filter(|&(x, y)| f.y(x, y) == 235)
+            .count();
+        let black = (0..20)
+            .flat_map(|y| (0..320).map(move |x| (x, y)))
+            .filter(|&(x, y)| f.y(x, y) == 16)
+            .count();
         assert!(white > 300 && black > 1500, "white {white}, black {black}");
         // Below the band the frame is untouched.
         assert!((0..320).all(|x| f.y(x, 100) == 128));

@@ -9,6 +9,7 @@ pub mod detectors;
 pub mod history;
 pub mod inspection;
 pub mod records;
+pub mod redaction;
 pub mod requests;
 pub mod runtime;
 pub mod shard;

@@ -13,6 +13,6 @@ mod stats;
 pub use detectors::{DetectorSet, DetectorSlot};
 pub use stage::{
     AUTO_DETECT_HZ, FailClosedReason, MaskedFrame, MaskingStage, Outcome, SealedFrame, StageConfig,
-    effective_every,
+    effective_every, redact_frame,
 };
 pub use stats::RollingStats;

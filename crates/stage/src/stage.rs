@@ -518,6 +518,37 @@ impl MaskingStage {
     }
 }
 
+/// A frame of a redacted export: everyone but the requester hidden as `plan` says (the whole frame where the
+/// requester's track is lost), the static masks applied and the watermark burned in. With
+/// [`MaskingStage::mask`], the only way camera pixels become a `MaskedFrame`.
+pub fn redact_frame(
+    layout: Layout,
+    mut data: Vec<u8>,
+    plan: &redact::Plan,
+    style: MaskStyle,
+    static_masks: &[Polygon],
+    watermark: &str,
+) -> Result<MaskedFrame, mask::FrameError> {
+    {
+        let mut frame = FrameMut::new(layout, &mut data)?;
+        redact::apply(&mut frame, plan, style, static_masks);
+        redact::watermark(&mut frame, watermark);
+    }
+    let boxes = match plan {
+        redact::Plan::Whole => 0,
+        redact::Plan::Boxes { hide, .. } => hide.len(),
+    };
+    Ok(MaskedFrame {
+        layout,
+        data,
+        outcome: Outcome {
+            fail_closed: None,
+            boxes,
+        },
+        regions: Vec::new(),
+    })
+}
+
 /// The zone-limited, UNMASKED copy of a frame for a camera in `recording = "sealed"`. It exists only to be
 /// encrypted under the sealed key hierarchy: live and masked-recording outputs accept `MaskedFrame` only, so a
 /// `SealedFrame` cannot reach them.
