@@ -172,6 +172,12 @@ fn main() {
                 } else {
                     others += 1;
                     others_ok += usize::from(c >= 0.5);
+                    if c < 0.5 && std::env::var_os("GARIM_REDACT_DEBUG").is_some() {
+                        eprintln!(
+                            "  LEAK frame {i}: person {} covered {c:.2} (requester {:?})",
+                            g.track, r.requester[i]
+                        );
+                    }
                     worst_other = worst_other.min(c);
                 }
             }

@@ -1,7 +1,14 @@
-//! Following the requester through the detections of a window, from the operator's mark on one frame, forward
-//! and backward. Each frame gets the requester's box, or `None` when the match is lost or uncertain (two
-//! people equally likely): such frames are masked whole. Where the track breaks (an occlusion, a missed
-//! detection) it is found again by appearance — a colour histogram of the torso — and plausible motion.
+//! Following the requester through the detections of a window, from the operator's mark on one frame.
+//!
+//! 1. Every person is tracked at once: frame to frame, each detection goes to at most one tracklet, the
+//!    tracklets competing for it by overlap with where they should be (greedy, best overlap first), so one
+//!    person's track cannot take another's box while both are seen.
+//! 2. The requester is the tracklet under the mark. Where it ends (an occlusion, a long miss), it is linked to
+//!    a tracklet that starts nearby soon after — or, backward, one that ended nearby just before — only when
+//!    exactly one candidate fits: close enough for their speed, about their size, and alike in colour (the
+//!    torso histogram averaged over each tracklet).
+//! 3. Frames where someone else's box overlaps the requester's heavily are uncertain (an identity could swap
+//!    there), as are frames without a requester box: all are `None`, and masked whole.
 
 use crate::hist::{Hist, similarity};
 use detect::BBox;
@@ -15,29 +22,29 @@ pub struct Person {
 
 #[derive(Debug, Clone, Copy)]
 pub struct FollowConfig {
-    /// A candidate overlapping the predicted box at least this much continues the track.
+    /// A detection overlapping a tracklet's predicted box at least this much may continue it.
     pub min_iou: f32,
-    /// Appearance at least this close re-finds the requester after a break (within the motion gate).
-    pub refind_similarity: f32,
-    /// Below this appearance a candidate is not the requester, however well it overlaps.
-    pub min_similarity: f32,
-    /// Two candidates whose scores differ less than this are a tie: uncertain.
-    pub tie_margin: f32,
-    /// Fastest plausible motion, as box heights per frame, for re-finding after a gap.
+    /// Frames a tracklet may go unseen and still continue.
+    pub max_gap: usize,
+    /// Frames between the end of one tracklet and the start of another that may be linked.
+    pub link_frames: usize,
+    /// Colour likeness (tracklet means) needed to link.
+    pub link_similarity: f32,
+    /// Fastest plausible motion, as box heights per frame, when linking.
     pub max_speed: f32,
-    /// Another person overlapping the predicted box this much makes the frame uncertain.
-    pub crowd_iou: f32,
+    /// Another box overlapping the requester's this much makes the frame uncertain.
+    pub overlap_uncertain: f32,
 }
 
 impl Default for FollowConfig {
     fn default() -> Self {
         FollowConfig {
-            min_iou: 0.4,
-            refind_similarity: 0.85,
-            min_similarity: 0.7,
-            tie_margin: 0.15,
+            min_iou: 0.3,
+            max_gap: 3,
+            link_frames: 30,
+            link_similarity: 0.88,
             max_speed: 0.12,
-            crowd_iou: 0.15,
+            overlap_uncertain: 0.5,
         }
     }
 }
@@ -61,6 +68,177 @@ impl std::fmt::Display for SeedError {
     }
 }
 
+/// One person's run of boxes: (frame, box).
+struct Tracklet {
+    boxes: Vec<(usize, BBox)>,
+    hist: Hist,
+    n: f32,
+    velocity: (f32, f32),
+    /// Motion over its first frames (centre per frame), once it has them.
+    v_start: Option<(f32, f32)>,
+}
+
+impl Tracklet {
+    fn last(&self) -> (usize, BBox) {
+        *self.boxes.last().expect("a tracklet has a box")
+    }
+
+    fn first(&self) -> (usize, BBox) {
+        self.boxes[0]
+    }
+
+    fn predicted(&self, frame: usize) -> BBox {
+        let (f, b) = self.last();
+        let n = (frame - f) as f32;
+        BBox {
+            x0: b.x0 + self.velocity.0 * n,
+            y0: b.y0 + self.velocity.1 * n,
+            x1: b.x1 + self.velocity.0 * n,
+            y1: b.y1 + self.velocity.1 * n,
+        }
+    }
+
+    fn push(&mut self, frame: usize, p: &Person) {
+        let (f, b) = self.last();
+        let n = (frame - f) as f32;
+        let (ox, oy) = b.center();
+        let (cx, cy) = p.bbox.center();
+        let v = ((cx - ox) / n, (cy - oy) / n);
+        self.velocity = (
+            0.5 * self.velocity.0 + 0.5 * v.0,
+            0.5 * self.velocity.1 + 0.5 * v.1,
+        );
+        self.hist = self.hist.blend(&p.hist, 1.0 / (self.n + 1.0));
+        self.n += 1.0;
+        self.boxes.push((frame, p.bbox));
+        if self.v_start.is_none() && self.boxes.len() >= 5 {
+            let (f0, b0) = self.boxes[0];
+            let (x0, y0) = b0.center();
+            let n = (frame - f0) as f32;
+            self.v_start = Some(((cx - x0) / n, (cy - y0) / n));
+        }
+    }
+}
+
+/// Every person's tracklets, and for each frame which tracklet each detection went to.
+fn tracklets(
+    frames: &[Vec<Person>],
+    cfg: &FollowConfig,
+) -> (Vec<Tracklet>, Vec<Vec<Option<usize>>>) {
+    let mut all: Vec<Tracklet> = Vec::new();
+    let mut owner: Vec<Vec<Option<usize>>> = Vec::with_capacity(frames.len());
+    for (i, dets) in frames.iter().enumerate() {
+        let mut own = vec![None; dets.len()];
+        let mut pairs = Vec::new();
+        for (t, tr) in all.iter().enumerate() {
+            let (last, _) = tr.last();
+            if i - last > cfg.max_gap + 1 {
+                continue;
+            }
+            let pred = tr.predicted(i);
+            let (_, lb) = tr.last();
+            for (d, p) in dets.iter().enumerate() {
+                let iou = p.bbox.iou(&pred);
+                // A box much wider or taller than the last is two people merged (or a part): it continues no
+                // one, so a track never slides from one person onto a neighbour through a merged box.
+                let same_size = (0.7..=1.45).contains(&(p.bbox.width() / lb.width().max(1.0)))
+                    && (0.7..=1.45).contains(&(p.bbox.height() / lb.height().max(1.0)));
+                if iou >= cfg.min_iou && same_size {
+                    pairs.push((iou, t, d));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut taken = vec![false; all.len()];
+        for (_, t, d) in pairs {
+            if taken[t] || own[d].is_some() {
+                continue;
+            }
+            taken[t] = true;
+            own[d] = Some(t);
+            all[t].push(i, &dets[d]);
+        }
+        for (d, p) in dets.iter().enumerate() {
+            // A partial second box of someone starts no tracklet of its own.
+            if own[d].is_none() && !dets.iter().any(|q| crate::is_duplicate(&p.bbox, &q.bbox)) {
+                own[d] = Some(all.len());
+                all.push(Tracklet {
+                    boxes: vec![(i, p.bbox)],
+                    hist: p.hist.clone(),
+                    n: 1.0,
+                    velocity: (0.0, 0.0),
+                    v_start: None,
+                });
+            }
+        }
+        owner.push(own);
+    }
+    (all, owner)
+}
+
+/// The one tracklet that may continue `from` (forward: starting after it ends; backward: ending before it
+/// starts), if exactly one fits.
+fn link(
+    all: &[Tracklet],
+    chain: &[usize],
+    from: usize,
+    forward: bool,
+    cfg: &FollowConfig,
+) -> Option<usize> {
+    let t = &all[from];
+    let (edge, b) = if forward { t.last() } else { t.first() };
+    let fits = |c: &Tracklet, loose: bool| {
+        let (at, cb) = if forward { c.first() } else { c.last() };
+        let gap = if forward {
+            at.checked_sub(edge)?
+        } else {
+            edge.checked_sub(at)?
+        };
+        if gap == 0 || gap > cfg.link_frames {
+            return None;
+        }
+        let reach = cfg.max_speed * b.height() * gap as f32 + 0.5 * b.height();
+        let (bx, by) = b.center();
+        let (cx, cy) = cb.center();
+        let dist = ((cx - bx).powi(2) + (cy - by).powi(2)).sqrt();
+        let size = cb.height() / b.height().max(1.0);
+        let sim = similarity(&t.hist, &c.hist);
+        let (reach, need) = if loose {
+            (reach * 2.0, cfg.link_similarity - 0.1)
+        } else {
+            (reach, cfg.link_similarity)
+        };
+        // They keep walking the way they walked (when both runs are long enough to tell).
+        let (va, vb) = if forward {
+            (Some(t.velocity).filter(|_| t.boxes.len() >= 5), c.v_start)
+        } else {
+            (t.v_start, Some(c.velocity).filter(|_| c.boxes.len() >= 5))
+        };
+        let same_way = match (va, vb) {
+            (Some(a), Some(b)) => {
+                let (la, lb) = (a.0.hypot(a.1), b.0.hypot(b.1));
+                if la < 0.5 && lb < 0.5 {
+                    true
+                } else if la < 0.5 || lb < 0.5 {
+                    la.max(lb) < 1.5
+                } else {
+                    (a.0 * b.0 + a.1 * b.1) / (la * lb) >= 0.7 && (0.5..=2.0).contains(&(la / lb))
+                }
+            }
+            _ => true,
+        };
+        (dist <= reach && (0.6..=1.6).contains(&size) && sim >= need && (loose || same_way))
+            .then_some(())
+    };
+    let candidates: Vec<usize> = (0..all.len())
+        .filter(|&c| !chain.contains(&c) && fits(&all[c], true).is_some())
+        .collect();
+    match candidates.as_slice() {
+        [one] if fits(&all[*one], false).is_some() => Some(*one),
+        _ => None,
+    }
+}
+
 /// The requester's box per frame (`None`: lost or uncertain), from the mark `seed` on frame `at`.
 pub fn follow(
     frames: &[Vec<Person>],
@@ -69,115 +247,42 @@ pub fn follow(
     cfg: &FollowConfig,
 ) -> Result<Vec<Option<BBox>>, SeedError> {
     let start = frames.get(at).ok_or(SeedError::NoFrame(at))?;
+    let (all, owner) = tracklets(frames, cfg);
     let first = start
         .iter()
-        .filter(|p| p.bbox.iou(seed) >= 0.3)
-        .max_by(|a, b| a.bbox.iou(seed).total_cmp(&b.bbox.iou(seed)))
+        .enumerate()
+        .filter(|(_, p)| p.bbox.iou(seed) >= 0.3)
+        .max_by(|a, b| a.1.bbox.iou(seed).total_cmp(&b.1.bbox.iou(seed)))
+        .and_then(|(d, _)| owner[at][d])
         .ok_or(SeedError::NoPerson { frame: at })?;
+    let mut chain = vec![first];
+    for forward in [true, false] {
+        let mut end = first;
+        while let Some(next) = link(&all, &chain, end, forward, cfg) {
+            chain.push(next);
+            end = next;
+        }
+    }
     let mut out = vec![None; frames.len()];
-    out[at] = Some(first.bbox);
-    let forward = Walker::new(first, cfg);
-    forward.walk(frames, (at + 1..frames.len()).collect(), &mut out);
-    let backward = Walker::new(first, cfg);
-    backward.walk(frames, (0..at).rev().collect(), &mut out);
+    for &t in &chain {
+        for &(f, b) in &all[t].boxes {
+            out[f] = Some(b);
+        }
+    }
+    // Someone else's box lying over theirs: an identity could swap there.
+    for (f, slot) in out.iter_mut().enumerate() {
+        if let Some(r) = *slot {
+            let crowded = frames[f].iter().any(|p| {
+                p.bbox != r
+                    && !crate::is_duplicate(&p.bbox, &r)
+                    && p.bbox.iou(&r) >= cfg.overlap_uncertain
+            });
+            if crowded {
+                *slot = None;
+            }
+        }
+    }
     Ok(out)
-}
-
-struct Walker<'a> {
-    cfg: &'a FollowConfig,
-    last: BBox,
-    /// Centre motion per frame, smoothed.
-    velocity: (f32, f32),
-    template: Hist,
-    gap: usize,
-}
-
-impl<'a> Walker<'a> {
-    fn new(first: &Person, cfg: &'a FollowConfig) -> Walker<'a> {
-        Walker {
-            cfg,
-            last: first.bbox,
-            velocity: (0.0, 0.0),
-            template: first.hist.clone(),
-            gap: 0,
-        }
-    }
-
-    fn predicted(&self) -> BBox {
-        let n = (self.gap + 1) as f32;
-        // Past a short gap the motion is no longer trusted: the search stays where they were last seen.
-        let (dx, dy) = if self.gap <= 5 {
-            (self.velocity.0 * n, self.velocity.1 * n)
-        } else {
-            (0.0, 0.0)
-        };
-        BBox {
-            x0: self.last.x0 + dx,
-            y0: self.last.y0 + dy,
-            x1: self.last.x1 + dx,
-            y1: self.last.y1 + dy,
-        }
-    }
-
-    fn walk(mut self, frames: &[Vec<Person>], order: Vec<usize>, out: &mut [Option<BBox>]) {
-        for i in order {
-            let pred = self.predicted();
-            let reach = self.cfg.max_speed * self.last.height() * (self.gap + 1) as f32;
-            let (pcx, pcy) = pred.center();
-            let mut scored: Vec<(f32, &Person)> = frames[i]
-                .iter()
-                .filter_map(|p| {
-                    let sim = similarity(&self.template, &p.hist);
-                    let iou = p.bbox.iou(&pred);
-                    let (cx, cy) = p.bbox.center();
-                    let dist = ((cx - pcx).powi(2) + (cy - pcy).powi(2)).sqrt();
-                    let size = p.bbox.height() / self.last.height().max(1.0);
-                    let plausible = (0.6..=1.6).contains(&size);
-                    let continues = iou >= self.cfg.min_iou && sim >= self.cfg.min_similarity;
-                    let refound = plausible
-                        && dist <= reach.max(self.last.height() * 0.25)
-                        && sim >= self.cfg.refind_similarity;
-                    (continues || refound).then_some((iou + sim, p))
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-            // Anyone else overlapping where the requester is expected makes the frame uncertain: a mix-up
-            // would show a stranger, so the frame is masked whole instead.
-            let crowded = |chosen: &Person| {
-                frames[i].iter().any(|o| {
-                    !std::ptr::eq(o, chosen)
-                        && o.bbox.iou(&pred) >= self.cfg.crowd_iou
-                        && o.bbox.iou(&chosen.bbox) < 0.7
-                })
-            };
-            let pick = match scored.as_slice() {
-                [] => None,
-                [(_, p)] => Some(*p),
-                [(a, p), (b, _), ..] => (a - b >= self.cfg.tie_margin).then_some(*p),
-            }
-            .filter(|p| !crowded(p));
-            match pick {
-                Some(p) => {
-                    let (lx, ly) = self.last.center();
-                    let (cx, cy) = p.bbox.center();
-                    let n = (self.gap + 1) as f32;
-                    let v = ((cx - lx) / n, (cy - ly) / n);
-                    self.velocity = (
-                        0.6 * self.velocity.0 + 0.4 * v.0,
-                        0.6 * self.velocity.1 + 0.4 * v.1,
-                    );
-                    self.template = self.template.blend(&p.hist, 0.1);
-                    self.last = p.bbox;
-                    self.gap = 0;
-                    out[i] = Some(p.bbox);
-                }
-                None => {
-                    self.gap += 1;
-                    out[i] = None;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

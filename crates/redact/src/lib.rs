@@ -1,6 +1,7 @@
 //! A redacted export's pixel core: everyone but the requester is masked.
 //!
-//! - [`follow`] follows the requester from the operator's mark through the window's detections.
+//! - [`follow`] follows the requester from the operator's mark through the window's detections (tracklets of
+//!   everyone, linked only where one candidate fits).
 //! - [`plan`] decides, per frame, what to mask:
 //!   - every other person, face and plate, from this frame and its neighbours (a detection missed for a frame
 //!     or two is still covered);
@@ -32,7 +33,7 @@ pub struct FrameDets {
 /// is still covered).
 pub const NEIGHBOURS: usize = 2;
 /// Masked boxes grow by this fraction of their size on every side.
-pub const GROW: f32 = 0.1;
+pub const GROW: f32 = 0.05;
 
 /// What to hide in one frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +69,7 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
         .map(|(d, own)| {
             d.persons
                 .iter()
-                .filter(|p| Some(p.bbox) != *own)
+                .filter(|p| own.is_none_or(|r| p.bbox != r && !is_duplicate(&p.bbox, &r)))
                 .map(|p| Detection {
                     bbox: p.bbox,
                     score: 1.0,
@@ -95,6 +96,18 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
         }
     }
     out
+}
+
+/// Whether `small` is a second, partial box of the person in `big` (the detector sometimes adds one for the
+/// upper body): almost all of it inside `big`, sharing its top, centred on it.
+pub fn is_duplicate(small: &BBox, big: &BBox) -> bool {
+    let ix = (small.x1.min(big.x1) - small.x0.max(big.x0)).max(0.0);
+    let iy = (small.y1.min(big.y1) - small.y0.max(big.y0)).max(0.0);
+    let inside = ix * iy / small.area().max(1.0);
+    inside >= 0.8
+        && small.area() < big.area()
+        && (small.y0 - big.y0).abs() <= 0.15 * big.height()
+        && (small.center().0 - big.center().0).abs() <= 0.25 * big.width()
 }
 
 /// Whether a carried box is the requester's own (a detection of them from a frame where their track was lost,

@@ -106,7 +106,12 @@ pub fn redacted_export(
             *t = None;
         }
     }
-    let others = redact::others(&dets, &track, detect::TrackerConfig::default());
+    // Detection runs on every frame here, so boxes need little growth: a group of people stays apart.
+    let carry = detect::TrackerConfig {
+        dilate_frac: 0.05,
+        ..detect::TrackerConfig::default()
+    };
+    let others = redact::others(&dets, &track, carry);
     // Pass 2: hide, watermark, encode.
     let mut sink = media::file::FileSink::create(out)?;
     let mut i = 0usize;
