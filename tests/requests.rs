@@ -16,6 +16,8 @@ use std::time::Duration;
 
 const PW: &str = "correct horse battery";
 const LEE_PW: &str = "lee's very own password";
+/// The second 관리책임자 the policy names (a share is held only by a manager linked to one).
+const LEE: &str = "[[people]]\nid = \"lee\"\nrole = \"manager\"\ntitle = \"팀장\"\nphone = \"000\"";
 
 struct Http {
     base: String,
@@ -128,7 +130,7 @@ fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
         18961,
         &storage,
         &storage_extra,
-        "[[cameras]]\nid = \"cam-x\"\nurl = \"rtsp://127.0.0.1:9/none\"",
+        &format!("{LEE}\n[[cameras]]\nid = \"cam-x\"\nurl = \"rtsp://127.0.0.1:9/none\""),
     );
     let cfg = policy::SiteConfig::parse_named(&bare, "bare").unwrap();
     let records = site::open_records(&cfg).unwrap();
@@ -143,7 +145,14 @@ fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
     let first = access::Password::from("set by m for lee");
     records
         .accounts
-        .add(&m, "test", "lee", access::Role::Manager, &first, None)
+        .add(
+            &m,
+            "test",
+            "lee",
+            access::Role::Manager,
+            &first,
+            Some("lee"),
+        )
         .unwrap();
     records
         .accounts
@@ -157,7 +166,7 @@ fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
         )
         .unwrap();
     // Only one manager holds a share key yet (lee's password is m's choice): no 2-of-n split is possible.
-    let e = site::custody::sealed_init(&records, &m, 2)
+    let e = site::custody::sealed_init(&records, &m, &cfg)
         .unwrap_err()
         .to_string();
     assert!(e.contains("fewer holders") && e.contains("m"), "{e}");
@@ -169,12 +178,13 @@ fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
         .accounts
         .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
         .unwrap();
-    let public_hex = site::custody::sealed_init(&records, &m, 2).unwrap();
+    let public_hex = site::custody::sealed_init(&records, &m, &cfg).unwrap();
     let public = vault::SealedPublicKey::parse(&public_hex).unwrap().0;
     drop(records);
 
     let _camera = sim_camera(18960, "req");
-    let cameras = r#"
+    let cameras = LEE.to_string()
+        + r#"
 [[contractors]]
 id = "fix-it"
 name = "수리업체"
@@ -205,7 +215,7 @@ detect = ["person"]
         18961,
         &storage,
         &format!("{storage_extra}\nsealed_public_key = \"{public_hex}\""),
-        cameras,
+        &cameras,
     );
     let config = work.join("site.toml");
     std::fs::write(&config, &policy).unwrap();
@@ -261,10 +271,29 @@ detect = ["person"]
     );
 
     // ---- Two-person rule ----
+    // The key in force cannot be replaced by one manager with a new split: that would leave its footage to
+    // whoever made the new one.
+    let (_, m) = records
+        .accounts
+        .login("m", &PW.into(), access::SessionKind::Bearer, "test")
+        .unwrap();
+    let e = site::custody::sealed_init(&records, &m, &site.config())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("already split"), "{e}");
     let opening = serde_json::json!({
         "cameras": ["cam-s"], "from": now - 600, "to": now + 60, "reason": "폭행 사건 수사",
         "ground": "investigation", "reference": "미추홀서 수사 2026-77", "requested_by": "미추홀경찰서",
     });
+    let mut before_1970 = opening.clone();
+    before_1970["from"] = (-1).into();
+    before_1970["to"] = i64::MAX.into();
+    let (code, body) = http.post(&tm, "/api/v1/openings", before_1970);
+    assert_eq!(
+        (code, body["field"].as_str()),
+        (400, Some("from")),
+        "{body}"
+    );
     let mut too_long = opening.clone();
     too_long["from"] = (now - 25 * 3600).into();
     let (code, body) = http.post(&tm, "/api/v1/openings", too_long);
@@ -325,6 +354,7 @@ detect = ["person"]
             "approval_refused",
             "approval_refused",
             "approved",
+            "key_rebuilt",
             "opened"
         ],
         "{provide:#?}"

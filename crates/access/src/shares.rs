@@ -60,7 +60,18 @@ impl LockedKey {
         let kept = match (existing, current) {
             (Some((public, locked)), Some(cur)) => {
                 let p = public32(&public, dir.shown())?;
-                custody::ShareKey::unlock(name, &p, &locked, cur.expose().as_bytes()).ok()
+                match custody::ShareKey::unlock(name, &p, &locked, cur.expose().as_bytes()) {
+                    Ok(k) => Some(k),
+                    Err(e) => {
+                        // The current password was checked, so the stored key is not under it: it is replaced,
+                        // and the user's shares go with it (a re-split gives them a new one).
+                        tracing::warn!(
+                            user = name,
+                            "share key not opened ({e}): a new one is made; its shares are dropped"
+                        );
+                        None
+                    }
+                }
             }
             _ => None,
         };

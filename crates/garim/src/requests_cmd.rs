@@ -293,7 +293,7 @@ pub fn sealed_init(config: &Path, user: Option<&str>) -> Result<()> {
     let records = site::open_records(&cfg)?;
     let me = client::login(&records, user)?;
     let k = cfg.requests.sealed_threshold as usize;
-    let public = site::custody::sealed_init(&records, &me, k)?;
+    let public = site::custody::sealed_init(&records, &me, &cfg)?;
     let holders = records
         .directory()
         .custody_of(&vault::SealedPublicKey::parse(&public)?.0)?
@@ -342,7 +342,7 @@ pub fn sealed_split(config: &Path, user: Option<&str>, with: &[String]) -> Resul
         approvers.push((other.clone(), pw));
     }
     let k = cfg.requests.sealed_threshold as usize;
-    let holders = site::custody::reshare(&records, &me, &public, k, &approvers)?;
+    let holders = site::custody::reshare(&records, &me, &cfg, &public, &approvers)?;
     println!(
         "the sealed key is split {k}-of-{} among {}",
         holders.len(),

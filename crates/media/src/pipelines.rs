@@ -78,13 +78,13 @@ mod tests {
             render(INGEST_RTSP, &[]),
             render(INGEST_URI, &[]),
             render(DECODE_FILE, &[("sync", "false")]),
-            render(DECODE_BYTES, &[]),
             render(LIVE_OUT, &[("trellis", "false")]),
             render(RECORD, &[("preset", "veryfast"), ("trellis", "false")]),
             render(ENCODE_FILE, &[("muxer", "mp4mux")]),
             render(LIVE_OUT_H264, &[]),
             render(ENCODE, &ENCODE_VARS),
             render(RECORD_H264, &[]),
+            render(DECODE_BYTES, &[]),
         ];
         for line in &all {
             assert!(

@@ -114,7 +114,7 @@ impl State {
         State::ALL
             .into_iter()
             .find(|x| x.name() == s)
-            .ok_or_else(|| bad("state", format!("{s:?} is not one of received, checking, decided, fulfilled, partly_fulfilled, refused, closed")))
+            .ok_or_else(|| bad("to", format!("{s:?} is not one of received, checking, decided, fulfilled, partly_fulfilled, refused, closed")))
     }
 
     pub fn korean(self) -> &'static str {
@@ -267,10 +267,16 @@ pub fn text(field: &'static str, v: &str, max: usize) -> Result<String> {
 
 /// A time window: `to` after `from`, at most `max_hours` long.
 pub fn window(from: i64, to: i64, max_hours: u32) -> Result<()> {
+    if from < 0 {
+        return Err(bad("from", "must be a time after 1970"));
+    }
     if to <= from {
         return Err(bad("to", "must be after from"));
     }
-    if to - from > i64::from(max_hours) * 3600 {
+    if to
+        .checked_sub(from)
+        .is_none_or(|d| d > i64::from(max_hours) * 3600)
+    {
         return Err(bad(
             "to",
             format!(
@@ -348,6 +354,12 @@ impl SubjectRequest {
 
     /// Moves to `to` when the state machine allows it; a final state must follow the decision.
     pub fn advance(&mut self, to: State, by: &str, note: &str, now_ms: i64) -> Result<()> {
+        if to == State::Decided && self.decision.is_none() {
+            return Err(bad(
+                "to",
+                "a request is decided with its decision (outcome and reason), not moved there",
+            ));
+        }
         if !self.state.next().contains(&to) {
             return Err(RequestError::Conflict {
                 id: self.id.clone(),
@@ -438,7 +450,6 @@ impl SubjectRequest {
             (Outcome::Fulfil, None) => None,
         };
         let mut next = self.clone();
-        next.advance(State::Decided, by, note, now_ms)?;
         next.decision = Some(Decision {
             outcome,
             reason,
@@ -446,6 +457,7 @@ impl SubjectRequest {
             by: by.to_string(),
             at_ms: now_ms,
         });
+        next.advance(State::Decided, by, note, now_ms)?;
         *self = next;
         Ok(())
     }
@@ -726,6 +738,11 @@ mod tests {
                 .to_string()
                 .contains("none (closed)")
         );
+        // Decided is reached only with a decision.
+        let mut r = SubjectRequest::new(&new_req("view"), "kim", now, 10, 24).unwrap();
+        r.advance(State::Checking, "kim", "", now).unwrap();
+        let e = r.advance(State::Decided, "kim", "", now).unwrap_err();
+        assert!(e.to_string().starts_with("to: a request is decided"), "{e}");
     }
 
     #[test]
@@ -739,6 +756,10 @@ mod tests {
                 .to_string()
                 .starts_with("to: the window is 25.0 h")
         );
+        let mut n = new_req("view");
+        (n.from, n.to) = (-1, i64::MAX);
+        let e = SubjectRequest::new(&n, "kim", now, 10, 24).unwrap_err();
+        assert!(e.to_string().starts_with("from:"), "{e}");
         let mut n = new_req("view");
         n.identity_check = "주민등록증 900101-1234567".into();
         assert!(

@@ -116,7 +116,13 @@ impl Store {
                 .mode(0o600)
                 .open(self.path(&id))
             {
-                Ok(_) => return Ok(id),
+                Ok(_) => {
+                    // The claim is durable before the id is used: after a power cut it is not handed out again.
+                    std::fs::File::open(&self.dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| store_err(&self.dir, e))?;
+                    return Ok(id);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(store_err(&self.dir, e)),
             }

@@ -121,7 +121,7 @@ impl Drop for ExportFile {
 
 /// One operation on data-subject requests or openings of sealed recordings. Bodies stay JSON here; the site
 /// reads them into its typed forms (unknown fields refused) so a 400 names the field.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum RequestOp {
     List,
     Get(String),
@@ -139,6 +139,24 @@ pub enum RequestOp {
     FileOpening(serde_json::Value),
     /// `{"password": …}` of the approving manager.
     Approve(String, serde_json::Value),
+}
+
+/// The operation and its id only: bodies may hold a password.
+impl std::fmt::Debug for RequestOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestOp::List => f.write_str("List"),
+            RequestOp::Get(id) => write!(f, "Get({id})"),
+            RequestOp::Create(_) => f.write_str("Create"),
+            RequestOp::Advance(id, _) => write!(f, "Advance({id})"),
+            RequestOp::Decide(id, _) => write!(f, "Decide({id})"),
+            RequestOp::Existence(id) => write!(f, "Existence({id})"),
+            RequestOp::Document(id, which) => write!(f, "Document({id}, {which})"),
+            RequestOp::Openings => f.write_str("Openings"),
+            RequestOp::FileOpening(_) => f.write_str("FileOpening"),
+            RequestOp::Approve(id, _) => write!(f, "Approve({id})"),
+        }
+    }
 }
 
 /// What a request operation answers.

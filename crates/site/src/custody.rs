@@ -9,31 +9,61 @@ use sha2::Digest;
 use std::collections::HashMap;
 use zeroize::Zeroizing;
 
+/// How long a given share waits in memory for the other approvals; then it is dropped (zeroized) and the
+/// manager approves again.
+pub const HELD_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Shares given by approving managers, per opening, in memory only (a restart forgets them: the managers
-/// approve again).
+/// approve again). A manager's share waits for one opening at a time and for at most [`HELD_FOR`], so shares
+/// of the same key given to different openings never sit in memory together for long. `lock` serialises whole
+/// approvals (check, record, hold, open).
 #[derive(Default)]
-pub struct Held(parking_lot::Mutex<HashMap<String, Vec<custody::Share>>>);
+pub struct Held {
+    shares: parking_lot::Mutex<HashMap<String, Vec<(std::time::Instant, custody::Share)>>>,
+    pub lock: parking_lot::Mutex<()>,
+}
 
 impl Held {
-    /// Adds a share; returns how many distinct managers' shares the opening now holds.
+    fn expire(m: &mut HashMap<String, Vec<(std::time::Instant, custody::Share)>>) {
+        for v in m.values_mut() {
+            v.retain(|(at, _)| at.elapsed() < HELD_FOR);
+        }
+        m.retain(|_, v| !v.is_empty());
+    }
+
+    /// Adds a share; returns how many distinct managers' shares the opening now holds. A manager's share held
+    /// for another opening is dropped first (one pending approval each).
     pub fn add(&self, opening: &str, share: custody::Share) -> usize {
-        let mut m = self.0.lock();
+        let mut m = self.shares.lock();
+        Self::expire(&mut m);
+        for (id, v) in m.iter_mut() {
+            if id != opening {
+                v.retain(|(_, s)| s.holder() != share.holder());
+            }
+        }
+        m.retain(|_, v| !v.is_empty());
         let v = m.entry(opening.to_string()).or_default();
-        if !v.iter().any(|s| s.holder() == share.holder()) {
-            v.push(share);
+        if !v.iter().any(|(_, s)| s.holder() == share.holder()) {
+            v.push((std::time::Instant::now(), share));
         }
         v.len()
     }
 
     pub fn has(&self, opening: &str, holder: &str) -> bool {
-        self.0
-            .lock()
-            .get(opening)
-            .is_some_and(|v| v.iter().any(|s| s.holder() == holder))
+        let mut m = self.shares.lock();
+        Self::expire(&mut m);
+        m.get(opening)
+            .is_some_and(|v| v.iter().any(|(_, s)| s.holder() == holder))
     }
 
     pub fn take(&self, opening: &str) -> Vec<custody::Share> {
-        self.0.lock().remove(opening).unwrap_or_default()
+        let mut m = self.shares.lock();
+        Self::expire(&mut m);
+        m.remove(opening)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
     }
 }
 
@@ -75,18 +105,74 @@ fn custody_row(actor: &Principal, what: &str, detail: serde_json::Value) -> ledg
     }
 }
 
-/// A new sealed key, split k-of-n among the managers who hold share keys; returns its public key (hex) for
-/// `storage.sealed_public_key`. The private key is never written anywhere.
-pub fn sealed_init(records: &Records, actor: &Principal, k: usize) -> Result<String> {
+/// Who may hold a share: enabled managers with a share key of their own, each linked to a different
+/// 관리책임자 the policy (and so the notice) names. One person cannot hold two shares through a second account.
+pub fn eligible_holders(
+    records: &Records,
+    cfg: &policy::SiteConfig,
+) -> Result<Vec<(String, [u8; 32])>> {
+    let dir = records.directory();
+    let mut out = Vec::new();
+    let mut people: Vec<String> = Vec::new();
+    let mut unlinked = Vec::new();
+    for (name, public) in dir.share_holders()? {
+        let person = dir.get(&name)?.and_then(|u| u.person_id);
+        let named = person.as_deref().is_some_and(|p| {
+            cfg.people
+                .iter()
+                .any(|x| x.id == p && x.role == policy::legal::Role::Manager)
+        });
+        match person {
+            Some(p) if named => {
+                if people.contains(&p) {
+                    return Err(anyhow!(
+                        "two manager accounts are linked to the policy's person {p:?}: one person holds one share; \
+                         unlink or disable one"
+                    ));
+                }
+                people.push(p);
+                out.push((name, public));
+            }
+            _ => unlinked.push(name),
+        }
+    }
+    if !unlinked.is_empty() {
+        tracing::warn!(
+            "managers not linked to a 관리책임자 of the policy hold no share: {}",
+            unlinked.join(", ")
+        );
+    }
+    Ok(out)
+}
+
+/// A new sealed key, split k-of-n among the eligible managers; returns its public key (hex) for
+/// `storage.sealed_public_key`. The private key is never written anywhere. Refused while the policy names a
+/// key that is already split (re-split that one: it takes k managers).
+pub fn sealed_init(
+    records: &Records,
+    actor: &Principal,
+    cfg: &policy::SiteConfig,
+) -> Result<String> {
     actor
         .require(access::Permission::ManageUsers)
         .map_err(|e| anyhow!("{e}"))?;
-    let holders = records.directory().share_holders()?;
+    let k = cfg.requests.sealed_threshold as usize;
+    if let Some(text) = cfg.storage.sealed_public_key.as_deref() {
+        let current = vault::SealedPublicKey::parse(text)?;
+        if records.directory().custody_of(&current.0)?.is_some() {
+            return Err(anyhow!(
+                "storage.sealed_public_key is already split among managers: re-split it with garim keys sealed-split \
+                 (k managers), a new key would leave its recordings to whoever replaced it"
+            ));
+        }
+    }
+    let holders = eligible_holders(records, cfg)?;
     let secret = Zeroizing::new(random32()?);
     let public = custody::public_of(&secret);
     let shares = custody::split(&secret, k, &holders).map_err(|e| {
         anyhow!(
-            "{e}; managers with a share key: {} (a manager gets one by setting their own password)",
+            "{e}; eligible managers: {} (a manager is eligible once linked to a 관리책임자 of the policy and after \
+             setting their own password)",
             if holders.is_empty() {
                 "none".to_string()
             } else {
@@ -114,10 +200,11 @@ pub fn sealed_init(records: &Records, actor: &Principal, k: usize) -> Result<Str
 pub fn reshare(
     records: &Records,
     actor: &Principal,
+    cfg: &policy::SiteConfig,
     sealed_public: &[u8; 32],
-    k_new: usize,
     approvers: &[(String, access::Password)],
 ) -> Result<Vec<String>> {
+    let k_new = cfg.requests.sealed_threshold as usize;
     actor
         .require(access::Permission::ManageUsers)
         .map_err(|e| anyhow!("{e}"))?;
@@ -126,8 +213,24 @@ pub fn reshare(
         .custody_of(sealed_public)?
         .ok_or_else(|| anyhow!("this sealed key has no shares: run garim keys sealed-init"))?;
     let mut shares = Vec::new();
+    let throttle = dir.throttle();
     for (name, pw) in approvers {
+        if let Err(r) = throttle.check(name, "cli") {
+            return Err(anyhow!(
+                "{name}: too many wrong passwords; retry in {} s",
+                (r.ms.max(0) as u64).div_ceil(1000).max(1)
+            ));
+        }
+        let manager = dir
+            .get(name)?
+            .is_some_and(|u| u.role == access::Role::Manager && !u.disabled);
+        if !manager {
+            return Err(anyhow!(
+                "{name} is not an enabled manager: only managers' shares rebuild the key; nothing changed"
+            ));
+        }
         if dir.check_password(name, pw).is_err() {
+            throttle.failed(name, "cli");
             records.ledger().append(custody_row(
                 actor,
                 "re-split refused: wrong password",
@@ -140,7 +243,7 @@ pub fn reshare(
     let secret = custody::combine(&shares, custody.k, sealed_public)
         .map_err(|e| anyhow!("{e}; nothing changed"))?;
     drop(shares);
-    let holders = dir.share_holders()?;
+    let holders = eligible_holders(records, cfg)?;
     let new =
         custody::split(&secret, k_new, &holders).map_err(|e| anyhow!("{e}; nothing changed"))?;
     drop(secret);

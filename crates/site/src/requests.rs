@@ -326,15 +326,18 @@ impl Site {
                 p.require(Permission::FileOpening)
                     .map_err(|e| ApiError::Forbidden(e.to_string()))?;
                 let b: FileBody = body(b)?;
+                if b.password.is_some() && p.require(Permission::ApproveOpening).is_err() {
+                    return Err(ApiError::bad(
+                        "password",
+                        format!(
+                            "only a manager's password approves an opening (role {}); file it without one",
+                            p.role
+                        ),
+                    ));
+                }
                 let o = self.file_opening(p, client, &b.opening)?;
                 match b.password {
-                    Some(pw) if p.require(Permission::ApproveOpening).is_ok() => {
-                        self.approve(p, client, &o.id, &access::Password::from(pw))
-                    }
-                    Some(_) => Err(ApiError::Forbidden(format!(
-                        "opening {} filed; only a manager's password approves it (role {})",
-                        o.id, p.role
-                    ))),
+                    Some(pw) => self.approve(p, client, &o.id, &access::Password::from(pw)),
                     None => json(serde_json::to_value(&o).map_err(internal)?),
                 }
             }
@@ -489,6 +492,8 @@ impl Site {
         id: &str,
         password: &access::Password,
     ) -> Result<RequestAnswer, ApiError> {
+        // One approval at a time, start to end: no two see the same pending state.
+        let _one = self.held().lock.lock();
         let o = self.store().opening(id).map_err(req_err)?;
         if !self.visible(p, &o.cameras) {
             return Err(ApiError::NotFound(format!("no request {id:?}")));
@@ -573,10 +578,20 @@ impl Site {
             return Ok(RequestAnswer::Json(v));
         }
         let shares = self.held().take(id);
+        // The row before the key exists: no sealed footage is decrypted without it.
+        let ledger = self.records().ledger().clone();
+        ledger
+            .append(opening_entry(
+                p,
+                client,
+                &o,
+                "봉인 열쇠 복원",
+                serde_json::json!({"id": o.id, "step": "key_rebuilt", "approvals": o.approvals.len()}),
+            ))
+            .map_err(internal)?;
         let result = crate::custody::open_for_one_job(shares, k, &sealed_public, |grant| {
             self.opening_job(&o, grant)
         });
-        let ledger = self.records().ledger().clone();
         match result {
             Ok((file, sha)) => {
                 let now = ledger.now_ms();

@@ -477,6 +477,19 @@ impl Site {
             let sealed = if cam.recording == policy::RecordingMode::Sealed {
                 let text = cfg.storage.sealed_public_key.as_deref().unwrap_or_default();
                 let key = vault::SealedPublicKey::parse(text).map_err(|e| anyhow!("{e}"))?;
+                // A key not split among the managers here may have a private half someone holds alone.
+                match records.directory().custody_of(&key.0) {
+                    Ok(Some(c)) if c.k >= 2 && c.holders.len() >= c.k => {}
+                    Ok(_) => {
+                        return Err(anyhow!(
+                            "camera {}: recording = \"sealed\" needs storage.sealed_public_key to be a key split among \
+                             the managers (garim keys sealed-init); this one has no custody here, so whoever made it \
+                             could open the footage alone",
+                            cam.id
+                        ));
+                    }
+                    Err(e) => return Err(anyhow!("users: {e}")),
+                }
                 tracing::warn!(
                     camera = %cam.id,
                     "sealed recording: the zone-limited video is kept UNMASKED, encrypted to the sealed key; only a grant opens it"
@@ -796,7 +809,7 @@ impl Site {
         crate::status::RequestsStatus {
             open,
             overdue,
-            due_soon,
+            due_soon: due_soon.len(),
         }
     }
 

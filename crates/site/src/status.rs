@@ -28,7 +28,8 @@ pub struct PolicyState {
 pub struct RequestsStatus {
     pub open: usize,
     pub overdue: usize,
-    pub due_soon: Vec<String>,
+    /// Open requests due within 3 days (or overdue): counted here, listed to signed-in users.
+    pub due_soon: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
