@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 const PW: &str = "correct horse battery";
@@ -105,39 +104,16 @@ detect = ["person"]
     let policy = site_policy(0, 18756, &storage, &storage_extra, camera);
     let config = work.join("site.toml");
     std::fs::write(&config, &policy).unwrap();
-    let site = Arc::new(
-        site::Site::start(site::SiteOptions {
-            config_path: config.clone(),
-            adjust: Arc::new(|_| {}),
-            overrides: site::Overrides::default(),
-            shard: policy::Shard::WHOLE,
-            models: site::ModelOptions {
-                models_dir: Some(models_dir()),
-                ort_lib: None,
-                threads: 1,
-                face_width: 384,
-                person_conf: 0.15,
-                plate_recheck: detect::plate::PLATE_RECHECK,
-            },
-        })
-        .unwrap(),
-    );
+    let site = start_site(&config);
     let records = site.records().clone();
     let ledger = records.ledger().clone();
     records
         .accounts
         .bootstrap("m", &PW.into(), Some("m"))
         .unwrap();
-    let state = server::AppState {
-        health: Arc::new(|| (true, serde_json::json!({}))),
-        site: site.clone(),
-        accounts: records.accounts.clone(),
-        checkpoints: Some(records.checkpoints.clone()),
-        secure_cookies: false,
-    };
-    let http_server = server::HttpServer::start("127.0.0.1:0", state).unwrap();
+    let (http_server, base) = serve_api(&site);
     let http = Http {
-        base: format!("http://{}", http_server.addr()),
+        base,
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()

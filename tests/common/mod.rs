@@ -381,3 +381,39 @@ pub fn first_manager(config: &Path, dir: &Path) -> [(&'static str, &'static str)
     );
     [("GARIM_USER", "m"), ("GARIM_PASSWORD", TEST_PASSWORD)]
 }
+
+/// The site runtime of `config`, started in-process with the test models (one inference thread).
+pub fn start_site(config: &Path) -> std::sync::Arc<site::Site> {
+    std::sync::Arc::new(
+        site::Site::start(site::SiteOptions {
+            config_path: config.to_path_buf(),
+            adjust: std::sync::Arc::new(|_| {}),
+            overrides: site::Overrides::default(),
+            shard: policy::Shard::WHOLE,
+            models: site::ModelOptions {
+                models_dir: Some(models_dir()),
+                ort_lib: None,
+                threads: 1,
+                face_width: 384,
+                person_conf: 0.15,
+                plate_recheck: detect::plate::PLATE_RECHECK,
+            },
+        })
+        .unwrap(),
+    )
+}
+
+/// The HTTP API of a running site on 127.0.0.1:0, and its base URL.
+pub fn serve_api(site: &std::sync::Arc<site::Site>) -> (server::HttpServer, String) {
+    let records = site.records().clone();
+    let state = server::AppState {
+        health: std::sync::Arc::new(|| (true, serde_json::json!({}))),
+        site: site.clone(),
+        accounts: records.accounts.clone(),
+        checkpoints: Some(records.checkpoints.clone()),
+        secure_cookies: false,
+    };
+    let http = server::HttpServer::start("127.0.0.1:0", state).unwrap();
+    let base = format!("http://{}", http.addr());
+    (http, base)
+}
