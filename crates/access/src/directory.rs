@@ -374,6 +374,9 @@ impl Directory {
     ) -> Result<User> {
         validate_name(name)?;
         password.validate_for(name)?;
+        // Checked here too: only the holder of the current password re-locks (or gets) a share key.
+        self.check_password(name, current)
+            .map_err(|_| AccessError::WrongCurrentPassword(name.to_string()))?;
         let phc = secret::hash_password(password)?;
         let manager = self.get(name)?.is_some_and(|u| u.role == Role::Manager);
         let key = if manager {

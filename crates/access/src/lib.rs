@@ -64,6 +64,8 @@ pub enum AccessError {
     Random(String),
     #[error("sealed key custody: {0}")]
     Custody(String),
+    #[error("the current password of `{0}` is wrong")]
+    WrongCurrentPassword(String),
 }
 
 /// Why a login or a token was refused. The first two are all a client learns about a failed login: an
