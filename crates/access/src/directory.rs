@@ -332,6 +332,24 @@ impl Directory {
         })
     }
 
+    /// The new password hash, and the end of the user's sessions other than `keep`.
+    fn set_phc_in(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+        phc: &str,
+        keep: Option<&SessionId>,
+        now: i64,
+    ) -> Result<()> {
+        self.must_get_in(tx, name)?;
+        tx.execute(
+            "UPDATE access_users SET phc = $2, updated_ms = $3 WHERE name = $1",
+            &[Arg::Text(name), Arg::Text(phc), Arg::Int(now)],
+        )?;
+        Self::end_sessions_in(tx, name, keep)?;
+        Ok(())
+    }
+
     /// Sets a new password and ends all the user's sessions (an administrator's reset).
     pub fn set_password(&self, name: &str, password: &Password) -> Result<User> {
         self.set_password_keeping(name, password, None)
@@ -350,12 +368,7 @@ impl Directory {
         let phc = secret::hash_password(password)?;
         let now = self.now();
         self.store.tx(Mode::Exclusive, |tx| {
-            self.must_get_in(tx, name)?;
-            tx.execute(
-                "UPDATE access_users SET phc = $2, updated_ms = $3 WHERE name = $1",
-                &[Arg::Text(name), Arg::Text(&phc), Arg::Int(now)],
-            )?;
-            Self::end_sessions_in(tx, name, keep)?;
+            self.set_phc_in(tx, name, &phc, keep, now)?;
             // Someone else may know this password: no share of the sealed key may open with it.
             crate::shares::drop_key_in(tx, name)?;
             self.must_get_in(tx, name)
@@ -391,12 +404,7 @@ impl Directory {
         };
         let now = self.now();
         self.store.tx(Mode::Exclusive, |tx| {
-            self.must_get_in(tx, name)?;
-            tx.execute(
-                "UPDATE access_users SET phc = $2, updated_ms = $3 WHERE name = $1",
-                &[Arg::Text(name), Arg::Text(&phc), Arg::Int(now)],
-            )?;
-            Self::end_sessions_in(tx, name, keep)?;
+            self.set_phc_in(tx, name, &phc, keep, now)?;
             match &key {
                 Some((k, same)) => k.store_in(tx, name, *same, now)?,
                 None => crate::shares::drop_key_in(tx, name)?,

@@ -47,7 +47,18 @@ impl server::SiteApi for Site {
         op: server::api::RequestOp,
         client: &str,
     ) -> Result<server::api::RequestAnswer, ApiError> {
-        self.request_op(p, op, client)
+        let mutates = !matches!(
+            op,
+            server::api::RequestOp::List
+                | server::api::RequestOp::Get(_)
+                | server::api::RequestOp::Document(..)
+                | server::api::RequestOp::Openings
+        );
+        let answer = self.request_op(p, op, client);
+        if mutates {
+            self.request_counts();
+        }
+        answer
     }
 
     fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {

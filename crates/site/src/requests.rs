@@ -100,11 +100,6 @@ fn subject_of(r: &SubjectRequest) -> String {
     )
 }
 
-/// The refusal reasons the policy (and so the notice) lists.
-pub fn refusal_reasons(cfg: &policy::SiteConfig) -> Vec<String> {
-    cfg.notice.request_terms().refusal_reasons
-}
-
 /// A request's ledger row.
 fn request_entry(
     p: &Principal,
@@ -274,7 +269,7 @@ impl Site {
                     .map_err(|e| ApiError::Forbidden(e.to_string()))?;
                 let b: DecideBody = body(b)?;
                 let outcome = Outcome::parse(&b.outcome).map_err(req_err)?;
-                let reasons = refusal_reasons(&self.config());
+                let reasons = self.config().notice.request_terms().refusal_reasons;
                 let now = self.records().ledger().now_ms();
                 let who = p.user.clone();
                 let r = self.step(p, client, &id, "결정", |r| {
@@ -726,18 +721,18 @@ fn summary(r: &SubjectRequest, now: i64) -> serde_json::Value {
     })
 }
 
-/// Counts for the metrics, /healthz and the 점검대장: open, overdue, and the ids due within 3 days.
-pub fn request_counts(store: &requests::Store, now: i64) -> (usize, usize, Vec<String>) {
+/// Counts for the metrics, /healthz and the 점검대장: open, overdue, and due within 3 days (or overdue).
+pub fn request_counts(store: &requests::Store, now: i64) -> crate::status::RequestsStatus {
     let all = store.subjects().unwrap_or_else(|e| {
         tracing::error!("requests: {e}");
         Vec::new()
     });
-    let open = all.iter().filter(|r| r.state.is_open()).count();
-    let overdue = all.iter().filter(|r| r.is_overdue(now)).count();
-    let soon = all
-        .iter()
-        .filter(|r| r.is_due_soon(now) || r.is_overdue(now))
-        .map(|r| r.id.clone())
-        .collect();
-    (open, overdue, soon)
+    crate::status::RequestsStatus {
+        open: all.iter().filter(|r| r.state.is_open()).count(),
+        overdue: all.iter().filter(|r| r.is_overdue(now)).count(),
+        due_soon: all
+            .iter()
+            .filter(|r| r.is_due_soon(now) || r.is_overdue(now))
+            .count(),
+    }
 }

@@ -87,6 +87,9 @@ pub struct Site {
     scenes: stage::scene::SceneStore,
     /// Managers' shares given to openings still collecting approvals (memory only).
     held: crate::custody::Held,
+    /// The request counts as last read (after each request operation and at each inspection check), so
+    /// /healthz does not read every request file on every probe.
+    requests_seen: Mutex<crate::status::RequestsStatus>,
 }
 
 /// The live mounts take the one encode, or raw frames to encode themselves (two encodes, by setting).
@@ -554,6 +557,7 @@ impl Site {
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
             scenes: stage::scene::SceneStore::sealed(&record_dir, Some(site_key)),
             held: Default::default(),
+            requests_seen: Default::default(),
         })
     }
 
@@ -686,7 +690,7 @@ impl Site {
             ok: streaming && models == ModelsState::Loaded,
             models,
             policy: self.policy.lock().state.clone(),
-            requests: self.request_counts(),
+            requests: self.requests_seen.lock().clone(),
             shard: ShardStatus {
                 index: shard.index,
                 count: shard.count,
@@ -801,16 +805,12 @@ impl Site {
     /// Data-subject requests open, overdue and due within 3 days: the metrics, /healthz and the 점검대장.
     pub fn request_counts(&self) -> crate::status::RequestsStatus {
         let now = self.records.ledger().now_ms();
-        let (open, overdue, due_soon) =
-            crate::requests::request_counts(self.records.requests(), now);
+        let counts = crate::requests::request_counts(self.records.requests(), now);
         let m = telemetry::metrics();
-        m.requests_open.set(open as i64);
-        m.requests_overdue.set(overdue as i64);
-        crate::status::RequestsStatus {
-            open,
-            overdue,
-            due_soon: due_soon.len(),
-        }
+        m.requests_open.set(counts.open as i64);
+        m.requests_overdue.set(counts.overdue as i64);
+        *self.requests_seen.lock() = counts.clone();
+        counts
     }
 
     /// Shows inspections still unsigned after 7 days, and requests open and overdue (metrics; /healthz reads
