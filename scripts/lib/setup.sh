@@ -45,6 +45,8 @@ GST_PACKAGES=(
 
 # Printing the data-subject request forms to PDF (crates/forms): headless Chromium and a Korean font.
 FORMS_PACKAGES=(chromium fonts-nanum)
+# The console test drives that chromium through chromedriver (tests/console.rs).
+CONSOLE_PACKAGES=(chromium-driver)
 
 setup() { # extra packages…
   check_rust

@@ -5,7 +5,6 @@
 use crate::client;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
-use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -334,17 +333,6 @@ pub fn inspection(cmd: InspectionCommand) -> Result<()> {
     Ok(())
 }
 
-/// A month as YYYY-MM.
-fn month_of(s: &str) -> Result<(i64, u32)> {
-    let bad = || anyhow!("--month: {s:?} is not a month; use YYYY-MM, e.g. 2026-11");
-    let (y, m) = s.split_once('-').ok_or_else(bad)?;
-    let (y, m): (i64, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if !(2000..=9999).contains(&y) || !(1..=12).contains(&m) {
-        return Err(bad());
-    }
-    Ok((y, m))
-}
-
 pub fn ledger(cmd: LedgerCommand) -> Result<()> {
     match cmd {
         LedgerCommand::Review {
@@ -353,36 +341,19 @@ pub fn ledger(cmd: LedgerCommand) -> Result<()> {
             sign,
             user,
         } => {
-            let (y, m) = month_of(&month)?;
             let rec = records(&config)?;
             let me = client::login(&rec, user.as_deref())?;
             me.require(access::Permission::ReadLedger)
                 .map_err(|e| anyhow!("{e}"))?;
-            let (start, end) = ledger::time::kst_month_ms(y, m);
-            let rows = rec.ledger().list(&ledger::Filter {
-                from_ms: Some(start),
-                to_ms: Some(end),
-                ..ledger::Filter::default()
-            })?;
-            let review = ledger::review(&rows, start, end, ledger::review::DEFAULT_OFFICE_HOURS);
-            let text = review.to_markdown();
-            print!("{text}");
+            let review = ledger::review::month_review(rec.ledger(), &month)
+                .map_err(|e| anyhow!("--month: {e}"))?;
+            print!("{}", review.markdown);
             if sign {
                 me.require(access::Permission::SignReview)
                     .map_err(|e| anyhow!("{e}"))?;
-                let row = rec.ledger().append(ledger::Entry {
-                    kind: ledger::Kind::Review,
-                    actor: me.user.clone(),
-                    subject: format!("접근기록 점검 {month}"),
-                    purpose: "monthly access review (시행령 제30조)".into(),
-                    manager: me.user.clone(),
-                    client: "cli".into(),
-                    detail: serde_json::json!({
-                        "month": month, "rows_reviewed": rows.len(),
-                        "sha256": hex::encode(sha2::Sha256::digest(text.as_bytes())),
-                    }),
-                    ..ledger::Entry::default()
-                })?;
+                let row = rec
+                    .ledger()
+                    .append(ledger::review::signature(&review, &me.user, "cli"))?;
                 println!("\nsigned by {} (ledger row {})", me.user, row.seq);
             }
             Ok(())

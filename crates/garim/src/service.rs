@@ -380,7 +380,58 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
         overrides,
         a.seconds,
         policy::Shard::WHOLE,
+        true,
     )
+}
+
+/// The demo's manager account.
+const DEMO_MANAGER: &str = "demo-manager";
+
+/// The demo site's one-time manager login: made as the first manager of an empty directory, or given a new
+/// random password when it exists (a ledgered reset by the demo on the host; `garim run` never does this).
+/// `None` when the site has other users and no demo manager.
+fn demo_manager_login(site: &Site) -> Result<Option<String>> {
+    let mut raw = [0u8; 12];
+    getrandom::fill(&mut raw).map_err(|e| anyhow!("no randomness: {e}"))?;
+    // Easy to type: lowercase letters and digits without look-alikes.
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let pw: String = raw
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-");
+    let password = access::Password::from(pw.clone());
+    let records = site.records();
+    let dir = records.directory();
+    let person = site
+        .config()
+        .people
+        .iter()
+        .find(|p| p.role == policy::legal::Role::Manager)
+        .map(|p| p.id.clone());
+    if dir.is_empty()? {
+        records
+            .accounts
+            .bootstrap(DEMO_MANAGER, &password, person.as_deref())?;
+        return Ok(Some(pw));
+    }
+    if dir.get(DEMO_MANAGER)?.is_none() {
+        return Ok(None);
+    }
+    records.ledger().append(ledger::Entry {
+        kind: ledger::Kind::UserChange,
+        actor: "demo".into(),
+        subject: format!("user {DEMO_MANAGER}"),
+        purpose: "one-time demo login: a new password made by `garim demo` on the host".into(),
+        client: "cli".into(),
+        detail: serde_json::json!({"change": "password", "own": false}),
+        ..ledger::Entry::default()
+    })?;
+    dir.set_password_keeping(DEMO_MANAGER, &password, None)?;
+    Ok(Some(pw))
 }
 
 pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
@@ -392,6 +443,7 @@ pub fn run(models: &ModelArgs, a: RunArgs) -> Result<()> {
         MaskArgs::default().overrides()?,
         a.seconds,
         shard,
+        false,
     )
 }
 
@@ -437,6 +489,7 @@ fn serve(
     overrides: site::Overrides,
     seconds: Option<u64>,
     shard: policy::Shard,
+    demo_login: bool,
 ) -> Result<()> {
     let (controller, control) = site::control::channel();
     site::control::forward_signals(controller)?;
@@ -477,6 +530,7 @@ fn serve(
         "file descriptor budget"
     );
     let (transport, https) = http_transport(&cfg)?;
+    let transport_is_tls = matches!(transport, server::tls::Transport::Tls(_));
     let http = server::HttpServer::start_on(&cfg.server.http_bind, state, limits, transport)
         .with_context(|| format!("cannot serve HTTP on {}", cfg.server.http_bind))?;
     let http_addr = http.addr();
@@ -508,8 +562,22 @@ fn serve(
             site.status().shard.site_cameras
         );
     }
-    println!("  api       http://{http_addr}/api/v1 (log in first)");
-    if site.records().directory().is_empty().unwrap_or(false) {
+    let scheme = if transport_is_tls { "https" } else { "http" };
+    println!(
+        "  console   {scheme}://{http_addr}/ (운영 콘솔; the public notice: {scheme}://{http_addr}/site/notice)"
+    );
+    println!("  api       {scheme}://{http_addr}/api/v1 (log in first)");
+    if demo_login {
+        match demo_manager_login(&site) {
+            Ok(Some(pw)) => println!(
+                "  login     user {DEMO_MANAGER}, password {pw} (one-time: a new one each `garim demo`)"
+            ),
+            Ok(None) => println!(
+                "  login     this demo site has its own users; log in with one of them (no demo login made)"
+            ),
+            Err(e) => println!("  login     the demo login could not be made: {e:#}"),
+        }
+    } else if site.records().directory().is_empty().unwrap_or(false) {
         println!(
             "  users     none yet: make the first manager with `garim user add --config {} NAME --role manager`",
             config_path.display()

@@ -159,6 +159,65 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// A month as YYYY-MM.
+pub fn parse_month(s: &str) -> Result<(i64, u32), String> {
+    let bad = || format!("{s:?} is not a month; use YYYY-MM, e.g. 2026-11");
+    let (y, m) = s.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i64, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(2000..=9999).contains(&y) || !(1..=12).contains(&m) {
+        return Err(bad());
+    }
+    Ok((y, m))
+}
+
+/// One month's review as the CLI and the console show it, with what a signature hashes.
+#[derive(Clone, Debug, Serialize)]
+pub struct MonthReview {
+    pub month: String,
+    pub rows_reviewed: usize,
+    pub review: Review,
+    pub markdown: String,
+}
+
+/// Reviews `month` (YYYY-MM, KST) of the ledger.
+pub fn month_review(ledger: &crate::Ledger, month: &str) -> Result<MonthReview, String> {
+    let (y, m) = parse_month(month)?;
+    let (start, end) = crate::time::kst_month_ms(y, m);
+    let rows = ledger
+        .list(&crate::Filter {
+            from_ms: Some(start),
+            to_ms: Some(end),
+            ..crate::Filter::default()
+        })
+        .map_err(|e| e.to_string())?;
+    let review = review(&rows, start, end, DEFAULT_OFFICE_HOURS);
+    let markdown = review.to_markdown();
+    Ok(MonthReview {
+        month: month.to_string(),
+        rows_reviewed: rows.len(),
+        review,
+        markdown,
+    })
+}
+
+/// The Kind::Review row of a manager signing `r` (the review's text is kept as its hash).
+pub fn signature(r: &MonthReview, manager: &str, client: &str) -> crate::Entry {
+    use sha2::Digest;
+    crate::Entry {
+        kind: Kind::Review,
+        actor: manager.to_string(),
+        subject: format!("접근기록 점검 {}", r.month),
+        purpose: "monthly access review (시행령 제30조)".into(),
+        manager: manager.to_string(),
+        client: client.to_string(),
+        detail: serde_json::json!({
+            "month": r.month, "rows_reviewed": r.rows_reviewed,
+            "sha256": hex::encode(sha2::Sha256::digest(r.markdown.as_bytes())),
+        }),
+        ..crate::Entry::default()
+    }
+}
+
 impl Review {
     /// The review as Markdown: Korean headings (the form's terms), English detail.
     pub fn to_markdown(&self) -> String {

@@ -12,6 +12,12 @@ use std::path::PathBuf;
 pub enum ApiError {
     /// 400, naming the field and the value.
     BadRequest { field: String, message: String },
+    /// 400 with the errors placed on their items (the zone editor's polygons).
+    Invalid {
+        field: String,
+        message: String,
+        errors: serde_json::Value,
+    },
     /// 401
     Unauthenticated(String),
     /// 403
@@ -50,7 +56,9 @@ impl ApiError {
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ApiError::BadRequest { field, message } => write!(f, "{field}: {message}"),
+            ApiError::BadRequest { field, message } | ApiError::Invalid { field, message, .. } => {
+                write!(f, "{field}: {message}")
+            }
             ApiError::Unauthenticated(m)
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
@@ -102,6 +110,20 @@ pub struct AcceptBody {
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     pub toml: String,
+    /// 사유, written to the ledger
+    pub reason: String,
+}
+
+/// Body of a zone editor save: one camera's polygons (fractions of the frame), the policy hash the editor
+/// opened with (a save over a newer policy is refused), and why.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZonesBody {
+    #[serde(default)]
+    pub privacy_masks: Vec<Vec<[f32; 2]>>,
+    #[serde(default)]
+    pub recording_zones: Vec<Vec<[f32; 2]>>,
+    pub base_sha256: String,
     /// 사유, written to the ledger
     pub reason: String,
 }
@@ -214,4 +236,23 @@ pub trait SiteApi: Send + Sync {
     fn check_person(&self, role: access::Role, person: Option<&str>) -> Result<(), ApiError>;
     /// An inspection (점검대장 row) now.
     fn inspect(&self, p: &Principal, client: &str) -> Result<serde_json::Value, ApiError>;
+    /// One camera's privacy masks and recording zones as the policy file holds them, the file's hash, and the
+    /// picture's size (for the zone editor).
+    fn zones(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError>;
+    /// A manager saves one camera's polygons: refused (409) when the file changed since `base_sha256`,
+    /// validated like `garim check` (400 with the errors on their polygons), written with the file's comments
+    /// kept, applied, and ledgered with the diff.
+    fn put_zones(
+        &self,
+        p: &Principal,
+        camera: &str,
+        body: &ZonesBody,
+        client: &str,
+    ) -> Result<serde_json::Value, ApiError>;
+    /// A camera's recent fps, latency and fail-closed share (the console's charts) and its recent events.
+    fn trend(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError>;
+    /// The site's public pages, served without a login: `notice` (운영·관리 방침) or `signs` (안내판), HTML.
+    fn public_page(&self, which: &str) -> Result<String, ApiError>;
+    /// The site's name, for the console's header.
+    fn site_name(&self) -> String;
 }

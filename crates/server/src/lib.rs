@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod limits;
+mod pages;
 pub mod routes;
 pub mod tls;
 

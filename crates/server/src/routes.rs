@@ -4,7 +4,7 @@
 //! handler. Tests enumerate `ROUTES` to check every route × role.
 
 use crate::api::{AcceptBody, ApiError, ExportQuery, PolicyBody, RangeQuery};
-use crate::{AppState, Client};
+use crate::{AppState, Client, pages};
 use access::{Permission, Principal, SessionKind};
 use axum::Json;
 use axum::body::Body;
@@ -63,6 +63,33 @@ pub static ROUTES: &[Route] = &[
     route(Method::GET, "/healthz", Public, "/healthz", None, || {
         get(healthz)
     }),
+    // The console: its page and files carry no data; everything it shows comes from /api/v1 after login.
+    route(Method::GET, "/", Public, "/", None, || get(pages::console)),
+    route(
+        Method::GET,
+        "/console/{file}",
+        Public,
+        "/console/app.js",
+        None,
+        || get(pages::console_file),
+    ),
+    // What the law makes public (PIPA Art. 25(7)), at stable URLs a homepage can link to.
+    route(
+        Method::GET,
+        "/site/notice",
+        Public,
+        "/site/notice",
+        None,
+        || get(pages::notice),
+    ),
+    route(
+        Method::GET,
+        "/site/signs",
+        Public,
+        "/site/signs",
+        None,
+        || get(pages::signs),
+    ),
     route(Method::GET, "/metrics", Public, "/metrics", None, || {
         get(metrics)
     }),
@@ -105,6 +132,40 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/cameras/cam-a/snapshot.jpg",
         None,
         || get(snapshot),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/live.mjpeg",
+        Needs(P::ViewLive),
+        "/api/v1/cameras/cam-a/live.mjpeg?frames=1",
+        None,
+        || get(pages::live_mjpeg),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/trend",
+        Needs(P::ReadStatus),
+        "/api/v1/cameras/cam-a/trend",
+        None,
+        || get(pages::trend),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/cameras/{camera}/zones",
+        Needs(P::ReadPolicy),
+        "/api/v1/cameras/cam-a/zones",
+        None,
+        || get(pages::zones),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/cameras/{camera}/zones",
+        Needs(P::ManagePolicy),
+        "/api/v1/cameras/cam-a/zones",
+        Some(
+            r#"{"privacy_masks": [[[0, 0], [0.5, 0], [0.5, 0.5]]], "base_sha256": "x", "reason": "matrix"}"#,
+        ),
+        || post(pages::put_zones),
     ),
     route(
         Method::GET,
@@ -209,6 +270,22 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/ledger/export?format=csv",
         None,
         || get(ledger_export),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/ledger/review",
+        Needs(P::ReadLedger),
+        "/api/v1/ledger/review?month=2026-11",
+        None,
+        || get(pages::review),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/ledger/review",
+        Needs(P::SignReview),
+        "/api/v1/ledger/review",
+        Some(r#"{"month": "2026-11"}"#),
+        || post(pages::sign_review),
     ),
     route(
         Method::GET,
@@ -344,6 +421,25 @@ pub fn router(state: AppState) -> axum::Router {
 
 pub(crate) const COOKIE: &str = "garim_session";
 
+/// The header a cookie session's changes carry (its value: `csrf_of` the session token).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session: derived from its token, so it needs no storage and dies with the session;
+/// the cookie is HttpOnly, so only an answer of this origin (login, `me`) tells a page what it is.
+pub fn csrf_of(session_token: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(format!("garim-csrf\0{session_token}").as_bytes());
+    hex::encode(&d[..16])
+}
+
+fn has_bearer(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The session token of a request: `Authorization: Bearer …`, else the session cookie.
 pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
     if let Some(v) = headers
@@ -382,6 +478,21 @@ async fn authorize(
         return ApiError::Unauthenticated("log in first (session cookie or bearer token)".into())
             .into_response();
     };
+    // A browser sends the cookie with any request, a forged one included: a change made with the cookie must
+    // carry the session's CSRF token too, which only a page of this origin can have read.
+    if !matches!(*req.method(), Method::GET | Method::HEAD)
+        && !has_bearer(req.headers())
+        && req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| !constant_time_eq(v.as_bytes(), csrf_of(&token).as_bytes()))
+    {
+        return ApiError::Forbidden(format!(
+            "a change made with the session cookie needs the {CSRF_HEADER} header of this session"
+        ))
+        .into_response();
+    }
     let directory = state.accounts.directory.clone();
     let principal = match tokio::task::spawn_blocking(move || directory.authenticate(&token)).await
     {
@@ -413,7 +524,7 @@ async fn authorize(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = match &self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -424,8 +535,13 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut body = serde_json::json!({"error": self.to_string()});
-        if let ApiError::BadRequest { field, .. } = &self {
-            body["field"] = field.clone().into();
+        match &self {
+            ApiError::BadRequest { field, .. } => body["field"] = field.clone().into(),
+            ApiError::Invalid { field, errors, .. } => {
+                body["field"] = field.clone().into();
+                body["errors"] = errors.clone();
+            }
+            _ => {}
         }
         let mut resp = (code, Json(body)).into_response();
         if let ApiError::TooMany {
@@ -503,7 +619,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Que
 }
 
 /// Runs blocking site work (index, ledger, files) off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -511,9 +627,9 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(ApiError::Internal(format!("request failed: {e}"))))
 }
 
-type Answer = Result<Response, ApiError>;
+pub(crate) type Answer = Result<Response, ApiError>;
 
-fn json(v: impl serde::Serialize) -> Answer {
+pub(crate) fn json(v: impl serde::Serialize) -> Answer {
     Ok(Json(v).into_response())
 }
 
@@ -576,7 +692,7 @@ async fn login(
             })
     })
     .await?;
-    let me = me_of(&principal);
+    let me = me_of(&principal, s.site.site_name());
     match kind {
         SessionKind::Bearer => json(serde_json::json!({"token": token.expose(), "me": me})),
         SessionKind::Cookie => {
@@ -585,7 +701,8 @@ async fn login(
                 "{COOKIE}={}; HttpOnly{secure}; SameSite=Strict; Path=/",
                 token.expose()
             );
-            let mut resp = Json(serde_json::json!({"me": me})).into_response();
+            let mut resp = Json(serde_json::json!({"me": me, "csrf": csrf_of(token.expose())}))
+                .into_response();
             resp.headers_mut().insert(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -595,10 +712,16 @@ async fn login(
     }
 }
 
-fn me_of(p: &Principal) -> serde_json::Value {
+fn me_of(p: &Principal, site: String) -> serde_json::Value {
+    let permissions: Vec<&str> = Permission::ALL
+        .into_iter()
+        .filter(|perm| p.require(*perm).is_ok())
+        .map(Permission::as_str)
+        .collect();
     serde_json::json!({
         "user": p.user, "role": p.role, "person_id": p.person_id,
         "cameras": p.camera_scope.as_ref().map(|s| s.iter().cloned().collect::<Vec<_>>()),
+        "permissions": permissions, "site": site,
     })
 }
 
@@ -626,8 +749,17 @@ async fn logout(
     Ok(resp)
 }
 
-async fn me(axum::Extension(p): axum::Extension<Principal>) -> Answer {
-    json(me_of(&p))
+async fn me(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    headers: HeaderMap,
+) -> Answer {
+    let mut me = me_of(&p, s.site.site_name());
+    // The page's CSRF token (a bearer session needs none).
+    if !has_bearer(&headers) {
+        me["csrf"] = token_of(&headers).map(|t| csrf_of(&t)).into();
+    }
+    json(me)
 }
 
 async fn cameras(

@@ -79,6 +79,27 @@ impl SiteApi for FakeSite {
     fn inspect(&self, _: &Principal, _: &str) -> Result<serde_json::Value, ApiError> {
         Ok(serde_json::json!({}))
     }
+    fn zones(&self, _: &Principal, _: &str) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"privacy_masks": [], "recording_zones": []}))
+    }
+    fn put_zones(
+        &self,
+        _: &Principal,
+        _: &str,
+        _: &server::api::ZonesBody,
+        _: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"changes": []}))
+    }
+    fn trend(&self, _: &Principal, _: &str) -> Result<serde_json::Value, ApiError> {
+        Ok(serde_json::json!({"samples": [], "events": []}))
+    }
+    fn public_page(&self, which: &str) -> Result<String, ApiError> {
+        Ok(format!("<h1>{which}</h1>"))
+    }
+    fn site_name(&self) -> String {
+        "시험 사이트".into()
+    }
 }
 
 fn rand_name() -> u64 {
@@ -282,8 +303,17 @@ fn every_route_answers_401_403_or_2xx_by_role_from_the_route_table() {
         );
     }
     // Public routes answer anyone.
-    assert_eq!(call(&w, "GET", "/healthz", None, None), 200);
-    assert_eq!(call(&w, "GET", "/metrics", None, None), 200);
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.gate == Gate::Public && r.method == "GET")
+    {
+        assert_eq!(
+            call(&w, "GET", route.example, None, None),
+            200,
+            "{}",
+            route.path
+        );
+    }
 }
 
 #[test]
@@ -659,4 +689,121 @@ fn https_with_a_kept_self_signed_certificate() {
     let (code, _) = call_full(&w, "GET", "/healthz", None, None);
     assert_eq!(code, 200, "plain HTTP from loopback");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Logs in for a browser: the session cookie and the CSRF token from the answer.
+fn cookie_login(w: &World, user: &str) -> (String, String) {
+    let mut r = agent()
+        .post(&format!("{}/api/v1/session/login", base(w)))
+        .send_json(serde_json::json!({"user": user, "password": PW}))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let v: serde_json::Value = r.body_mut().read_json().unwrap();
+    (cookie, v["csrf"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_cookie_session_changes_nothing_without_its_csrf_token() {
+    let w = world("csrf");
+    let (cookie, csrf) = cookie_login(&w, "manager");
+    let send = |method: &str, path: &str, body: &str, token: Option<&str>| {
+        let url = format!("{}{path}", base(&w));
+        let a = agent();
+        let mut r = if method == "PATCH" {
+            a.patch(&url)
+        } else {
+            a.post(&url)
+        }
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/json");
+        if let Some(t) = token {
+            r = r.header("X-CSRF-Token", t);
+        }
+        let mut resp = r.send(body).unwrap();
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
+    };
+    // Every state-changing route of the table: refused without the token, or with another session's.
+    let (_, other) = cookie_login(&w, "auditor");
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.method != "GET" && r.gate != Gate::Public)
+    {
+        let body = route.example_body.unwrap_or("{}");
+        for token in [None, Some(other.as_str()), Some("")] {
+            let (code, text) = send(route.method.as_str(), route.example, body, token);
+            assert_eq!(code, 403, "{} with {token:?}: {text}", route.path);
+            assert!(text.contains("x-csrf-token"), "{text}");
+        }
+    }
+    // With it, the change goes through; GETs never need it; bearer sessions never need it.
+    let (code, text) = send("POST", "/api/v1/inspections", "{}", Some(&csrf));
+    assert!((200..300).contains(&code), "{code} {text}");
+    let mut me = agent()
+        .get(&format!("{}/api/v1/session/me", base(&w)))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.body_mut().read_json().unwrap();
+    assert_eq!(me["csrf"], csrf.as_str());
+    assert_eq!(me["site"], "시험 사이트");
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "manage_policy")
+    );
+    let bearer = login(&w, "manager");
+    let code = call(&w, "POST", "/api/v1/inspections", None, Some(&bearer));
+    assert!((200..300).contains(&code), "{code}");
+}
+
+#[test]
+fn the_console_is_served_with_a_policy_that_refuses_inline_script() {
+    let w = world("console");
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/console/app.js", "text/javascript"),
+        ("/console/app.css", "text/css"),
+    ] {
+        let r = agent().get(&format!("{}{path}", base(&w))).call().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    }
+    for path in [
+        "/console/index.html",
+        "/console/..%2FCargo.toml",
+        "/console/nope.js",
+    ] {
+        assert_eq!(call(&w, "GET", path, None, None), 404, "{path}");
+    }
+    // The public notice: no login, and no script may run in it.
+    let r = agent()
+        .get(&format!("{}/site/notice", base(&w)))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'") && !csp.contains("script"),
+        "{csp}"
+    );
 }

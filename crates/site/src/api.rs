@@ -63,11 +63,37 @@ impl server::SiteApi for Site {
 
     fn cameras(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
         p.require(Permission::ReadStatus).map_err(deny)?;
+        let cfg = self.config();
+        let m = telemetry::metrics();
         let cameras: Vec<_> = self
-            .status()
-            .cameras
+            .camera_statuses()
             .into_iter()
             .filter(|c| p.may_see_camera(&c.id))
+            .map(|c| {
+                let latest = self.trends().latest(&c.id);
+                let location = cfg
+                    .cameras
+                    .iter()
+                    .find(|k| k.id == c.id)
+                    .and_then(|k| k.location.clone());
+                serde_json::json!({
+                    "id": c.id,
+                    "location": location,
+                    "state": c.state.to_string(),
+                    "frames_in": c.frames_in,
+                    "frames_out": c.frames_out,
+                    "fail_closed": c.fail_closed,
+                    "reconnects": c.reconnects,
+                    "fps_in": latest.map(|l| l.fps_in),
+                    "fps_out": latest.map(|l| l.fps_out),
+                    "latency_p99_ms": c.latency_p99_ms,
+                    "fail_closed_share": latest.map(|l| l.fail_closed_share),
+                    "scene_alarm": (m.scene_changed.with_label_values(&[&c.id]).get() != 0)
+                        .then_some("the camera's view changed: every frame is masked until a manager accepts it"),
+                    "width": c.width,
+                    "height": c.height,
+                })
+            })
             .collect();
         Ok(serde_json::json!({"cameras": cameras}))
     }
@@ -351,6 +377,115 @@ impl server::SiteApi for Site {
             })
             .map_err(internal)?;
         Ok(serde_json::json!({"history": rows}))
+    }
+
+    fn zones(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError> {
+        self.check_camera(p, Permission::ReadPolicy, camera)?;
+        let (text, sha256) = self.policy_file().map_err(internal)?;
+        // The file as it is now (what a save will edit), not only the policy in force.
+        let on_disk = policy::SiteConfig::from_toml_str(&text).ok();
+        let cfg = on_disk.unwrap_or_else(|| self.config());
+        let cam = cfg
+            .cameras
+            .iter()
+            .find(|c| c.id == camera)
+            .ok_or_else(|| ApiError::no_camera(camera))?;
+        let size = self
+            .camera_statuses()
+            .into_iter()
+            .find(|c| c.id == camera)
+            .map_or((0, 0), |c| (c.width, c.height));
+        Ok(serde_json::json!({
+            "camera": camera,
+            "privacy_masks": cam.privacy_masks,
+            "recording_zones": cam.recording_zones,
+            "policy_sha256": sha256,
+            "width": size.0,
+            "height": size.1,
+        }))
+    }
+
+    fn put_zones(
+        &self,
+        p: &Principal,
+        camera: &str,
+        body: &server::api::ZonesBody,
+        client: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.check_camera(p, Permission::ManagePolicy, camera)?;
+        let reason = body.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::bad("reason", "required: why the zones change"));
+        }
+        let by = crate::runtime::PolicySource {
+            actor: p.user.clone(),
+            manager: p.user.clone(),
+            client: client.to_string(),
+            purpose: format!("{reason} (zone editor, camera {camera})"),
+        };
+        let zones = console::zones::Zones {
+            privacy_masks: body.privacy_masks.clone(),
+            recording_zones: body.recording_zones.clone(),
+        };
+        use crate::runtime::EditError;
+        match self.edit_policy(&body.base_sha256, &by, |text| {
+            console::zones::set_zones(text, camera, &zones)
+        }) {
+            Ok((changes, sha256)) => {
+                Ok(serde_json::json!({"changes": changes, "policy_sha256": sha256}))
+            }
+            Err(EditError::Stale(m)) => Err(ApiError::Conflict(m)),
+            Err(EditError::Invalid(errs)) => {
+                let placed = console::zones::polygon_errors(
+                    camera,
+                    errs.iter().map(|e| (e.path.as_str(), e.reason.as_str())),
+                );
+                let first = errs.first().map(|e| e.path.clone()).unwrap_or_default();
+                let message = errs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Err(ApiError::Invalid {
+                    field: first,
+                    message: format!("nothing was saved: {message}"),
+                    errors: serde_json::to_value(placed).map_err(internal)?,
+                })
+            }
+            Err(EditError::Refused(m)) => {
+                Err(ApiError::bad("policy", format!("nothing was saved: {m}")))
+            }
+            Err(EditError::Failed(m)) => {
+                tracing::error!(camera, "zone editor save failed: {m}");
+                Err(ApiError::Internal(
+                    "the policy could not be written or recorded; see the service log".into(),
+                ))
+            }
+        }
+    }
+
+    fn trend(&self, p: &Principal, camera: &str) -> Result<serde_json::Value, ApiError> {
+        self.check_camera(p, Permission::ReadStatus, camera)?;
+        let (samples, events) = self.trends().of(camera);
+        Ok(serde_json::json!({"camera": camera, "samples": samples, "events": events}))
+    }
+
+    fn public_page(&self, which: &str) -> Result<String, ApiError> {
+        let cfg = self.config();
+        match which {
+            "notice" => {
+                policy::notice::render(&cfg, policy::notice::Format::Html, None).map_err(internal)
+            }
+            "signs" => Ok(policy::notice::render_signs(
+                &cfg,
+                policy::notice::Format::Html,
+            )),
+            other => Err(ApiError::NotFound(format!("no public page {other:?}"))),
+        }
+    }
+
+    fn site_name(&self) -> String {
+        self.config().site.name
     }
 
     fn inspect(&self, p: &Principal, _client: &str) -> Result<serde_json::Value, ApiError> {

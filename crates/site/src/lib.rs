@@ -14,6 +14,7 @@ pub mod requests;
 pub mod runtime;
 pub mod shard;
 pub mod status;
+pub mod trend;
 pub mod vaults;
 
 pub use control::{Control, Controller};

@@ -90,6 +90,21 @@ pub struct Site {
     /// The request counts as last read (after each request operation and at each inspection check), so
     /// /healthz does not read every request file on every probe.
     requests_seen: Mutex<crate::status::RequestsStatus>,
+    /// Each camera's recent figures and events, for the console's charts.
+    trends: crate::trend::Trends,
+}
+
+/// Why an edit of the policy file (the console's zone editor) was not applied.
+#[derive(Debug)]
+pub enum EditError {
+    /// The file is no longer the one the editor opened.
+    Stale(String),
+    /// The edited policy fails validation (the file was not changed).
+    Invalid(Vec<policy::ConfigError>),
+    /// The edit could not be made, or another check refused it (the message says which).
+    Refused(String),
+    /// Writing or recording failed.
+    Failed(String),
 }
 
 /// The live mounts take the one encode, or raw frames to encode themselves (two encodes, by setting).
@@ -558,6 +573,7 @@ impl Site {
             scenes: stage::scene::SceneStore::sealed(&record_dir, Some(site_key)),
             held: Default::default(),
             requests_seen: Default::default(),
+            trends: Default::default(),
         })
     }
 
@@ -587,6 +603,62 @@ impl Site {
 
     pub fn records(&self) -> &Records {
         &self.records
+    }
+
+    /// Each camera's recent figures and events.
+    pub fn trends(&self) -> &crate::trend::Trends {
+        &self.trends
+    }
+
+    /// The running cameras' own status (size, latency, counters).
+    pub fn camera_statuses(&self) -> Vec<media::CameraStatus> {
+        self.cameras
+            .lock()
+            .iter()
+            .map(|r| r.handle.status())
+            .collect()
+    }
+
+    /// The policy file's text now and its SHA-256 (what an editor opens and must still find when it saves).
+    pub fn policy_file(&self) -> Result<(String, String), String> {
+        let path = &self.opts.config_path;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let hash = crate::history::sha256_hex(&text);
+        Ok((text, hash))
+    }
+
+    /// Edits the policy file as `by`: refused when the file's hash is no longer `base_sha256`; `edit` turns
+    /// the text into the new one, which is validated, written and applied like `replace_policy` (a refused
+    /// one is ledgered and changes nothing). Returns the changes and the new file's hash.
+    pub fn edit_policy(
+        &self,
+        base_sha256: &str,
+        by: &PolicySource,
+        edit: impl FnOnce(&str) -> Result<String, String>,
+    ) -> Result<(Vec<String>, String), EditError> {
+        let _one = self.policy_write.lock();
+        let (text, hash) = self.policy_file().map_err(EditError::Failed)?;
+        if hash != base_sha256 {
+            return Err(EditError::Stale(
+                "changed since you opened it: the policy file was saved by someone else (or edited on the \
+                 host) after this editor loaded it; reload the editor and make the change again"
+                    .into(),
+            ));
+        }
+        let new = edit(&text).map_err(EditError::Refused)?;
+        let structured =
+            SiteConfig::parse_named(&new, &self.opts.config_path.display().to_string());
+        match self.replace_locked(&new, by) {
+            Ok(changes) => Ok((changes, crate::history::sha256_hex(&new))),
+            Err(e) if e.starts_with("cannot write") || e.contains("could not be recorded") => {
+                Err(EditError::Failed(e))
+            }
+            Err(e) => Err(match structured {
+                Err(errs) => EditError::Invalid(errs.0),
+                Ok(_) => EditError::Refused(e),
+            }),
+        }
     }
 
     /// The newest masked frame of a camera of this replica.
@@ -773,6 +845,22 @@ impl Site {
                 let cameras = self.cameras.lock();
                 for (r, last) in cameras.iter().zip(last_counts.iter_mut()) {
                     let s = r.handle.status();
+                    self.trends.record(
+                        &s.id,
+                        vault::time::unix_now(),
+                        crate::trend::Reading {
+                            state: s.state.to_string(),
+                            frames_in: s.frames_in,
+                            frames_out: s.frames_out,
+                            fail_closed: s.fail_closed,
+                            latency_p99_ms: s.latency_p99_ms,
+                            scene_alarm: telemetry::metrics()
+                                .scene_changed
+                                .with_label_values(&[&s.id])
+                                .get()
+                                != 0,
+                        },
+                    );
                     let fps_in = (s.frames_in - last.0) as f64 / secs;
                     let fps_out = (s.frames_out - last.1) as f64 / secs;
                     *last = (s.frames_in, s.frames_out);
@@ -944,10 +1032,15 @@ impl Site {
     /// Replaces the policy file with `text` (validated first; written beside it, fsync'ed, renamed over) and
     /// applies it, as `by`. An invalid text changes nothing, not even the file.
     pub fn replace_policy(&self, text: &str, by: &PolicySource) -> Result<Vec<String>, String> {
-        let path = &self.opts.config_path;
         // One writer at a time, and the file watch's reload waits too: the text applied is the one written,
         // recorded as this user's.
         let _one = self.policy_write.lock();
+        self.replace_locked(text, by)
+    }
+
+    /// `replace_policy` with `policy_write` held.
+    fn replace_locked(&self, text: &str, by: &PolicySource) -> Result<Vec<String>, String> {
+        let path = &self.opts.config_path;
         let checked = SiteConfig::parse_named(text, &path.display().to_string())
             .map_err(|errs| format!("the policy is invalid:\n{}", list_errors(&errs)))
             .and_then(|mut cfg| {

@@ -1,0 +1,549 @@
+//! The operator console in a real browser: Debian's chromium, headless, driven through chromedriver over
+//! WebDriver, against a site running in this process with a simulated camera. A manager logs in and sees
+//! the masked snapshot, draws a privacy mask with mouse events and saves it (the file keeps its comments,
+//! the masked RTSP output hides that area, the 관리대장 row holds the diff); bad polygons and a stale save
+//! are refused and change nothing; an access-role user has no editor; a contractor sees only its cameras;
+//! HTML in a camera's location stays text; an ended session goes back to the login page. A screenshot of
+//! every main page goes to target/console/.
+
+mod common;
+
+use common::*;
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PW: &str = "console test password";
+const XSS: &str =
+    "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+
+/// chromedriver on a free loopback port, killed with the guard.
+fn chromedriver() -> (Guard, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = ["chromedriver", "/usr/bin/chromedriver"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    assert!(
+        wait_for(Duration::from_secs(20), || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
+        "chromedriver did not listen"
+    );
+    (Guard::new(child), url)
+}
+
+/// A browser session with blocking calls (the test itself is plain threads).
+struct Browser {
+    rt: tokio::runtime::Runtime,
+    c: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    fn open(driver: &str, base: &str, shots: &Path) -> Browser {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1366,768", "--lang=ko-KR"],
+            }),
+        );
+        let c = rt
+            .block_on(
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps)
+                    .connect(driver),
+            )
+            .expect("a chromium session (is Debian's chromium installed?)");
+        Browser {
+            rt,
+            c,
+            base: base.to_string(),
+            shots: shots.to_path_buf(),
+        }
+    }
+
+    fn go(&self, path: &str) {
+        self.rt
+            .block_on(self.c.goto(&format!("{}{path}", self.base)))
+            .unwrap();
+    }
+
+    fn js(&self, script: &str) -> serde_json::Value {
+        self.rt
+            .block_on(self.c.execute(script, vec![]))
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// Waits until the script returns true.
+    fn until(&self, what: &str, script: &str) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if self.js(script) == serde_json::Value::Bool(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.shot(&format!("failed-{}", what.replace(' ', "-")));
+        panic!("{what}: not within 30 s ({script})");
+    }
+
+    fn present(&self, css: &str) -> bool {
+        self.js(&format!(
+            "const e = document.querySelector({css:?}); return !!e && e.offsetParent !== null;"
+        )) == serde_json::Value::Bool(true)
+    }
+
+    fn text(&self, css: &str) -> String {
+        self.js(&format!(
+            "const e = document.querySelector({css:?}); return e ? e.textContent : null;"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    fn click(&self, css: &str) {
+        self.rt
+            .block_on(async { self.c.find(Locator::Css(css)).await?.click().await })
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        self.rt
+            .block_on(async {
+                let e = self.c.find(Locator::Css(css)).await?;
+                e.clear().await?;
+                e.send_keys(text).await
+            })
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    fn login(&self, user: &str) {
+        self.go("/");
+        self.until(
+            "login form",
+            "return !!document.querySelector('#login-form');",
+        );
+        self.type_into("#login-user", user);
+        self.type_into("#login-password", PW);
+        self.click("#login-submit");
+        self.until(
+            "logged in",
+            "return !!document.querySelector('#whoami') && document.querySelector('#whoami').textContent.length > 0 && !document.querySelector('#login-form');",
+        );
+    }
+
+    fn logout(&self) {
+        self.click("#logout");
+        self.until(
+            "logged out",
+            "return !!document.querySelector('#login-form');",
+        );
+    }
+
+    /// Clicks on the canvas at fractions (fx, fy) of its drawn size, with real pointer events.
+    fn click_canvas(&self, css: &str, points: &[(f64, f64)]) {
+        self.rt
+            .block_on(async {
+                let canvas = self.c.find(Locator::Css(css)).await?;
+                let (w, h) = canvas.rectangle().await.map(|(_, _, w, h)| (w, h))?;
+                let mut mouse = MouseActions::new("mouse".into());
+                for (fx, fy) in points {
+                    // Offsets are from the element's centre.
+                    mouse = mouse
+                        .then(PointerAction::MoveToElement {
+                            element: canvas.clone(),
+                            duration: Some(Duration::from_millis(20)),
+                            x: ((fx - 0.5) * w).round(),
+                            y: ((fy - 0.5) * h).round(),
+                        })
+                        .then(PointerAction::Down {
+                            button: MOUSE_BUTTON_LEFT,
+                        })
+                        .then(PointerAction::Up {
+                            button: MOUSE_BUTTON_LEFT,
+                        })
+                        .then(PointerAction::Pause {
+                            duration: Duration::from_millis(60),
+                        });
+                }
+                self.c.perform_actions(mouse).await
+            })
+            .unwrap_or_else(|e| panic!("drawing on {css}: {e}"));
+    }
+
+    fn shot(&self, name: &str) {
+        if let Ok(png) = self.rt.block_on(self.c.screenshot()) {
+            std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    fn close(self) {
+        let _ = self.rt.block_on(self.c.close());
+    }
+}
+
+/// Luma standard deviation inside a rectangle (fractions of the frame) of the masked RTSP output.
+fn texture(url: &str, rect: (f64, f64, f64, f64)) -> f64 {
+    let frames = pull_rtsp(url, 3, Duration::from_secs(20));
+    let f = frames.last().expect("frames from the masked RTSP output");
+    let (x0, y0) = (
+        (rect.0 * f.width as f64) as u32,
+        (rect.1 * f.height as f64) as u32,
+    );
+    let (x1, y1) = (
+        (rect.2 * f.width as f64) as u32,
+        (rect.3 * f.height as f64) as u32,
+    );
+    let v: Vec<f64> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .map(|(x, y)| f.luma(x, y) as f64)
+        .collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+}
+
+#[test]
+fn the_console_in_chromium() {
+    let work = temp_dir("console");
+    let shots = repo_root().join("target/console");
+    std::fs::create_dir_all(&shots).unwrap();
+    let storage = work.join("data");
+    std::fs::create_dir_all(&storage).unwrap();
+    let key = storage.join("site.key");
+    vault::SecretKey::init_site_key(&key).unwrap();
+    let _camera = sim_camera(18865, "con");
+    let cameras = format!(
+        r#"
+[defaults]
+mask_style = "fill"   # solid: the test reads the masked area's pixels
+detect = ["person"]
+
+[[contractors]]
+id = "fix-it"
+name = "수리업체"
+phone = "000"
+
+# Two units: the contractor serves only the yard.
+[[facilities]]
+id = "lobby"
+name = "로비"
+people = ["m"]
+
+[[facilities]]
+id = "yard"
+name = "마당"
+people = ["m"]
+contractors = ["fix-it"]
+
+[[cameras]]
+id = "lobby-1"
+url = "rtsp://127.0.0.1:18865/con"
+facility = "lobby"
+location = "1층 로비"
+# The window block stays hidden.
+privacy_masks = [[[0.0, 0.0], [0.22, 0.0], [0.22, 0.18], [0.0, 0.18]]]  # fractions of the frame
+
+[[cameras]]
+id = "yard-2"
+url = "rtsp://127.0.0.1:18865/con"
+facility = "yard"
+location = {xss:?}
+"#,
+        xss = XSS
+    );
+    let storage_extra = format!("key_file = \"{}\"\nsegment_secs = 2", key.display());
+    let policy = site_policy(0, 18866, &storage, &storage_extra, &cameras);
+    let config = work.join("site.toml");
+    std::fs::write(&config, &policy).unwrap();
+    let site = start_site(&config);
+    let records = site.records().clone();
+    records
+        .accounts
+        .bootstrap("m", &PW.into(), Some("m"))
+        .unwrap();
+    let dir = records.directory();
+    dir.add_user("operator", access::Role::Access, &PW.into(), Some("m"))
+        .unwrap();
+    dir.add_user(
+        "fixer",
+        access::Role::Contractor,
+        &PW.into(),
+        Some("fix-it"),
+    )
+    .unwrap();
+    // The service loop: charts' samples, reloads.
+    let (controller, control) = site::control::channel();
+    let runner = {
+        let site = site.clone();
+        std::thread::spawn(move || site.run(&control, Some(600)))
+    };
+    let (http, base) = serve_api(&site);
+    assert!(
+        wait_for(Duration::from_secs(60), || site.status().ok
+            && site.snapshot_of("lobby-1").is_some()),
+        "cameras never streamed: {:?}",
+        site.status()
+    );
+    let (_driver, driver_url) = chromedriver();
+    let b = Browser::open(&driver_url, &base, &shots);
+
+    // A manager logs in; the grid shows each camera's masked snapshot; HTML in a location is only text.
+    b.login("m");
+    b.until(
+        "snapshot in the grid",
+        "const i = document.querySelector('.camera-tile[data-camera=\"lobby-1\"] img.snapshot'); return !!i && i.complete && i.naturalWidth === 768;",
+    );
+    assert_eq!(
+        b.text(".camera-tile[data-camera=\"yard-2\"] .camera-location"),
+        XSS
+    );
+    assert_eq!(
+        b.js("return document.querySelectorAll('img[src=\"x\"], #main script').length;"),
+        0
+    );
+    assert_ne!(b.js("return document.title;"), "pwned");
+    b.shot("cameras");
+    // Korean by default, English on request (and back).
+    assert_eq!(b.js("return document.documentElement.lang;"), "ko");
+    assert_eq!(b.text("a[data-page=\"cameras\"]"), "카메라");
+    b.click("#lang-switch");
+    b.until(
+        "English",
+        "return document.documentElement.lang === 'en' && document.querySelector('a[data-page=\"cameras\"]').textContent === 'Cameras';",
+    );
+    b.shot("cameras-en");
+    b.click("#lang-switch");
+    b.until(
+        "Korean again",
+        "return document.documentElement.lang === 'ko';",
+    );
+
+    // The camera page: the live view is the masked MJPEG.
+    b.go("/#/camera/lobby-1");
+    b.until(
+        "live view",
+        "const i = document.querySelector('#live-view'); return !!i && i.naturalWidth > 0 && i.src.includes('/live.mjpeg');",
+    );
+    std::thread::sleep(Duration::from_secs(6)); // a sample or two for the charts
+    b.go("/#/cameras");
+    b.go("/#/camera/lobby-1");
+    b.until("charts", "return !!document.querySelector('#chart-fps');");
+    b.shot("camera");
+
+    // The zone editor: draw a privacy mask over textured wall and save it.
+    let rtsp = "rtsp://127.0.0.1:18866/lobby-1";
+    let area = (0.62, 0.05, 0.9, 0.3);
+    let inner = (0.66, 0.09, 0.86, 0.26);
+    let before_texture = texture(rtsp, inner);
+    let before = std::fs::read_to_string(&config).unwrap();
+    let rows_before = records
+        .ledger()
+        .list(&ledger::Filter::default())
+        .unwrap()
+        .len();
+    b.go("/#/zones/lobby-1");
+    b.until(
+        "editor",
+        "const c = document.querySelector('#zone-canvas'); return !!c && c.width > 0;",
+    );
+    b.shot("zones-before");
+    let corners = [
+        (area.0, area.1),
+        (area.2, area.1),
+        (area.2, area.3),
+        (area.0, area.3),
+    ];
+    let mut clicks = corners.to_vec();
+    clicks.push(corners[0]); // back on the first vertex closes it
+    b.click_canvas("#zone-canvas", &clicks);
+    b.click("#zone-save");
+    b.until(
+        "saved",
+        "const m = document.querySelector('#zone-message'); return !!m && m.textContent.includes('privacy_masks');",
+    );
+    b.shot("zones-saved");
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert_ne!(after, before, "the policy file did not change");
+    for kept in [
+        "# The window block stays hidden.",
+        "# fractions of the frame",
+        "# Two units: the contractor serves only the yard.",
+        "# solid: the test reads the masked area's pixels",
+    ] {
+        assert!(after.contains(kept), "{kept:?} lost:\n{after}");
+    }
+    let cfg = policy::SiteConfig::from_toml_str(&after).unwrap();
+    let masks = &cfg.cameras[0].privacy_masks;
+    assert_eq!(masks.len(), 2, "{masks:?}");
+    for (p, want) in masks[1].iter().zip(corners) {
+        assert!(
+            (p[0] as f64 - want.0).abs() < 0.01 && (p[1] as f64 - want.1).abs() < 0.01,
+            "drawn {want:?}, saved {p:?}"
+        );
+    }
+    assert_valid_policy_file(&config, "the saved policy");
+    let rows = records.ledger().list(&ledger::Filter::default()).unwrap();
+    let change = rows[rows_before..]
+        .iter()
+        .find(|r| r.entry.kind == ledger::Kind::PolicyChange)
+        .expect("a PolicyChange row for the save");
+    assert_eq!(change.entry.actor, "m");
+    assert!(
+        change
+            .entry
+            .detail
+            .to_string()
+            .contains("cameras[lobby-1].privacy_masks"),
+        "{:?}",
+        change.entry.detail
+    );
+    // The live output hides the area: its pixels are flat now.
+    let mut after_texture = f64::MAX;
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            after_texture = texture(rtsp, inner);
+            after_texture < 2.0
+        }),
+        "the masked output still shows the drawn area: luma sd {before_texture:.1} before, {after_texture:.1} after"
+    );
+    assert!(
+        before_texture > 8.0,
+        "the area had no texture to hide ({before_texture:.1})"
+    );
+
+    // A self-intersecting polygon: the error is shown at its polygon, and nothing is saved.
+    let saved = std::fs::read_to_string(&config).unwrap();
+    b.go("/#/cameras");
+    b.go("/#/zones/lobby-1");
+    b.until(
+        "editor",
+        "const c = document.querySelector('#zone-canvas'); return !!c && c.width > 0;",
+    );
+    let bow_tie = [(0.3, 0.5), (0.5, 0.7), (0.5, 0.5), (0.3, 0.7), (0.3, 0.5)];
+    b.click_canvas("#zone-canvas", &bow_tie);
+    b.click("#zone-save");
+    b.until(
+        "polygon error",
+        "const e = document.querySelector('.zone-error[data-kind=\"privacy_masks\"][data-index=\"2\"]'); return !!e && e.textContent.includes('intersects itself');",
+    );
+    b.shot("zones-invalid");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), saved);
+
+    // A stale save: the file changed after the editor opened → refused, and the other change stays.
+    b.go("/#/cameras");
+    b.go("/#/zones/lobby-1");
+    b.until(
+        "editor",
+        "const c = document.querySelector('#zone-canvas'); return !!c && c.width > 0;",
+    );
+    let theirs = format!("{saved}\n# edited by someone else\n");
+    std::fs::write(&config, &theirs).unwrap();
+    b.click_canvas(
+        "#zone-canvas",
+        &[(0.1, 0.6), (0.2, 0.6), (0.2, 0.8), (0.1, 0.6)],
+    );
+    b.click("#zone-save");
+    b.until(
+        "stale refusal",
+        "const m = document.querySelector('#zone-message'); return !!m && m.textContent.includes('changed since you opened it');",
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), theirs);
+
+    // Every main page, for a person to look at.
+    for page in ["recordings", "requests", "ledger", "site", "users"] {
+        b.go(&format!("/#/{page}"));
+        b.until(
+            &format!("{page} page"),
+            &format!("return !!document.querySelector('#{page}-page');"),
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        b.shot(page);
+    }
+    b.go("/#/ledger");
+    b.until(
+        "ledger rows",
+        "return document.querySelectorAll('#ledger-table tr').length > 2 && (document.querySelector('#chain-status')||{}).textContent.length > 0;",
+    );
+    b.logout();
+
+    // An access-role user: cameras yes, the editor no.
+    b.login("operator");
+    b.go("/#/camera/lobby-1");
+    b.until(
+        "camera page",
+        "return !!document.querySelector('#camera-page');",
+    );
+    assert!(
+        !b.present("#edit-zones"),
+        "an access user sees the editor link"
+    );
+    b.go("/#/zones/lobby-1");
+    std::thread::sleep(Duration::from_millis(1500));
+    b.until(
+        "read-only zones",
+        "return !!document.querySelector('#zone-editor');",
+    );
+    for tool in ["#zone-save", "#zone-kind", "#zone-delete", "#zone-close"] {
+        assert!(!b.present(tool), "an access user has the editor's {tool}");
+    }
+    b.shot("access-zones");
+    b.logout();
+
+    // A contractor: only its own cameras.
+    b.login("fixer");
+    b.until(
+        "contractor grid",
+        "return document.querySelectorAll('.camera-tile').length > 0;",
+    );
+    let tiles =
+        b.js("return [...document.querySelectorAll('.camera-tile')].map(t => t.dataset.camera);");
+    assert_eq!(tiles, serde_json::json!(["yard-2"]));
+    b.shot("contractor");
+
+    // The session ends on the server: the next call brings the login page back.
+    dir.end_sessions("fixer").unwrap();
+    b.go("/#/recordings");
+    b.go("/#/cameras");
+    b.until(
+        "back to login",
+        "return !!document.querySelector('#login-form');",
+    );
+    b.shot("expired");
+    b.close();
+
+    controller.stop();
+    runner.join().unwrap();
+    http.stop();
+    site.stop();
+}
