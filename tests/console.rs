@@ -202,6 +202,12 @@ impl Browser {
             .unwrap_or_else(|e| panic!("drawing on {css}: {e}"));
     }
 
+    fn resize(&self, w: u32, h: u32) {
+        self.rt
+            .block_on(self.c.set_window_size(w, h))
+            .unwrap_or_else(|e| panic!("resize to {w}x{h}: {e}"));
+    }
+
     fn shot(&self, name: &str) {
         if let Ok(png) = self.rt.block_on(self.c.screenshot()) {
             std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
@@ -315,6 +321,70 @@ location = {xss:?}
         "cameras never streamed: {:?}",
         site.status()
     );
+    // Through the API as a script would (bearer): polygons the editor cannot draw are refused the same way,
+    // naming the polygon, and the file is not touched.
+    let api = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build();
+    let api: ureq::Agent = api.into();
+    let token = {
+        let mut r = api
+            .post(&format!("{base}/api/v1/session/login"))
+            .send_json(serde_json::json!({"user": "m", "password": PW, "session": "bearer"}))
+            .unwrap();
+        let v: serde_json::Value = r.body_mut().read_json().unwrap();
+        v["token"].as_str().unwrap().to_string()
+    };
+    let bearer = format!("Bearer {token}");
+    let zones: serde_json::Value = api
+        .get(&format!("{base}/api/v1/cameras/lobby-1/zones"))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let unchanged = std::fs::read_to_string(&config).unwrap();
+    for (polygon, message) in [
+        (serde_json::json!([[0.1, 0.1], [0.2, 0.2]]), "needs ≥ 3"),
+        (
+            serde_json::json!([[0.1, 0.1], [1.5, 0.1], [0.5, 0.5]]),
+            "within 0..1",
+        ),
+    ] {
+        let mut r = api
+            .post(&format!("{base}/api/v1/cameras/lobby-1/zones"))
+            .header("Authorization", &bearer)
+            .send_json(serde_json::json!({
+                "privacy_masks": [zones["privacy_masks"][0].clone(), polygon],
+                "base_sha256": zones["policy_sha256"], "reason": "test"
+            }))
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: serde_json::Value = r.body_mut().read_json().unwrap();
+        assert_eq!(v["errors"][0]["kind"], "privacy_masks", "{v}");
+        assert_eq!(v["errors"][0]["index"], 1, "{v}");
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(message),
+            "{v}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), unchanged);
+    // A request whose requester and description hold HTML, for the requests page.
+    let now = vault::time::unix_now();
+    let r = api
+        .post(&format!("{base}/api/v1/requests"))
+        .header("Authorization", &bearer)
+        .send_json(serde_json::json!({
+            "type": "view", "requester": XSS, "contact": "010-0000-0000", "cameras": ["lobby-1"],
+            "from": now - 600, "to": now, "identity_check": "주민등록증", "description": XSS,
+        }))
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
     let (_driver, driver_url) = chromedriver();
     let b = Browser::open(&driver_url, &base, &shots);
 
@@ -481,7 +551,7 @@ location = {xss:?}
     assert_eq!(std::fs::read_to_string(&config).unwrap(), theirs);
 
     // Every main page, for a person to look at.
-    for page in ["recordings", "requests", "ledger", "site", "users"] {
+    for page in ["recordings", "ledger", "site", "users"] {
         b.go(&format!("/#/{page}"));
         b.until(
             &format!("{page} page"),
@@ -490,6 +560,98 @@ location = {xss:?}
         std::thread::sleep(Duration::from_millis(700));
         b.shot(page);
     }
+    // Masked playback of a recording: one export, one 이용 row, a playable video.
+    b.go("/#/recordings");
+    b.until("player", "return !!document.querySelector('#rec-play');");
+    // Unix seconds: one of the forms the time fields read.
+    let stamp = |t: i64| t.to_string();
+    let now = vault::time::unix_now();
+    b.js("const s = document.querySelector('#rec-camera'); s.value = 'lobby-1'; s.dispatchEvent(new Event('change')); return true;");
+    b.type_into("#rec-play-from", &stamp(now - 60));
+    b.type_into("#rec-play-to", &stamp(now + 30));
+    b.type_into("#rec-purpose", "콘솔 재생 점검");
+    b.click("#rec-play");
+    b.until(
+        "video plays",
+        "const v = document.querySelector('#rec-video'); return !!v && v.readyState >= 1 && v.videoWidth === 768;",
+    );
+    b.shot("recordings-play");
+    let uses: Vec<_> = records
+        .ledger()
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::Use],
+            ..ledger::Filter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.entry.purpose == "콘솔 재생 점검")
+        .collect();
+    assert_eq!(uses.len(), 1, "one play, one 이용 row: {uses:?}");
+    assert_eq!(uses[0].entry.actor, "m");
+
+    // The request queue shows the HTML as text.
+    b.go("/#/requests");
+    b.until(
+        "request row",
+        "return document.querySelectorAll('#request-table tr.request-row').length === 1;",
+    );
+    let row = b.text("#request-table tr.request-row");
+    assert!(row.matches(XSS).count() == 2, "{row}");
+    assert_eq!(
+        b.js("return document.querySelectorAll('img[src=\"x\"], #main script').length;"),
+        0
+    );
+    assert_ne!(b.js("return document.title;"), "pwned");
+    b.shot("requests");
+
+    // The monthly review, signed from the console: a Review row.
+    b.go("/#/ledger");
+    b.until(
+        "review form",
+        "return !!document.querySelector('#review-month');",
+    );
+    let month = {
+        let t = ledger::time::Kst::of(records.ledger().now_ms());
+        format!("{:04}-{:02}", t.year, t.month)
+    };
+    b.type_into("#review-month", &month);
+    b.click("#review-show");
+    b.until(
+        "review shown",
+        "return (document.querySelector('#review-output')||{textContent:''}).textContent.length > 20;",
+    );
+    b.click("#review-sign");
+    assert!(
+        wait_for(Duration::from_secs(10), || records
+            .ledger()
+            .list(&ledger::Filter {
+                kinds: vec![ledger::Kind::Review],
+                ..ledger::Filter::default()
+            })
+            .unwrap()
+            .iter()
+            .any(
+                |r| r.entry.actor == "m" && r.entry.detail["month"] == month.as_str()
+            )),
+        "no Review row after signing in the console"
+    );
+
+    // On a tablet, upright.
+    b.resize(768, 1024);
+    b.go("/#/cameras");
+    b.until(
+        "tablet grid",
+        "const i = [...document.querySelectorAll('.camera-tile img.snapshot')]; return i.length === 2 && i.every(x => x.complete && x.naturalWidth > 0);",
+    );
+    b.shot("tablet-cameras");
+    b.go("/#/zones/lobby-1");
+    b.until(
+        "tablet editor",
+        "const c = document.querySelector('#zone-canvas'); return !!c && c.width > 0;",
+    );
+    b.shot("tablet-zones");
+    b.resize(1366, 768);
+
     b.go("/#/ledger");
     b.until(
         "ledger rows",

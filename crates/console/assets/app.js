@@ -138,7 +138,7 @@
       rec_need_purpose: "목적을 입력하세요.",
       rec_need_camera: "카메라를 고르거나 구간을 누르세요.",
       rec_bad_range: "재생 범위가 올바르지 않습니다 (끝이 시작보다 뒤, 최대 1시간).",
-      rec_play_note: "재생과 내려받기는 각각 관리대장에 한 줄씩 기록됩니다.",
+      rec_play_note: "재생할 때마다 관리대장(이용)에 한 줄이 기록됩니다. 내려받기는 재생한 그 영상을 저장합니다.",
       rec_video_error: "재생할 수 없습니다. 범위 안에 녹화가 있는지 확인하세요.",
       rec_segment_title: "{0} ~ {1}",
       bad_time: "시간 형식이 올바르지 않습니다: {0}",
@@ -397,7 +397,7 @@
       rec_need_purpose: "Enter a purpose.",
       rec_need_camera: "Choose a camera or click a segment.",
       rec_bad_range: "Bad playback range (the end after the start, at most 1 hour).",
-      rec_play_note: "Playing and downloading are each one ledger row.",
+      rec_play_note: "Each play is one ledger row (use). Download saves the video that was played.",
       rec_video_error: "Cannot play. Check that the range holds recordings.",
       rec_segment_title: "{0} to {1}",
       bad_time: "Bad time: {0}",
@@ -680,10 +680,20 @@
   const fmtUnix = (secs) => (secs === null || secs === undefined ? t("none") : fmtLocal(Number(secs) * 1000));
 
   /** A server stamp (`2026-12-06T06:10:00Z`) or unix seconds shown in local time; anything else as is. */
+  /**
+   * A server time stamp as unix ms: the API's compact UTC form (`20261206T062227Z`, as the vault and the
+   * requests write it) or any form Date.parse reads (`2026-12-06T06:22:27Z`). NaN when unreadable.
+   */
+  function stampMs(v) {
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(v || ""));
+    if (m) return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+    return Date.parse(v);
+  }
+
   function fmtStamp(v) {
     if (v === null || v === undefined || v === "") return t("none");
     if (typeof v === "number") return fmtUnix(v);
-    const ms = Date.parse(v);
+    const ms = stampMs(v);
     return Number.isFinite(ms) ? fmtLocal(ms) : String(v);
   }
 
@@ -1941,12 +1951,32 @@
         const q = new URLSearchParams({ from: toStamp(a), to: toStamp(b), purpose: purpose.value.trim() });
         const url = `/api/v1/cameras/${enc(cam)}/export.mp4?${q}`;
         clear(out);
-        const video = h("video", { id: "rec-video", class: "rec-video", controls: true, preload: "auto", playsinline: true, src: url });
-        video.addEventListener("error", () => showMsg(perr, t("rec_video_error")));
-        const name = `${cam}-${toStamp(a).replace(/[:]/g, "")}.mp4`;
-        append(out, [video, h("p", null, h("a", { id: "rec-download", class: "btn", href: url, download: name }, t("rec_download")))]);
+        // One export (one 관리대장 row) per play: fetched once, then played and offered for download from
+        // memory (a <video> pointed at the URL would ask again for every seek).
+        play.disabled = true;
+        setText(out, t("loading"));
+        api("GET", url)
+          .then((res) => res.blob())
+          .then((blob) => {
+            if (blobUrl) URL.revokeObjectURL(blobUrl);
+            blobUrl = URL.createObjectURL(blob);
+            clear(out);
+            const video = h("video", { id: "rec-video", class: "rec-video", controls: true, preload: "auto", playsinline: true, src: blobUrl });
+            video.addEventListener("error", () => showMsg(perr, t("rec_video_error")));
+            const name = `${cam}-${toStamp(a).replace(/[:]/g, "")}.mp4`;
+            append(out, [video, h("p", null, h("a", { id: "rec-download", class: "btn", href: blobUrl, download: name }, t("rec_download")))]);
+          })
+          .catch((e) => {
+            clear(out);
+            showMsg(perr, errText(e));
+          })
+          .finally(() => {
+            play.disabled = false;
+          });
       });
+      let blobUrl = null;
       onCleanup(() => {
+        if (blobUrl) URL.revokeObjectURL(blobUrl);
         const v = $("#rec-video");
         if (v) {
           v.pause();
@@ -1963,8 +1993,8 @@
       for (const s of timelines.querySelectorAll(".segment.active")) s.classList.remove("active");
       if (el) el.classList.add("active");
       if (!playFrom) return;
-      const a = Date.parse(seg.start);
-      let b = Date.parse(seg.end);
+      const a = stampMs(seg.start);
+      let b = stampMs(seg.end);
       if (b - a > 3600 * 1000) b = a + 3600 * 1000;
       playCamera = seg.camera;
       playFrom.value = fmtLocal(a);
@@ -1999,11 +2029,11 @@
       }
       const span = Math.max(1, b - a);
       for (const [cam, list] of byCam) {
-        list.sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
+        list.sort((x, y) => stampMs(x.start) - stampMs(y.start));
         const bar = h("div", { class: "timeline", "data-camera": cam, role: "group", "aria-label": `${t("rec_camera")} ${cam}` });
         for (const s of list) {
-          const s0 = Math.max(a, Date.parse(s.start));
-          const s1 = Math.min(b, Date.parse(s.end));
+          const s0 = Math.max(a, stampMs(s.start));
+          const s1 = Math.min(b, stampMs(s.end));
           const title = t("rec_segment_title", fmtStamp(s.start), fmtStamp(s.end));
           const el = h("div", { class: "segment", role: "button", tabindex: "0", title, "aria-label": title, "data-start": s.start, "data-end": s.end });
           // positions are computed here, as percentages of the searched range
@@ -2028,8 +2058,8 @@
         const cam = camSel.value || byCam.keys().next().value;
         const list = byCam.get(cam) || [];
         if (list.length) {
-          const lastEnd = Math.max(...list.map((s) => Date.parse(s.end)));
-          const firstStart = Math.min(...list.map((s) => Date.parse(s.start)));
+          const lastEnd = Math.max(...list.map((s) => stampMs(s.end)));
+          const firstStart = Math.min(...list.map((s) => stampMs(s.start)));
           playCamera = cam;
           playFrom.value = fmtLocal(Math.max(firstStart, lastEnd - 10 * 60 * 1000));
           playTo.value = fmtLocal(lastEnd);
@@ -2067,7 +2097,7 @@
 
   /** overdue / due-soon: the server's flags when it sends them, else from the due date. */
   function dueClass(r) {
-    const due = typeof r.due === "number" ? r.due * 1000 : Date.parse(r.due || r.due_date || "") || (r.due_ms ? Number(r.due_ms) : NaN);
+    const due = typeof r.due === "number" ? r.due * 1000 : stampMs(r.due || r.due_date || "") || (r.due_ms ? Number(r.due_ms) : NaN);
     const open = !CLOSED_STATES.includes(r.state);
     const overdue = typeof r.overdue === "boolean" ? r.overdue : open && Number.isFinite(due) && due < Date.now();
     if (overdue) return "overdue";

@@ -715,6 +715,7 @@ fn opening_entry(
 fn summary(r: &SubjectRequest, now: i64) -> serde_json::Value {
     serde_json::json!({
         "id": r.id, "type": r.kind, "state": r.state, "requester": r.requester, "cameras": r.cameras,
+        "description": r.description,
         "from": vault::time::utc_stamp(r.from), "to": vault::time::utc_stamp(r.to),
         "received": vault::time::utc_stamp(r.received_ms / 1000), "due": vault::time::utc_stamp(r.due_ms / 1000),
         "overdue": r.is_overdue(now), "due_soon": r.is_due_soon(now),
