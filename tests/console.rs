@@ -241,6 +241,11 @@ fn texture(url: &str, rect: (f64, f64, f64, f64)) -> f64 {
 
 #[test]
 fn the_console_in_chromium() {
+    // The site's warnings and errors in the test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_test_writer()
+        .try_init();
     let work = temp_dir("console");
     let shots = repo_root().join("target/console");
     std::fs::create_dir_all(&shots).unwrap();
@@ -314,7 +319,19 @@ location = {xss:?}
         let site = site.clone();
         std::thread::spawn(move || site.run(&control, Some(600)))
     };
-    let (http, base) = serve_api(&site);
+    // As `garim run` serves it: cookies marked Secure (browsers keep them on loopback HTTP too).
+    let http = server::HttpServer::start(
+        "127.0.0.1:0",
+        server::AppState {
+            health: std::sync::Arc::new(|| (true, serde_json::json!({}))),
+            site: site.clone(),
+            accounts: records.accounts.clone(),
+            checkpoints: Some(records.checkpoints.clone()),
+            secure_cookies: true,
+        },
+    )
+    .unwrap();
+    let base = format!("http://{}", http.addr());
     assert!(
         wait_for(Duration::from_secs(60), || site.status().ok
             && site.snapshot_of("lobby-1").is_some()),
@@ -708,4 +725,5 @@ location = {xss:?}
     runner.join().unwrap();
     http.stop();
     site.stop();
+    let _ = std::fs::remove_dir_all(&work);
 }

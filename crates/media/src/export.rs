@@ -42,6 +42,7 @@ pub fn export(
         .context("cannot build the export pipeline")?
         .downcast::<gst::Pipeline>()
         .map_err(|_| anyhow!("export is not a pipeline"))?;
+    stamp_missing_pts(&pipeline)?;
     let part = PathBuf::from(format!("{}.part", out.display()));
     pipelines::element(&pipeline, "file")?
         .set_property("location", part.to_string_lossy().as_ref());
@@ -63,7 +64,9 @@ pub fn export(
         Some(gst::MessageView::Eos(_)) => {}
         Some(gst::MessageView::Error(e)) => {
             let _ = std::fs::remove_file(&part);
-            return Err(anyhow!("export failed: {}", e.error()));
+            // The debug text says why (a muxer's error alone is "Could not multiplex stream").
+            let why = e.debug().map(|d| d.to_string()).unwrap_or_default();
+            return Err(anyhow!("export failed: {} ({why})", e.error()));
         }
         _ => {
             let _ = std::fs::remove_file(&part);
@@ -75,4 +78,34 @@ pub fn export(
         .with_context(|| format!("cannot sync {}", part.display()))?;
     std::fs::rename(&part, out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok((out.to_path_buf(), rows.len()))
+}
+
+/// Recordings made before the recorder kept times strictly increasing can hold two access units on one time;
+/// h264parse then gives the second no PTS, and mp4mux refuses the whole export ("Buffer has no PTS"). Such a
+/// frame takes its DTS, or else 1 ms after the frame before it, so those recordings export too.
+fn stamp_missing_pts(pipeline: &gst::Pipeline) -> Result<()> {
+    let concat = pipelines::element(pipeline, "c")?;
+    let pad = concat
+        .static_pad("src")
+        .ok_or_else(|| anyhow!("the export's concat has no src pad"))?;
+    let last: std::sync::Mutex<Option<gst::ClockTime>> = std::sync::Mutex::new(None);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() {
+            if buffer.pts().is_none() {
+                let t = buffer
+                    .dts()
+                    .filter(|d| last.is_none_or(|l| *d > l))
+                    .or_else(|| last.map(|l| l + gst::ClockTime::from_mseconds(1)));
+                if let Some(t) = t {
+                    buffer.make_mut().set_pts(t);
+                }
+            }
+            if let Some(p) = buffer.pts() {
+                *last = Some(last.map_or(p, |l| l.max(p)));
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+    Ok(())
 }

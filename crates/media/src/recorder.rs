@@ -34,10 +34,11 @@ struct SegmentPipe {
     input: Input,
     /// Caps of the H.264 it was opened with (a change of size starts a new segment).
     h264_caps: Option<gst::Caps>,
-    /// H.264 input: the encoder's timestamp of the segment's first access unit (the segment starts at 0), and
-    /// the last one pushed (ns).
+    /// H.264 input: the encoder's timestamp of the segment's first access unit (the segment starts at 0), the
+    /// latest encoder timestamp seen (relative to `base`), and the last timestamp given (ns).
     base: Option<u64>,
-    last: u64,
+    raw_max: u64,
+    last: Option<u64>,
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     started: Instant,
@@ -243,7 +244,8 @@ impl Recorder {
             input,
             h264_caps: (input == Input::H264).then(|| caps.clone()),
             base: None,
-            last: 0,
+            raw_max: 0,
+            last: None,
             pipeline,
             src,
             started: Instant::now(),
@@ -379,7 +381,7 @@ impl Recorder {
                 || c.started.elapsed() >= self.segment
                 || c.h264_caps.as_ref() != Some(caps)
                 // A restarted encoder starts its timestamps again: a new segment, at its first key frame.
-                || pts.is_some_and(|p| c.base.is_some() && p < c.base.unwrap_or(0) + c.last)
+                || pts.is_some_and(|p| c.base.is_some() && p < c.base.unwrap_or(0) + c.raw_max)
         });
         if due {
             if !key {
@@ -406,16 +408,22 @@ impl Recorder {
     }
 
     fn push_to_current(&mut self, mut buffer: gst::Buffer) {
+        /// The least step between two access units of a segment (1 ms, far below any frame interval).
+        const MIN_STEP_NS: u64 = 1_000_000;
         let Some(cur) = self.current.as_mut() else {
             return;
         };
         // Each segment starts at 0 and keeps the encoder's spacing (the camera thread's, not the encode's);
-        // an access unit without a timestamp is stamped on arrival.
+        // an access unit without a timestamp is stamped on arrival. Times strictly increase: two access units
+        // on one time (the burst of a camera's first frames) left a muxed sample of duration 0, and the
+        // export's h264parse then gave the next frame no PTS, so mp4mux refused the whole export.
         let t = buffer.pts().map(|p| {
             let p = p.nseconds();
             let base = *cur.base.get_or_insert(p);
-            let t = p.saturating_sub(base).max(cur.last);
-            cur.last = t;
+            let rel = p.saturating_sub(base);
+            cur.raw_max = cur.raw_max.max(rel);
+            let t = cur.last.map_or(rel, |last| rel.max(last + MIN_STEP_NS));
+            cur.last = Some(t);
             gst::ClockTime::from_nseconds(t)
         });
         {

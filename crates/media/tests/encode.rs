@@ -199,3 +199,87 @@ fn with_zones_the_recording_keeps_only_the_zone_and_live_stays_whole() {
     // Inside the zone both show the bars (the right of the top row is not black).
     assert!(luma(rec, 250, 60) > 40 && luma(live, 250, 60) > 40);
 }
+
+/// H.264 access units of `n` frames of bars (320×240), as the camera's one encode gives them.
+fn access_units(n: usize) -> Vec<(gst::Buffer, gst::Caps, bool)> {
+    let p = gst::parse::launch(&format!(
+        "videotestsrc num-buffers={n} ! video/x-raw,width=320,height=240,framerate=10/1 \
+         ! x264enc tune=zerolatency key-int-max=10 ! video/x-h264,stream-format=byte-stream,alignment=au \
+         ! appsink name=s sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = p
+        .by_name("s")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let mut out = Vec::new();
+    while let Some(s) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+        let b = s.buffer_owned().unwrap();
+        let key = !b.flags().contains(gst::BufferFlags::DELTA_UNIT);
+        out.push((b, s.caps().unwrap().to_owned(), key));
+    }
+    p.set_state(gst::State::Null).unwrap();
+    out
+}
+
+/// A camera's first frames can come in a burst on one time. The recording keeps its times strictly increasing,
+/// so the export (whose muxer refuses a frame without a PTS) plays every frame.
+#[test]
+fn access_units_on_one_time_still_export() {
+    let dir = temp("burst");
+    let vault =
+        Arc::new(vault::Vault::open(&dir.join("vault"), vault::SecretKey::random()).unwrap());
+    let mut rec =
+        media::recorder::Recorder::start("burst", vault.clone(), Duration::from_secs(60), None)
+            .unwrap();
+    let units = access_units(30);
+    assert_eq!(units.len(), 30);
+    for (i, (mut b, caps, key)) in units.into_iter().enumerate() {
+        // The first 5 on the time of the 5th; then 100 ms apart.
+        let t = gst::ClockTime::from_mseconds(100 * i.max(4) as u64);
+        {
+            let b = b.make_mut();
+            b.set_pts(t);
+            b.set_dts(t);
+        }
+        rec.push_encoded(b, &caps, key);
+    }
+    let segments = rec.finish(Duration::from_secs(10)).unwrap();
+    assert_eq!(segments.len(), 1);
+    // The segment itself: every sample later than the one before.
+    let plain = vault.read(&segments[0]).unwrap();
+    let seg = dir.join("segment.mp4");
+    std::fs::write(&seg, &plain).unwrap();
+    let p = gst::parse::launch(&format!(
+        "filesrc location={} ! qtdemux ! appsink name=s sync=false",
+        seg.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = p
+        .by_name("s")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let mut times = Vec::new();
+    while let Some(s) = sink.try_pull_sample(gst::ClockTime::from_seconds(5)) {
+        times.push(s.buffer().unwrap().pts());
+    }
+    p.set_state(gst::State::Null).unwrap();
+    assert_eq!(times.len(), 30);
+    assert!(
+        times.iter().all(Option::is_some) && times.windows(2).all(|w| w[1] > w[0]),
+        "sample times: {times:?}"
+    );
+    let out = dir.join("burst.mp4");
+    let (file, _) =
+        media::export::export(&vault, "burst", 0, i64::MAX, None, &out).expect("the burst exports");
+    let n = frames(&format!("filesrc location={}", file.display()), usize::MAX).len();
+    assert_eq!(n, 30, "{n} of 30 frames exported");
+}
