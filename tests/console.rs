@@ -669,6 +669,31 @@ location = {xss:?}
     b.shot("tablet-zones");
     b.resize(1366, 768);
 
+    // The ledger's CSV download goes through the API with the session's token: one 이용 row.
+    b.go("/#/ledger");
+    b.until(
+        "ledger export",
+        "return !!document.querySelector('#ledger-csv');",
+    );
+    let ledger_exports = || {
+        records
+            .ledger()
+            .list(&ledger::Filter {
+                kinds: vec![ledger::Kind::Use],
+                ..ledger::Filter::default()
+            })
+            .unwrap()
+            .iter()
+            .filter(|r| r.entry.subject == "관리대장" && r.entry.actor == "m")
+            .count()
+    };
+    let before_exports = ledger_exports();
+    b.click("#ledger-csv");
+    assert!(
+        wait_for(Duration::from_secs(10), || ledger_exports()
+            == before_exports + 1),
+        "no ledger export row after the CSV button"
+    );
     b.go("/#/ledger");
     b.until(
         "ledger rows",

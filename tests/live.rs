@@ -189,10 +189,27 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     );
     let demo_config = repo_root().join("examples/sites/demo.toml");
     let export = work.join("export.mp4");
-    let manager = first_manager(&demo_config, &work);
+    // The demo made its manager and printed a one-time login with the console's URL.
+    assert!(
+        stdout.contains("console   http://127.0.0.1:8080/"),
+        "{stdout}"
+    );
+    let password = stdout
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("login     user demo-manager, password ")
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no demo login printed:\n{stdout}"))
+        .to_string();
+    let manager = [
+        ("GARIM_USER", "demo-manager".to_string()),
+        ("GARIM_PASSWORD", password),
+    ];
     let out = garim()
         .current_dir(&work)
-        .envs(manager)
+        .envs(manager.clone())
         .args([
             "recordings",
             "export",
@@ -221,7 +238,7 @@ fn demo_masks_every_person_the_detector_finds_and_records_a_playable_segment() {
     let before = std::fs::read(&export).unwrap();
     let again = garim()
         .current_dir(&work)
-        .envs(manager)
+        .envs(manager.clone())
         .args([
             "recordings",
             "export",

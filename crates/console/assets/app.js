@@ -119,6 +119,7 @@
       zone_canvas_label: "구역 편집 캔버스",
       zone_drawing: "그리는 중: 점 {0}개",
       zone_readonly: "구역을 바꿀 권한이 없습니다 (보기만 가능).",
+      review_show_first: "서명할 검토 내용을 먼저 조회하세요.",
       // recordings
       rec_title: "녹화 영상",
       rec_camera: "카메라",
@@ -379,6 +380,7 @@
       zone_canvas_label: "Zone editor canvas",
       zone_drawing: "Drawing: {0} points",
       zone_readonly: "You may not change zones (read only).",
+      review_show_first: "Show the review you are signing first.",
       rec_title: "Recordings",
       rec_camera: "Camera",
       rec_all_cameras: "All cameras",
@@ -750,7 +752,8 @@
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    if (method !== "GET" && method !== "HEAD" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
+    // Every request carries it: changes need it, and so do the reads that write a 관리대장 row (exports).
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
     let res;
     try {
       res = await fetch(path, init);
@@ -766,6 +769,14 @@
       }
       const err = new ApiError(res.status, data, res.headers.get("Retry-After"));
       if (res.status === 401 && !opts.allow401) sessionExpired();
+      // A login in another tab gave this browser a new session: take its token once and try again.
+      if (res.status === 403 && !opts.retried && /x-csrf-token/i.test(String(data.error || ""))) {
+        const me = await api("GET", "/api/v1/session/me", undefined, { retried: true }).catch(() => null);
+        if (me && me.csrf) {
+          state.csrf = me.csrf;
+          return api(method, path, body, Object.assign({}, opts, { retried: true }));
+        }
+      }
       throw err;
     }
     const ct = res.headers.get("Content-Type") || "";
@@ -2314,8 +2325,8 @@
     const tbody = h("tbody");
     const table = h("table", { id: "ledger-table", class: "table compact" }, h("thead", null, h("tr", null, cols.map((c) => h("th", { scope: "col" }, t(c))))), tbody);
     const more = h("button", { type: "button", id: "ledger-more", class: "btn", hidden: true }, t("ledger_more"));
-    const csv = h("a", { id: "ledger-csv", class: "btn", download: "ledger.csv" }, t("ledger_csv"));
-    const xlsx = h("a", { id: "ledger-xlsx", class: "btn", download: "ledger.xlsx" }, t("ledger_xlsx"));
+    const csv = h("button", { type: "button", id: "ledger-csv", class: "btn" }, t("ledger_csv"));
+    const xlsx = h("button", { type: "button", id: "ledger-xlsx", class: "btn" }, t("ledger_xlsx"));
     const exportsBox = can("export_ledger") ? h("div", { class: "actions" }, csv, xlsx, h("span", { class: "muted small" }, t("ledger_export_note"))) : null;
     const form = h("form", { class: "filters" },
       field("ledger-kind", t("ledger_kind"), kind),
@@ -2338,14 +2349,29 @@
       return q;
     }
 
-    function updateExports() {
-      const q = query();
-      if (typeof q === "string") return;
-      for (const [a, fmt] of [[csv, "csv"], [xlsx, "xlsx"]]) {
-        const qq = new URLSearchParams(q);
-        qq.set("format", fmt);
-        a.href = `/api/v1/ledger/export?${qq}`;
-      }
+    // An export is a 관리대장 row of its own, so it goes through api() with the session's CSRF token (a
+    // plain link could be planted by another page), and is saved from memory.
+    function updateExports() {}
+    for (const [btn, fmt] of [[csv, "csv"], [xlsx, "xlsx"]]) {
+      btn.addEventListener("click", async () => {
+        const q = query();
+        if (typeof q === "string") return showMsg(err, q);
+        q.set("format", fmt);
+        btn.disabled = true;
+        try {
+          const blob = await (await api("GET", `/api/v1/ledger/export?${q}`)).blob();
+          const url = URL.createObjectURL(blob);
+          const a = h("a", { href: url, download: `ledger.${fmt}`, hidden: true });
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 10000);
+        } catch (e) {
+          showMsg(err, errText(e));
+        } finally {
+          btn.disabled = false;
+        }
+      });
     }
 
     async function load(append_) {
@@ -2494,6 +2520,7 @@
       clear(output).appendChild(h("p", { class: "muted" }, t("loading")));
       try {
         const r = await api("GET", `/api/v1/ledger/review?month=${enc(month.value.trim())}`);
+        shown = { month: r.month, sha256: r.sha256 };
         clear(output).appendChild(renderValue(r));
       } catch (e) {
         clear(output);
@@ -2504,13 +2531,16 @@
       ev.preventDefault();
       showReview();
     });
+    let shown = null; // {month, sha256} of the review on the screen
     if (sign) {
       sign.addEventListener("click", async () => {
         showMsg(err, "");
         if (!valid()) return showMsg(err, t("review_bad_month"));
+        // What is signed is the review on the screen: show it first.
+        if (!shown || shown.month !== month.value.trim()) return showMsg(err, t("review_show_first"));
         sign.disabled = true;
         try {
-          await api("POST", "/api/v1/ledger/review", { month: month.value.trim() });
+          await api("POST", "/api/v1/ledger/review", shown);
           await showReview(); // with its new signature
           showMsg(err, t("review_signed"), "ok");
         } catch (e) {

@@ -342,7 +342,7 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
         None => store.verified_path("vtest")?,
     };
     let sim = SimCamera::start(&video, "127.0.0.1", a.camera_port, "sim-1")?;
-    let config_path = find_repo_file(&a.config);
+    let config_path = demo_policy_copy(&find_repo_file(&a.config))?;
     // The demo makes its own site key on first run; `garim run` never does (it refuses to start without one).
     if let Some(key_file) = load_config(&config_path)?.storage.key_file {
         let p = Path::new(&key_file);
@@ -384,6 +384,35 @@ pub fn demo(models: &ModelArgs, a: DemoArgs) -> Result<()> {
     )
 }
 
+/// The demo runs on its own copy of the site file, under its storage folder, so the console's zone editor
+/// never edits the repository's example; the copy is made again when the example changes.
+fn demo_policy_copy(source: &Path) -> Result<PathBuf> {
+    use sha2::Digest;
+    let text = std::fs::read_to_string(source)
+        .with_context(|| format!("cannot read {}", source.display()))?;
+    let dir = PathBuf::from(&load_config(source)?.storage.path);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let copy = dir.join("demo-site.toml");
+    let stamp = dir.join("demo-site.toml.source");
+    let hash = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    if copy.exists() && std::fs::read_to_string(&stamp).is_ok_and(|h| h == hash) {
+        return Ok(copy);
+    }
+    for (path, body) in [(&copy, &text), (&stamp, &hash)] {
+        let tmp = path.with_extension("part");
+        std::fs::write(&tmp, body)
+            .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "garim demo: the demo site's policy is {} (a copy of {}; the console edits the copy)",
+        copy.display(),
+        source.display()
+    );
+    Ok(copy)
+}
+
 /// The demo's manager account.
 const DEMO_MANAGER: &str = "demo-manager";
 
@@ -421,7 +450,7 @@ fn demo_manager_login(site: &Site) -> Result<Option<String>> {
     if dir.get(DEMO_MANAGER)?.is_none() {
         return Ok(None);
     }
-    records.ledger().append(ledger::Entry {
+    let row = ledger::Entry {
         kind: ledger::Kind::UserChange,
         actor: "demo".into(),
         subject: format!("user {DEMO_MANAGER}"),
@@ -429,8 +458,16 @@ fn demo_manager_login(site: &Site) -> Result<Option<String>> {
         client: "cli".into(),
         detail: serde_json::json!({"change": "password", "own": false}),
         ..ledger::Entry::default()
-    })?;
-    dir.set_password_keeping(DEMO_MANAGER, &password, None)?;
+    };
+    // The row first (no change without it); a change that then fails says so in a row of its own.
+    records.ledger().append(row.clone())?;
+    if let Err(e) = dir.set_password_keeping(DEMO_MANAGER, &password, None) {
+        let mut failed = row;
+        failed.purpose = format!("{} (failed: nothing changed)", failed.purpose);
+        failed.detail["outcome"] = "failed".into();
+        records.ledger().append(failed)?;
+        return Err(e.into());
+    }
     Ok(Some(pw))
 }
 

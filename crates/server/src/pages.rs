@@ -36,6 +36,14 @@ fn page(content_type: &'static str, csp: &'static str, body: impl Into<Body>) ->
     r
 }
 
+/// A document page garim renders (a printed form): styled, no script, not framed by another site.
+pub(crate) fn document(html: String) -> Response {
+    page("text/html; charset=utf-8", DOCUMENT_CSP, html)
+}
+
+const DOCUMENT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+base-uri 'none'; frame-ancestors 'self'; form-action 'none'";
+
 /// The console's page: the same for everyone; what it shows comes from the API after login.
 pub(crate) async fn console() -> Response {
     let (t, bytes) = console::asset("index.html").expect("index.html is embedded");
@@ -61,7 +69,13 @@ async fn public(s: AppState, which: &'static str) -> Response {
     let site = s.site.clone();
     match blocking(move || site.public_page(which)).await {
         Ok(html) => page("text/html; charset=utf-8", NOTICE_CSP, html),
-        Err(e) => e.into_response(),
+        Err(ApiError::NotFound(m)) => ApiError::NotFound(m).into_response(),
+        // Anonymous: the reason goes to the log only.
+        Err(e) => {
+            tracing::error!(page = which, "public page failed: {e}");
+            ApiError::Internal("the page cannot be shown now; see the service log".into())
+                .into_response()
+        }
     }
 }
 
@@ -82,36 +96,100 @@ pub(crate) struct LiveQuery {
 
 /// One live view lasts at most this long (the page opens a new one when it is still shown).
 const LIVE_MAX: Duration = Duration::from_secs(30 * 60);
+/// Live views open at once, per user and in all: each holds a connection, and the HTTP budget is shared.
+const LIVE_PER_USER: usize = 3;
+const LIVE_TOTAL: usize = 16;
+/// How often a live view checks that its session still exists and may still see the camera.
+const LIVE_RECHECK: Duration = Duration::from_secs(2);
+
+static LIVE: parking_lot::Mutex<std::collections::BTreeMap<String, usize>> =
+    parking_lot::Mutex::new(std::collections::BTreeMap::new());
+
+/// One open live view, counted until it is dropped (the stream ended or the client went away).
+struct LiveSlot(String);
+
+impl LiveSlot {
+    fn take(user: &str) -> Result<LiveSlot, ApiError> {
+        let mut open = LIVE.lock();
+        let total: usize = open.values().sum();
+        let mine = open.get(user).copied().unwrap_or(0);
+        if total >= LIVE_TOTAL || mine >= LIVE_PER_USER {
+            return Err(ApiError::TooMany {
+                message: format!(
+                    "too many live views open ({mine} of yours, {total} in all; at most {LIVE_PER_USER} and {LIVE_TOTAL}); close one"
+                ),
+                retry_after_secs: 5,
+            });
+        }
+        *open.entry(user.to_string()).or_default() += 1;
+        Ok(LiveSlot(user.to_string()))
+    }
+}
+
+impl Drop for LiveSlot {
+    fn drop(&mut self) {
+        let mut open = LIVE.lock();
+        if let Some(n) = open.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
 /// Pictures per second of the live view.
 const LIVE_FPS: u64 = 4;
 const BOUNDARY: &str = "garimframe";
 
 /// The masked live view as MJPEG: the camera's newest masked frame, a few times a second. The same frames
-/// as the snapshot (only masked frames are kept for it), so no unmasked pixel has a path to the browser.
+/// as the snapshot (only masked frames are kept for it), so no unmasked pixel has a path to the browser. The
+/// view ends when its session ends or may no longer see the camera (checked every 2 s).
 pub(crate) async fn live_mjpeg(
     State(s): State<AppState>,
     axum::Extension(p): axum::Extension<Principal>,
     Path(camera): Path<String>,
     Query400(q): Query400<LiveQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Answer {
+    // Counted per user of this server's directory (a process may serve more than one site in tests).
+    let slot = LiveSlot::take(&format!(
+        "{:p}/{}",
+        std::sync::Arc::as_ptr(&s.accounts.directory),
+        p.user
+    ))?;
+    let token = crate::routes::token_of(&headers).unwrap_or_default();
     // The first picture before the answer starts: a camera without one gets its error, not an empty stream.
     let site = s.site.clone();
     let (p2, c2) = (p.clone(), camera.clone());
     let first = blocking(move || site.snapshot(&p2, &c2)).await?;
     let limit = q.frames.unwrap_or(u32::MAX);
-    let started = std::time::Instant::now();
-    let state = (s, p, camera, Some(first), 0u32);
-    let stream =
-        futures_util::stream::unfold(state, move |(s, p, camera, next, sent)| async move {
-            if sent >= limit || started.elapsed() >= LIVE_MAX {
+    let live = Live {
+        s,
+        p,
+        camera,
+        token,
+        started: std::time::Instant::now(),
+        checked: std::time::Instant::now(),
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(
+        (live, Some(first), 0u32),
+        move |(mut live, next, sent)| async move {
+            if sent >= limit || live.started.elapsed() >= LIVE_MAX {
                 return None;
             }
             let jpeg = match next {
                 Some(j) => j,
                 None => {
                     tokio::time::sleep(Duration::from_millis(1000 / LIVE_FPS)).await;
-                    let site = s.site.clone();
-                    let (p2, c2) = (p.clone(), camera.clone());
+                    if live.checked.elapsed() >= LIVE_RECHECK {
+                        live.checked = std::time::Instant::now();
+                        if !live.still_allowed().await {
+                            return None;
+                        }
+                    }
+                    let site = live.s.site.clone();
+                    let (p2, c2) = (live.p.clone(), live.camera.clone());
                     blocking(move || site.snapshot(&p2, &c2)).await.ok()?
                 }
             };
@@ -124,9 +202,10 @@ pub(crate) async fn live_mjpeg(
             part.extend_from_slice(b"\r\n");
             Some((
                 Ok::<_, std::convert::Infallible>(part),
-                (s, p, camera, None, sent + 1),
+                (live, None, sent + 1),
             ))
-        });
+        },
+    );
     let mut r = Body::from_stream(stream).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -136,6 +215,33 @@ pub(crate) async fn live_mjpeg(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// What a live view holds while it streams.
+struct Live {
+    s: AppState,
+    p: Principal,
+    camera: String,
+    token: String,
+    started: std::time::Instant,
+    checked: std::time::Instant,
+    _slot: LiveSlot,
+}
+
+impl Live {
+    /// The session still exists (not logged out, expired or disabled) and may still see the camera live.
+    async fn still_allowed(&self) -> bool {
+        let directory = self.s.accounts.directory.clone();
+        let token = self.token.clone();
+        let camera = self.camera.clone();
+        tokio::task::spawn_blocking(move || {
+            directory.authenticate(&token).is_ok_and(|p| {
+                p.require(access::Permission::ViewLive).is_ok() && p.may_see_camera(&camera)
+            })
+        })
+        .await
+        .unwrap_or(false)
+    }
 }
 
 pub(crate) async fn trend(
@@ -177,6 +283,14 @@ pub(crate) struct MonthQuery {
 #[serde(deny_unknown_fields)]
 pub(crate) struct MonthBody {
     month: String,
+    /// The SHA-256 of the review the manager read (`sha256` of the GET): the signature is refused when the
+    /// month's rows changed since.
+    sha256: String,
+}
+
+fn review_hash(r: &ledger::review::MonthReview) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(r.markdown.as_bytes()))
 }
 
 fn month_review(s: &AppState, month: &str) -> Result<ledger::review::MonthReview, ApiError> {
@@ -216,6 +330,7 @@ pub(crate) async fn review(State(s): State<AppState>, Query400(q): Query400<Mont
                 .collect::<Vec<_>>();
             let mut v = serde_json::to_value(&r).map_err(|e| ApiError::Internal(e.to_string()))?;
             v["signatures"] = signed.into();
+            v["sha256"] = review_hash(&r).into();
             Ok(v)
         })
         .await?,
@@ -232,6 +347,12 @@ pub(crate) async fn sign_review(
     json(
         blocking(move || {
             let r = month_review(&s, &b.month)?;
+            if review_hash(&r) != b.sha256 {
+                return Err(ApiError::Conflict(format!(
+                    "the review of {} changed since you read it (new rows); read it again and sign that",
+                    b.month
+                )));
+            }
             let row = s
                 .accounts
                 .ledger

@@ -284,7 +284,10 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/ledger/review",
         Needs(P::SignReview),
         "/api/v1/ledger/review",
-        Some(r#"{"month": "2026-11"}"#),
+        // An empty month's review (what the GET shows for it, and so what its signature hashes).
+        Some(
+            r#"{"month": "2001-01", "sha256": "b71f0ed2a6e899209d0ed337bbfe33f02ff53af276892df3701b332fdd24f90a"}"#,
+        ),
         || post(pages::sign_review),
     ),
     route(
@@ -421,6 +424,13 @@ pub fn router(state: AppState) -> axum::Router {
 
 pub(crate) const COOKIE: &str = "garim_session";
 
+/// Reads that write a 관리대장 row (an export is 이용 or 제공): a page of another origin must not be able to make
+/// them in a user's name with a planted link, so they need the CSRF token like changes do.
+pub const LEDGERED_READS: &[&str] = &[
+    "/api/v1/cameras/{camera}/export.mp4",
+    "/api/v1/ledger/export",
+];
+
 /// The header a cookie session's changes carry (its value: `csrf_of` the session token).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -480,7 +490,9 @@ async fn authorize(
     };
     // A browser sends the cookie with any request, a forged one included: a change made with the cookie must
     // carry the session's CSRF token too, which only a page of this origin can have read.
-    if !matches!(*req.method(), Method::GET | Method::HEAD)
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD)
+        || LEDGERED_READS.contains(&matched.as_str());
+    if changes
         && !has_bearer(req.headers())
         && req
             .headers()
@@ -1240,9 +1252,8 @@ async fn request_op(
     let site = s.site.clone();
     match blocking(move || site.requests(&p, op, &client)).await {
         Ok(crate::api::RequestAnswer::Json(v)) => Json(v).into_response(),
-        Ok(crate::api::RequestAnswer::Html(h)) => {
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h).into_response()
-        }
+        // A printed form: no script may run in it (its text is escaped too).
+        Ok(crate::api::RequestAnswer::Html(h)) => pages::document(h),
         Ok(crate::api::RequestAnswer::File(f)) => stream_file(f).await,
         Err(e) => e.into_response(),
     }

@@ -740,7 +740,27 @@ fn a_cookie_session_changes_nothing_without_its_csrf_token() {
             assert!(text.contains("x-csrf-token"), "{text}");
         }
     }
-    // With it, the change goes through; GETs never need it; bearer sessions never need it.
+    // Reads that write a ledger row need it too.
+    for path in server::routes::LEDGERED_READS {
+        let route = ROUTES.iter().find(|r| r.path == *path).unwrap();
+        let get = |token: Option<&str>| {
+            let mut r = agent()
+                .get(&format!("{}{}", base(&w), route.example))
+                .header("Cookie", &cookie);
+            if let Some(t) = token {
+                r = r.header("X-CSRF-Token", t);
+            }
+            r.call().unwrap().status().as_u16()
+        };
+        assert_eq!(get(None), 403, "{path} without the token");
+        assert_eq!(
+            get(Some(&other)),
+            403,
+            "{path} with another session's token"
+        );
+        assert_eq!(get(Some(&csrf)), 200, "{path} with the token");
+    }
+    // With it, the change goes through; other GETs never need it; bearer sessions never need it.
     let (code, text) = send("POST", "/api/v1/inspections", "{}", Some(&csrf));
     assert!((200..300).contains(&code), "{code} {text}");
     let mut me = agent()
@@ -806,4 +826,134 @@ fn the_console_is_served_with_a_policy_that_refuses_inline_script() {
         csp.starts_with("default-src 'none'") && !csp.contains("script"),
         "{csp}"
     );
+}
+
+#[test]
+fn live_views_are_limited_per_user_and_end_with_their_session() {
+    use std::io::Read;
+    let w = world("live");
+    let token = login(&w, "access");
+    let open = || {
+        agent()
+            .get(&format!("{}/api/v1/cameras/cam-a/live.mjpeg", base(&w)))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+    };
+    let mut views: Vec<_> = (0..3).map(|_| open()).collect();
+    for v in &mut views {
+        assert_eq!(v.status(), 200);
+        assert!(
+            v.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("multipart/x-mixed-replace")
+        );
+        let mut first = [0u8; 64];
+        v.body_mut().as_reader().read_exact(&mut first).unwrap();
+        assert!(first.starts_with(b"--garimframe\r\nContent-Type: image/jpeg"));
+    }
+    // A fourth view of the same user is refused; another user still gets one.
+    let fourth = open();
+    assert_eq!(fourth.status(), 429);
+    let other = login(&w, "manager");
+    let mut theirs = agent()
+        .get(&format!(
+            "{}/api/v1/cameras/cam-a/live.mjpeg?frames=2",
+            base(&w)
+        ))
+        .header("Authorization", &format!("Bearer {other}"))
+        .call()
+        .unwrap();
+    assert_eq!(theirs.status(), 200);
+    let mut all = Vec::new();
+    theirs.body_mut().as_reader().read_to_end(&mut all).unwrap();
+    assert_eq!(all.windows(12).filter(|w| w == b"--garimframe").count(), 2);
+    // Logged out: the open views end within a few seconds instead of streaming on.
+    assert_eq!(
+        call(&w, "POST", "/api/v1/session/logout", None, Some(&token)),
+        200
+    );
+    let started = std::time::Instant::now();
+    for mut v in views {
+        let mut rest = Vec::new();
+        v.body_mut().as_reader().read_to_end(&mut rest).unwrap();
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Their slots are free again.
+    let again = login(&w, "access");
+    let v = agent()
+        .get(&format!(
+            "{}/api/v1/cameras/cam-a/live.mjpeg?frames=1",
+            base(&w)
+        ))
+        .header("Authorization", &format!("Bearer {again}"))
+        .call()
+        .unwrap();
+    assert_eq!(v.status(), 200);
+}
+
+#[test]
+fn a_review_is_signed_only_as_it_was_read() {
+    let w = world("review");
+    let token = login(&w, "manager");
+    let get = |month: &str| -> serde_json::Value {
+        let mut r = agent()
+            .get(&format!("{}/api/v1/ledger/review?month={month}", base(&w)))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.body_mut().read_json().unwrap()
+    };
+    let now = ledger::time::Kst::of(w.ledger.now_ms());
+    let month = format!("{:04}-{:02}", now.year, now.month);
+    let read = get(&month);
+    let sha = read["sha256"].as_str().unwrap().to_string();
+    // A row lands after the manager read it: the signature of what they read is refused.
+    call(&w, "GET", "/api/v1/session/me", None, Some(&token));
+    assert!(login(&w, "auditor").len() > 10);
+    let body = serde_json::json!({"month": month, "sha256": sha}).to_string();
+    let (code, text) = call_full(
+        &w,
+        "POST",
+        "/api/v1/ledger/review",
+        Some(&body),
+        Some(&token),
+    );
+    assert_eq!(code, 409, "{text}");
+    assert!(text.contains("changed since you read it"), "{text}");
+    // Read again, sign that: a Review row with the hash of what was read.
+    let sha = get(&month)["sha256"].as_str().unwrap().to_string();
+    let body = serde_json::json!({"month": month, "sha256": sha}).to_string();
+    let (code, text) = call_full(
+        &w,
+        "POST",
+        "/api/v1/ledger/review",
+        Some(&body),
+        Some(&token),
+    );
+    assert_eq!(code, 200, "{text}");
+    let rows = w
+        .ledger
+        .list(&ledger::Filter {
+            kinds: vec![ledger::Kind::Review],
+            ..ledger::Filter::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].entry.detail["sha256"], sha.as_str());
+    assert_eq!(get(&month)["signatures"][0]["by"], "manager");
+    let (code, _) = call_full(
+        &w,
+        "GET",
+        "/api/v1/ledger/review?month=2026-13",
+        None,
+        Some(&token),
+    );
+    assert_eq!(code, 400);
 }

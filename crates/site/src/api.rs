@@ -100,12 +100,12 @@ impl server::SiteApi for Site {
 
     fn snapshot(&self, p: &Principal, camera: &str) -> Result<Vec<u8>, ApiError> {
         self.check_camera(p, Permission::ViewLive, camera)?;
-        let Some((_, frame)) = self.snapshot_of(camera) else {
-            return Err(ApiError::Unavailable(format!(
+        match self.snapshot_jpeg(camera) {
+            None => Err(ApiError::Unavailable(format!(
                 "camera {camera:?} has no picture yet"
-            )));
-        };
-        media::snapshot::jpeg(&frame).map_err(internal)
+            ))),
+            Some(jpeg) => jpeg.map(|j| j.as_ref().clone()).map_err(internal),
+        }
     }
 
     fn recordings(&self, p: &Principal, q: &RangeQuery) -> Result<serde_json::Value, ApiError> {

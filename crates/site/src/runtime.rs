@@ -92,7 +92,13 @@ pub struct Site {
     requests_seen: Mutex<crate::status::RequestsStatus>,
     /// Each camera's recent figures and events, for the console's charts.
     trends: crate::trend::Trends,
+    /// The newest masked frame of each camera as JPEG, with the frame's time: snapshots and live views of
+    /// the same frame are encoded once.
+    jpegs: Mutex<std::collections::HashMap<String, Jpeg>>,
 }
+
+/// A camera's newest masked frame as JPEG, with the frame's time.
+type Jpeg = (Instant, Arc<Vec<u8>>);
 
 /// Why an edit of the policy file (the console's zone editor) was not applied.
 #[derive(Debug)]
@@ -574,6 +580,7 @@ impl Site {
             held: Default::default(),
             requests_seen: Default::default(),
             trends: Default::default(),
+            jpegs: Default::default(),
         })
     }
 
@@ -639,14 +646,34 @@ impl Site {
     ) -> Result<(Vec<String>, String), EditError> {
         let _one = self.policy_write.lock();
         let (text, hash) = self.policy_file().map_err(EditError::Failed)?;
+        // A refusal before validation is the user's attempt too, and recorded like an invalid policy.
+        let refuse = |why: &str| {
+            self.records
+                .ledger()
+                .append(ledger::Entry {
+                    kind: ledger::Kind::PolicyRejected,
+                    actor: by.actor.clone(),
+                    subject: self.opts.config_path.display().to_string(),
+                    purpose: format!("{}; refused, the file was not changed", by.purpose),
+                    client: by.client.clone(),
+                    detail: serde_json::json!({"reason": why}),
+                    ..ledger::Entry::default()
+                })
+                .map_err(|e| EditError::Failed(format!("the refusal could not be recorded: {e}")))
+        };
         if hash != base_sha256 {
-            return Err(EditError::Stale(
-                "changed since you opened it: the policy file was saved by someone else (or edited on the \
-                 host) after this editor loaded it; reload the editor and make the change again"
-                    .into(),
-            ));
+            let why = "changed since you opened it: the policy file was saved by someone else (or edited on \
+                       the host) after this editor loaded it; reload the editor and make the change again";
+            refuse(why)?;
+            return Err(EditError::Stale(why.into()));
         }
-        let new = edit(&text).map_err(EditError::Refused)?;
+        let new = match edit(&text) {
+            Ok(new) => new,
+            Err(e) => {
+                refuse(&e)?;
+                return Err(EditError::Refused(e));
+            }
+        };
         let structured =
             SiteConfig::parse_named(&new, &self.opts.config_path.display().to_string());
         match self.replace_locked(&new, by) {
@@ -659,6 +686,23 @@ impl Site {
                 Ok(_) => EditError::Refused(e),
             }),
         }
+    }
+
+    /// The newest masked frame of a camera as JPEG (encoded once per frame), or `None` before the first.
+    pub fn snapshot_jpeg(&self, camera: &str) -> Option<Result<Arc<Vec<u8>>>> {
+        let (at, frame) = self.snapshot_of(camera)?;
+        if let Some((t, jpeg)) = self.jpegs.lock().get(camera) {
+            if *t == at {
+                return Some(Ok(jpeg.clone()));
+            }
+        }
+        Some(media::snapshot::jpeg(&frame).map(|j| {
+            let j = Arc::new(j);
+            self.jpegs
+                .lock()
+                .insert(camera.to_string(), (at, j.clone()));
+            j
+        }))
     }
 
     /// The newest masked frame of a camera of this replica.
@@ -847,6 +891,7 @@ impl Site {
                     let s = r.handle.status();
                     self.trends.record(
                         &s.id,
+                        Instant::now(),
                         vault::time::unix_now(),
                         crate::trend::Reading {
                             state: s.state.to_string(),

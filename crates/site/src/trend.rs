@@ -6,6 +6,7 @@
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
 /// 3 hours at one sample per 5 s.
 pub const SAMPLES: usize = 2160;
@@ -44,7 +45,7 @@ pub struct Reading {
 struct Camera {
     samples: VecDeque<Sample>,
     events: VecDeque<Event>,
-    last: Option<(i64, Reading)>,
+    last: Option<(Instant, Reading)>,
 }
 
 #[derive(Default)]
@@ -53,16 +54,16 @@ pub struct Trends {
 }
 
 impl Trends {
-    /// Records a reading of `camera` at unix second `t`: a sample (from the second reading on) and the
-    /// events that the change from the previous reading makes.
-    pub fn record(&self, camera: &str, t: i64, now: Reading) {
+    /// Records a reading of `camera` taken at `at` (unix second `t`, for the charts): a sample (from the
+    /// second reading on; rates over the exact interval) and the events that the change makes.
+    pub fn record(&self, camera: &str, at: Instant, t: i64, now: Reading) {
         let mut all = self.cameras.lock();
         let c = all.entry(camera.to_string()).or_default();
         let mut events = Vec::new();
         match &c.last {
             None => events.push(format!("state: {}", now.state)),
-            Some((t0, before)) => {
-                let secs = (t - t0).max(1) as f64;
+            Some((at0, before)) => {
+                let secs = at.saturating_duration_since(*at0).as_secs_f64().max(0.001);
                 let frames_out = now.frames_out.saturating_sub(before.frames_out);
                 let whole = now.fail_closed.saturating_sub(before.fail_closed);
                 c.samples.push_back(Sample {
@@ -98,7 +99,7 @@ impl Trends {
                 c.events.pop_front();
             }
         }
-        c.last = Some((t, now));
+        c.last = Some((at, now));
     }
 
     /// The camera's samples (oldest first) and events (newest first).
@@ -136,13 +137,18 @@ mod tests {
         }
     }
 
+    fn at(secs: u64) -> Instant {
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *BASE.get_or_init(Instant::now) + std::time::Duration::from_secs(secs)
+    }
+
     #[test]
     fn samples_are_rates_over_the_interval_and_changes_are_events() {
         let t = Trends::default();
-        t.record("a", 100, reading("starting", 0, 0, false));
+        t.record("a", at(100), 100, reading("starting", 0, 0, false));
         assert!(t.latest("a").is_none());
-        t.record("a", 105, reading("streaming", 50, 5, false));
-        t.record("a", 110, reading("streaming", 100, 5, true));
+        t.record("a", at(105), 105, reading("streaming", 50, 5, false));
+        t.record("a", at(110), 110, reading("streaming", 100, 5, true));
         let (samples, events) = t.of("a");
         assert_eq!(samples.len(), 2);
         assert_eq!(samples[0].fps_in, 10.0);
@@ -165,13 +171,23 @@ mod tests {
     fn history_is_bounded() {
         let t = Trends::default();
         for i in 0..(SAMPLES as u64 + 10) {
-            t.record("a", i as i64 * 5, reading("streaming", i * 50, i, false));
+            t.record(
+                "a",
+                at(i * 5),
+                i as i64 * 5,
+                reading("streaming", i * 50, i, false),
+            );
         }
         let (samples, events) = t.of("a");
         assert_eq!(samples.len(), SAMPLES);
         assert_eq!(events.len(), EVENTS);
         // Counters going backwards (a restarted camera) never underflow.
-        t.record("a", 1_000_000, reading("streaming", 0, 0, false));
+        t.record(
+            "a",
+            at(1_000_000),
+            1_000_000,
+            reading("streaming", 0, 0, false),
+        );
         assert_eq!(t.latest("a").unwrap().fps_in, 0.0);
     }
 }
