@@ -148,6 +148,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Sends keys (WebDriver key codes allowed) to an element.
+    fn keys(&self, css: &str, keys: &str) {
+        self.rt
+            .block_on(async { self.c.find(Locator::Css(css)).await?.send_keys(keys).await })
+            .unwrap_or_else(|e| panic!("keys to {css}: {e}"));
+    }
+
     fn login(&self, user: &str) {
         self.go("/");
         self.until(
@@ -529,6 +536,43 @@ location = {xss:?}
         "the area had no texture to hide ({before_texture:.1})"
     );
 
+    // Keyboard only: arrows move the crosshair from the centre, Space adds points, Enter closes, then save.
+    b.go("/#/cameras");
+    b.go("/#/zones/lobby-1");
+    b.until(
+        "editor",
+        "const c = document.querySelector('#zone-canvas'); return !!c && c.width > 0;",
+    );
+    b.js("document.querySelector('#zone-canvas').focus(); return true;");
+    let (right, down, left) = ("\u{E014}", "\u{E015}", "\u{E012}");
+    let keys = [
+        right.repeat(10),
+        " ".into(),
+        down.repeat(10),
+        " ".into(),
+        left.repeat(20),
+        " ".into(),
+        "\u{E007}".into(), // Enter
+    ]
+    .concat();
+    b.keys("#zone-canvas", &keys);
+    b.click("#zone-save");
+    b.until(
+        "keyboard polygon saved",
+        "const m = document.querySelector('#zone-message'); return !!m && m.textContent.includes('privacy_masks');",
+    );
+    let cfg =
+        policy::SiteConfig::from_toml_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let typed = cfg.cameras[0].privacy_masks.last().unwrap().clone();
+    let want = [(0.6, 0.5), (0.6, 0.6), (0.4, 0.6)];
+    assert_eq!(typed.len(), 3, "{typed:?}");
+    for (p, w) in typed.iter().zip(want) {
+        assert!(
+            (p[0] as f64 - w.0).abs() < 0.005 && (p[1] as f64 - w.1).abs() < 0.005,
+            "typed {w:?}, saved {p:?}"
+        );
+    }
+
     // A self-intersecting polygon: the error is shown at its polygon, and nothing is saved.
     let saved = std::fs::read_to_string(&config).unwrap();
     b.go("/#/cameras");
@@ -542,7 +586,7 @@ location = {xss:?}
     b.click("#zone-save");
     b.until(
         "polygon error",
-        "const e = document.querySelector('.zone-error[data-kind=\"privacy_masks\"][data-index=\"2\"]'); return !!e && e.textContent.includes('intersects itself');",
+        "const e = document.querySelector('.zone-error[data-kind=\"privacy_masks\"][data-index=\"3\"]'); return !!e && e.textContent.includes('intersects itself');",
     );
     b.shot("zones-invalid");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), saved);

@@ -114,7 +114,7 @@
       zone_saved: "저장했습니다.",
       zone_no_changes: "바뀐 것이 없습니다.",
       zone_need_three: "다각형은 점이 3개 이상 필요합니다.",
-      zone_help: "캔버스를 눌러 점을 찍고, 첫 점을 다시 누르거나 Enter로 닫습니다. 점은 끌어서 옮깁니다. 고른 종류의 구역 안을 누르거나 목록에서 눌러 선택한 뒤 Delete로 지웁니다. Esc는 그리던 다각형을 취소합니다.",
+      zone_help: "캔버스를 눌러 점을 찍고, 첫 점을 다시 누르거나 Enter로 닫습니다. 점은 끌어서 옮깁니다. 고른 종류의 구역 안을 누르거나 목록에서 눌러 선택한 뒤 Delete로 지웁니다. Esc는 그리던 다각형을 취소합니다. 키보드: 캔버스에서 화살표로 십자선을 옮기고(Shift: 크게) 스페이스로 점을 찍습니다.",
       zone_no_snapshot: "화면을 불러오지 못했습니다 (구역은 편집할 수 있습니다)",
       zone_canvas_label: "구역 편집 캔버스",
       zone_drawing: "그리는 중: 점 {0}개",
@@ -375,7 +375,7 @@
       zone_saved: "Saved.",
       zone_no_changes: "Nothing changed.",
       zone_need_three: "A polygon needs at least 3 points.",
-      zone_help: "Click the canvas to add points; click the first point again or press Enter to close. Drag a point to move it. Click inside a zone of the kind chosen above (or on it in the list) to select it, and press Delete to remove it. Esc cancels the polygon being drawn.",
+      zone_help: "Click the canvas to add points; click the first point again or press Enter to close. Drag a point to move it. Click inside a zone of the kind chosen above (or on it in the list) to select it, and press Delete to remove it. Esc cancels the polygon being drawn. Keyboard: on the canvas, arrows move a crosshair (Shift: larger steps) and Space adds a point.",
       zone_no_snapshot: "No picture could be loaded (zones can still be edited)",
       zone_canvas_label: "Zone editor canvas",
       zone_drawing: "Drawing: {0} points",
@@ -1491,6 +1491,7 @@
     let selected = null; // {kind, index}
     let drag = null; // {poly: array of points, vi, moved}
     let hover = null; // [x,y] in canvas px, for the rubber band
+    let cursor = null; // [x,y] in canvas px: the keyboard's crosshair (arrows move it, Space adds a point)
     let errors = []; // [{kind, index, message}]
     let base = null;
     let img = null; // the snapshot, when it loaded
@@ -1618,6 +1619,18 @@
           ctx.strokeStyle = color;
           ctx.stroke();
         }
+      }
+      if (cursor && document.activeElement === canvas) {
+        // the keyboard's crosshair
+        const [x, y] = cursor;
+        ctx.strokeStyle = "#ffb224";
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.moveTo(x - 12, y);
+        ctx.lineTo(x + 12, y);
+        ctx.moveTo(x, y - 12);
+        ctx.lineTo(x, y + 12);
+        ctx.stroke();
       }
     }
 
@@ -1779,6 +1792,9 @@
     canvas.addEventListener("mousemove", (ev) => {
       if (!drag) pointerMove(pos(ev));
     });
+    // The keyboard's crosshair shows only while the canvas has the focus.
+    canvas.addEventListener("focus", () => draw());
+    canvas.addEventListener("blur", () => draw());
     canvas.addEventListener("mouseleave", () => {
       hover = null;
       if (drawing && !drag) draw();
@@ -1808,6 +1824,24 @@
       const typing = el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable ||
         (el.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(el.type)));
       if (typing || ev.altKey || ev.ctrlKey || ev.metaKey || !editable) return;
+      // Keyboard drawing on the focused canvas: arrows move a crosshair (Shift: 5 % steps), Space adds a point
+      // there (or closes the polygon on its first point, or selects what is under it).
+      const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      if (el === canvas && (arrows[ev.key] || ev.key === " ")) {
+        ev.preventDefault();
+        if (!cursor) cursor = [W / 2, H / 2];
+        if (arrows[ev.key]) {
+          const step = ev.shiftKey ? 0.05 : 0.01;
+          const [dx, dy] = arrows[ev.key];
+          cursor = [Math.min(W, Math.max(0, cursor[0] + dx * step * W)), Math.min(H, Math.max(0, cursor[1] + dy * step * H))];
+          hover = cursor;
+          draw();
+        } else {
+          pointerDown(cursor);
+          pointerUp();
+        }
+        return;
+      }
       if (ev.key === "Enter" && drawing) {
         ev.preventDefault();
         closeDrawing();
