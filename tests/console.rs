@@ -133,6 +133,10 @@ impl Browser {
     }
 
     fn click(&self, css: &str) {
+        // In the middle of the view: not under the sticky header.
+        self.js(&format!(
+            "const e = document.querySelector({css:?}); if (e) e.scrollIntoView({{block: 'center'}}); return true;"
+        ));
         self.rt
             .block_on(async { self.c.find(Locator::Css(css)).await?.click().await })
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
@@ -712,6 +716,34 @@ location = {xss:?}
     );
     b.shot("tablet-zones");
     b.resize(1366, 768);
+
+    // The 점검대장: an inspection run now, then countersigned by the manager with a note.
+    b.go("/#/ledger");
+    b.until(
+        "inspections",
+        "return !!document.querySelector('#inspection-run');",
+    );
+    let inspections = || records.ledger().inspections(None).unwrap();
+    let before_inspections = inspections().len();
+    b.click("#inspection-run");
+    assert!(
+        wait_for(Duration::from_secs(20), || inspections().len()
+            == before_inspections + 1),
+        "no inspection after the run button"
+    );
+    let id = inspections().iter().map(|i| i.id).max().unwrap();
+    b.until(
+        "inspection row",
+        &format!("return !!document.querySelector('.countersign[data-inspection=\"{id}\"]');"),
+    );
+    b.type_into(&format!("#insp-note-{id}"), "콘솔에서 확인");
+    b.click(&format!(".countersign[data-inspection=\"{id}\"]"));
+    assert!(
+        wait_for(Duration::from_secs(10), || inspections()
+            .iter()
+            .any(|i| i.id == id && i.signed_by.as_deref() == Some("m"))),
+        "inspection {id} not countersigned from the console"
+    );
 
     // The ledger's CSV download goes through the API with the session's token: one 이용 row.
     b.go("/#/ledger");

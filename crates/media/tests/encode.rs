@@ -200,16 +200,12 @@ fn with_zones_the_recording_keeps_only_the_zone_and_live_stays_whole() {
     assert!(luma(rec, 250, 60) > 40 && luma(live, 250, 60) > 40);
 }
 
-/// H.264 access units of `n` frames of bars (320×240), as the camera's one encode gives them.
-fn access_units(n: usize) -> Vec<(gst::Buffer, gst::Caps, bool)> {
-    let p = gst::parse::launch(&format!(
-        "videotestsrc num-buffers={n} ! video/x-raw,width=320,height=240,framerate=10/1 \
-         ! x264enc tune=zerolatency key-int-max=10 ! video/x-h264,stream-format=byte-stream,alignment=au \
-         ! appsink name=s sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+/// Every sample of `desc ! appsink name=s` until EOS (or 10 s without one).
+fn samples(desc: &str) -> Vec<gst::Sample> {
+    let p = gst::parse::launch(&format!("{desc} ! appsink name=s sync=false"))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
     let sink = p
         .by_name("s")
         .unwrap()
@@ -218,12 +214,25 @@ fn access_units(n: usize) -> Vec<(gst::Buffer, gst::Caps, bool)> {
     p.set_state(gst::State::Playing).unwrap();
     let mut out = Vec::new();
     while let Some(s) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
-        let b = s.buffer_owned().unwrap();
-        let key = !b.flags().contains(gst::BufferFlags::DELTA_UNIT);
-        out.push((b, s.caps().unwrap().to_owned(), key));
+        out.push(s);
     }
     p.set_state(gst::State::Null).unwrap();
     out
+}
+
+/// H.264 access units of `n` frames of bars (320×240), as the camera's one encode gives them.
+fn access_units(n: usize) -> Vec<(gst::Buffer, gst::Caps, bool)> {
+    samples(&format!(
+        "videotestsrc num-buffers={n} ! video/x-raw,width=320,height=240,framerate=10/1 \
+         ! x264enc tune=zerolatency key-int-max=10 ! video/x-h264,stream-format=byte-stream,alignment=au"
+    ))
+    .into_iter()
+    .map(|s| {
+        let b = s.buffer_owned().unwrap();
+        let key = !b.flags().contains(gst::BufferFlags::DELTA_UNIT);
+        (b, s.caps().unwrap().to_owned(), key)
+    })
+    .collect()
 }
 
 /// A camera's first frames can come in a burst on one time. The recording keeps its times strictly increasing,
@@ -254,24 +263,10 @@ fn access_units_on_one_time_still_export() {
     let plain = vault.read(&segments[0]).unwrap();
     let seg = dir.join("segment.mp4");
     std::fs::write(&seg, &plain).unwrap();
-    let p = gst::parse::launch(&format!(
-        "filesrc location={} ! qtdemux ! appsink name=s sync=false",
-        seg.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = p
-        .by_name("s")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    p.set_state(gst::State::Playing).unwrap();
-    let mut times = Vec::new();
-    while let Some(s) = sink.try_pull_sample(gst::ClockTime::from_seconds(5)) {
-        times.push(s.buffer().unwrap().pts());
-    }
-    p.set_state(gst::State::Null).unwrap();
+    let times: Vec<_> = samples(&format!("filesrc location={} ! qtdemux", seg.display()))
+        .iter()
+        .map(|s| s.buffer().unwrap().pts())
+        .collect();
     assert_eq!(times.len(), 30);
     assert!(
         times.iter().all(Option::is_some) && times.windows(2).all(|w| w[1] > w[0]),
