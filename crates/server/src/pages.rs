@@ -46,17 +46,17 @@ base-uri 'none'; frame-ancestors 'self'; form-action 'none'";
 
 /// The console's page: the same for everyone; what it shows comes from the API after login.
 pub(crate) async fn console() -> Response {
-    let (t, bytes) = console::asset("index.html").expect("index.html is embedded");
-    let mut r = page(t, console::CSP, bytes);
+    let (t, bytes) = webconsole::asset("index.html").expect("index.html is embedded");
+    let mut r = page(t, webconsole::CSP, bytes);
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
 }
 
 pub(crate) async fn console_file(Path(file): Path<String>) -> Response {
-    match console::asset(&file).filter(|_| file != "index.html") {
+    match webconsole::asset(&file).filter(|_| file != "index.html") {
         Some((t, bytes)) => {
-            let mut r = page(t, console::CSP, bytes);
+            let mut r = page(t, webconsole::CSP, bytes);
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             r

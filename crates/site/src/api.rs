@@ -423,20 +423,20 @@ impl server::SiteApi for Site {
             client: client.to_string(),
             purpose: format!("{reason} (zone editor, camera {camera})"),
         };
-        let zones = console::zones::Zones {
+        let zones = webconsole::zones::Zones {
             privacy_masks: body.privacy_masks.clone(),
             recording_zones: body.recording_zones.clone(),
         };
         use crate::runtime::EditError;
         match self.edit_policy(&body.base_sha256, &by, |text| {
-            console::zones::set_zones(text, camera, &zones)
+            webconsole::zones::set_zones(text, camera, &zones)
         }) {
             Ok((changes, sha256)) => {
                 Ok(serde_json::json!({"changes": changes, "policy_sha256": sha256}))
             }
             Err(EditError::Stale(m)) => Err(ApiError::Conflict(m)),
             Err(EditError::Invalid(errs)) => {
-                let placed = console::zones::polygon_errors(
+                let placed = webconsole::zones::polygon_errors(
                     camera,
                     errs.iter().map(|e| (e.path.as_str(), e.reason.as_str())),
                 );
