@@ -668,6 +668,39 @@ location = {xss:?}
     );
     assert_ne!(b.js("return document.title;"), "pwned");
     b.shot("requests");
+    // The request taken through its steps from the queue: checking, refused with one of the policy's
+    // reasons, done, closed.
+    let id = b
+        .js("return document.querySelector('#request-table tr.request-row').dataset.request;")
+        .as_str()
+        .unwrap()
+        .to_string();
+    let state = |want: &str| {
+        format!(
+            "const r = document.querySelector('tr.request-row[data-request=\"{id}\"]'); return !!r && !!r.querySelector('{want}');"
+        )
+    };
+    b.click(".request-step[data-to=\"checking\"]");
+    b.until("checking", &state(".request-decide"));
+    b.js("const s = document.querySelector('[id$=\"-outcome\"]'); s.value = 'refuse'; s.dispatchEvent(new Event('change')); return true;");
+    b.click(".request-decide");
+    b.until("decided", &state(".request-step[data-to=\"refused\"]"));
+    b.click(".request-step[data-to=\"refused\"]");
+    b.until("refused", &state(".request-step[data-to=\"closed\"]"));
+    b.click(".request-step[data-to=\"closed\"]");
+    b.until("closed", &format!(
+        "const r = document.querySelector('tr.request-row[data-request=\"{id}\"]'); return !!r && !r.querySelector('.request-step, .request-decide');"
+    ));
+    let got: serde_json::Value = api
+        .get(&format!("{base}/api/v1/requests/{id}"))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(got["state"], "closed", "{got}");
+    assert!(got.to_string().contains("refuse"), "{got}");
 
     // The monthly review, signed from the console: a Review row.
     b.go("/#/ledger");

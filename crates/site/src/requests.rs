@@ -210,7 +210,9 @@ impl Site {
                     .filter(|r| self.visible(p, &r.cameras))
                     .map(|r| summary(&r, now))
                     .collect();
-                json(serde_json::json!({"requests": list}))
+                // The reasons a refusal may name (the policy's, as the notice prints them), for the deciding form.
+                let reasons = self.config().notice.request_terms().refusal_reasons;
+                json(serde_json::json!({"requests": list, "refusal_reasons": reasons}))
             }
             RequestOp::Get(id) => {
                 p.require(Permission::ReadRequests)

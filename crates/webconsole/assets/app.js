@@ -120,6 +120,13 @@
       zone_drawing: "그리는 중: 점 {0}개",
       zone_readonly: "구역을 바꿀 권한이 없습니다 (보기만 가능).",
       review_show_first: "서명할 검토 내용을 먼저 조회하세요.",
+      req_action: "처리",
+      req_outcome: "결정",
+      req_decide: "결정하기",
+      req_refusal_reason: "거부 사유",
+      outcome_fulfil: "열람 등 허용",
+      outcome_partly: "일부 허용",
+      outcome_refuse: "거부",
       // recordings
       rec_title: "녹화 영상",
       rec_camera: "카메라",
@@ -381,6 +388,13 @@
       zone_drawing: "Drawing: {0} points",
       zone_readonly: "You may not change zones (read only).",
       review_show_first: "Show the review you are signing first.",
+      req_action: "Next step",
+      req_outcome: "Decision",
+      req_decide: "Decide",
+      req_refusal_reason: "Reason for refusal",
+      outcome_fulfil: "Grant",
+      outcome_partly: "Grant in part",
+      outcome_refuse: "Refuse",
       rec_title: "Recordings",
       rec_camera: "Camera",
       rec_all_cameras: "All cameras",
@@ -2154,7 +2168,8 @@
     const err = msgBox("requests-error");
     const tbody = h("tbody");
     const table = h("table", { id: "request-table", class: "table" },
-      h("thead", null, h("tr", null, ["req_id", "req_type", "req_state", "req_requester", "req_cameras", "req_window", "req_received", "req_due", "req_documents"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("thead", null, h("tr", null, ["req_id", "req_type", "req_state", "req_requester", "req_cameras", "req_window", "req_received", "req_due", "req_documents"]
+        .concat(can("manage_requests") ? ["req_action"] : []).map((k) => h("th", { scope: "col" }, t(k))))),
       tbody);
     const approvals = h("section", { id: "approvals", class: "card", "aria-labelledby": "approvals-title" });
     main.appendChild(h("section", { id: "requests-page", class: "page" },
@@ -2168,6 +2183,7 @@
       try {
         const ans = await api("GET", "/api/v1/requests");
         list = Array.isArray(ans) ? ans : ans.requests || [];
+        reasons = (ans && ans.refusal_reasons) || [];
       } catch (e) {
         if (e.status !== 401) showMsg(err, errText(e));
         return;
@@ -2192,8 +2208,60 @@
           h("td", null, `${fmtStamp(r.from)} ~ ${fmtStamp(r.to)}`),
           h("td", null, fmtStamp(r.received ?? (r.received_ms ? Number(r.received_ms) / 1000 : null))),
           due,
-          docs));
+          docs,
+          can("manage_requests") ? actionCell(r) : null));
       }
+    }
+
+    let reasons = []; // the policy's refusal reasons (a refusal names one of them)
+
+    /**
+     * The next step of a request (each one a 관리대장 row): received → checking; checking → a decision
+     * (fulfil, partly, or refuse with one of the policy's reasons); decided → what was done; done → closed.
+     */
+    function actionCell(r) {
+      const m = h("div", { class: "msg", role: "alert" });
+      const send = async (path, body, btn) => {
+        btn.disabled = true;
+        showMsg(m, "");
+        try {
+          await api("POST", `/api/v1/requests/${enc(r.id)}/${path}`, body);
+          await loadRequests();
+        } catch (e) {
+          showMsg(m, errText(e));
+          btn.disabled = false;
+        }
+      };
+      const step = (to) => {
+        const b = h("button", { type: "button", class: "btn request-step", "data-to": to }, `→ ${label("rs_", to)}`);
+        b.addEventListener("click", () => send("state", { to }, b));
+        return b;
+      };
+      const cell = h("td", { class: "request-actions" });
+      if (r.state === "received") cell.appendChild(step("checking"));
+      else if (r.state === "decided") append(cell, [step("fulfilled"), step("partly_fulfilled"), step("refused")]);
+      else if (["fulfilled", "partly_fulfilled", "refused"].includes(r.state)) cell.appendChild(step("closed"));
+      else if (r.state === "checking") {
+        const id = `decide-${r.id}`;
+        const outcome = h("select", null, ["fulfil", "partly", "refuse"].map((o) => h("option", { value: o }, t(`outcome_${o}`))));
+        const reason = h("select", null, reasons.map((x) => h("option", { value: x }, x)));
+        const reasonField = field(`${id}-reason`, t("req_refusal_reason"), reason);
+        reasonField.hidden = true;
+        outcome.addEventListener("change", () => {
+          reasonField.hidden = outcome.value !== "refuse";
+        });
+        const b = h("button", { type: "submit", class: "btn btn-primary request-decide" }, t("req_decide"));
+        const form = h("form", { class: "inline-form" }, field(`${id}-outcome`, t("req_outcome"), outcome), reasonField, b);
+        form.addEventListener("submit", (ev) => {
+          ev.preventDefault();
+          const body = { outcome: outcome.value };
+          if (outcome.value === "refuse") body.reason = reason.value;
+          send("decision", body, b);
+        });
+        cell.appendChild(form);
+      }
+      cell.appendChild(m);
+      return cell;
     }
 
     async function loadApprovals() {
