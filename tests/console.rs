@@ -364,14 +364,16 @@ location = {xss:?}
         v["token"].as_str().unwrap().to_string()
     };
     let bearer = format!("Bearer {token}");
-    let zones: serde_json::Value = api
-        .get(&format!("{base}/api/v1/cameras/lobby-1/zones"))
-        .header("Authorization", &bearer)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap();
+    let api_get = |path: &str| -> serde_json::Value {
+        api.get(&format!("{base}{path}"))
+            .header("Authorization", &bearer)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+    let zones = api_get("/api/v1/cameras/lobby-1/zones");
     let unchanged = std::fs::read_to_string(&config).unwrap();
     for (polygon, message) in [
         (serde_json::json!([[0.1, 0.1], [0.2, 0.2]]), "needs ≥ 3"),
@@ -691,14 +693,7 @@ location = {xss:?}
     b.until("closed", &format!(
         "const r = document.querySelector('tr.request-row[data-request=\"{id}\"]'); return !!r && !r.querySelector('.request-step, .request-decide');"
     ));
-    let got: serde_json::Value = api
-        .get(&format!("{base}/api/v1/requests/{id}"))
-        .header("Authorization", &bearer)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap();
+    let got = api_get(&format!("/api/v1/requests/{id}"));
     assert_eq!(got["state"], "closed", "{got}");
     assert!(got.to_string().contains("refuse"), "{got}");
 

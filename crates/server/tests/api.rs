@@ -833,13 +833,17 @@ fn live_views_are_limited_per_user_and_end_with_their_session() {
     use std::io::Read;
     let w = world("live");
     let token = login(&w, "access");
-    let open = || {
+    let live = |token: &str, query: &str| {
         agent()
-            .get(&format!("{}/api/v1/cameras/cam-a/live.mjpeg", base(&w)))
+            .get(&format!(
+                "{}/api/v1/cameras/cam-a/live.mjpeg{query}",
+                base(&w)
+            ))
             .header("Authorization", &format!("Bearer {token}"))
             .call()
             .unwrap()
     };
+    let open = || live(&token, "");
     let mut views: Vec<_> = (0..3).map(|_| open()).collect();
     for v in &mut views {
         assert_eq!(v.status(), 200);
@@ -857,14 +861,7 @@ fn live_views_are_limited_per_user_and_end_with_their_session() {
     let fourth = open();
     assert_eq!(fourth.status(), 429);
     let other = login(&w, "manager");
-    let mut theirs = agent()
-        .get(&format!(
-            "{}/api/v1/cameras/cam-a/live.mjpeg?frames=2",
-            base(&w)
-        ))
-        .header("Authorization", &format!("Bearer {other}"))
-        .call()
-        .unwrap();
+    let mut theirs = live(&other, "?frames=2");
     assert_eq!(theirs.status(), 200);
     let mut all = Vec::new();
     theirs.body_mut().as_reader().read_to_end(&mut all).unwrap();
@@ -886,15 +883,7 @@ fn live_views_are_limited_per_user_and_end_with_their_session() {
     );
     // Their slots are free again.
     let again = login(&w, "access");
-    let v = agent()
-        .get(&format!(
-            "{}/api/v1/cameras/cam-a/live.mjpeg?frames=1",
-            base(&w)
-        ))
-        .header("Authorization", &format!("Bearer {again}"))
-        .call()
-        .unwrap();
-    assert_eq!(v.status(), 200);
+    assert_eq!(live(&again, "?frames=1").status(), 200);
 }
 
 #[test]

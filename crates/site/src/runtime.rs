@@ -648,17 +648,7 @@ impl Site {
         let (text, hash) = self.policy_file().map_err(EditError::Failed)?;
         // A refusal before validation is the user's attempt too, and recorded like an invalid policy.
         let refuse = |why: &str| {
-            self.records
-                .ledger()
-                .append(ledger::Entry {
-                    kind: ledger::Kind::PolicyRejected,
-                    actor: by.actor.clone(),
-                    subject: self.opts.config_path.display().to_string(),
-                    purpose: format!("{}; refused, the file was not changed", by.purpose),
-                    client: by.client.clone(),
-                    detail: serde_json::json!({"reason": why}),
-                    ..ledger::Entry::default()
-                })
+            self.record_refusal(by, why)
                 .map_err(|e| EditError::Failed(format!("the refusal could not be recorded: {e}")))
         };
         if hash != base_sha256 {
@@ -674,17 +664,18 @@ impl Site {
                 return Err(EditError::Refused(e));
             }
         };
-        let structured =
-            SiteConfig::parse_named(&new, &self.opts.config_path.display().to_string());
         match self.replace_locked(&new, by) {
             Ok(changes) => Ok((changes, crate::history::sha256_hex(&new))),
             Err(e) if e.starts_with("cannot write") || e.contains("could not be recorded") => {
                 Err(EditError::Failed(e))
             }
-            Err(e) => Err(match structured {
-                Err(errs) => EditError::Invalid(errs.0),
-                Ok(_) => EditError::Refused(e),
-            }),
+            // Refused: parsed again only now, for the errors' paths (to place them on their polygons).
+            Err(e) => Err(
+                match SiteConfig::parse_named(&new, &self.opts.config_path.display().to_string()) {
+                    Err(errs) => EditError::Invalid(errs.0),
+                    Ok(_) => EditError::Refused(e),
+                },
+            ),
         }
     }
 
@@ -1083,6 +1074,22 @@ impl Site {
         self.replace_locked(text, by)
     }
 
+    /// The PolicyRejected row of a policy change `by` asked for and that was refused before the file changed.
+    fn record_refusal(&self, by: &PolicySource, reason: &str) -> Result<(), ledger::LedgerError> {
+        self.records
+            .ledger()
+            .append(ledger::Entry {
+                kind: ledger::Kind::PolicyRejected,
+                actor: by.actor.clone(),
+                subject: self.opts.config_path.display().to_string(),
+                purpose: format!("{}; refused, the file was not changed", by.purpose),
+                client: by.client.clone(),
+                detail: serde_json::json!({"reason": reason}),
+                ..ledger::Entry::default()
+            })
+            .map(drop)
+    }
+
     /// `replace_policy` with `policy_write` held.
     fn replace_locked(&self, text: &str, by: &PolicySource) -> Result<Vec<String>, String> {
         let path = &self.opts.config_path;
@@ -1096,15 +1103,7 @@ impl Site {
             });
         if let Err(reason) = checked {
             // Refused before the file was touched; the attempt is the user's, and recorded.
-            if let Err(e) = self.records.ledger().append(ledger::Entry {
-                kind: ledger::Kind::PolicyRejected,
-                actor: by.actor.clone(),
-                subject: path.display().to_string(),
-                purpose: format!("{}; refused, the file was not changed", by.purpose),
-                client: by.client.clone(),
-                detail: serde_json::json!({"reason": reason}),
-                ..ledger::Entry::default()
-            }) {
+            if let Err(e) = self.record_refusal(by, &reason) {
                 tracing::error!("ledger: the refused policy was not recorded: {e}");
             }
             return Err(reason);
