@@ -216,6 +216,10 @@ fn four_cameras_for_ten_minutes_of_faults() {
     let (ok, stdout, stderr) = interrupt(service.into_inner());
     let _ = watcher.join();
     drop(cameras);
+    // The log of the run after the kill -9, for whoever reads the report (scene checks, reconnections).
+    if let Some(dir) = std::env::var_os("GARIM_SOAK_OUT") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join("garim.log"), &stderr);
+    }
 
     let both = |prefix: &str| sum(&totals_before_kill, prefix) + sum(&totals_after, prefix);
     let stage = |name: &str| {

@@ -162,6 +162,9 @@ pub struct CameraRunner {
     last_emit: Instant,
     /// The last masked frame of the source, repeated over a late frame's gap (never an unmasked one).
     last_masked: Option<MaskedFrame>,
+    /// How far the last frame out lagged the moment it stands for: a filler (a repeat, "no signal") stands
+    /// for its emit time less this, so its spacing from the frame before is the time the outputs waited.
+    lag: Duration,
     fps: gst::Fraction,
     latency: stage::RollingStats,
 }
@@ -215,6 +218,7 @@ impl CameraRunner {
             last_good: None,
             last_emit: Instant::now(),
             last_masked: None,
+            lag: Duration::ZERO,
             fps: gst::Fraction::new(10, 1),
             latency: stage::RollingStats::new(1000),
         };
@@ -329,17 +333,24 @@ impl CameraRunner {
             (_, Some(l)) => MaskedFrame::no_signal(PixelFormat::I420, l.width, l.height),
             _ => return,
         };
-        self.emit(&frame);
+        let shown_at = Instant::now()
+            .checked_sub(self.lag)
+            .unwrap_or_else(Instant::now);
+        self.emit(&frame, shown_at);
     }
 
-    fn emit(&mut self, frame: &MaskedFrame) {
+    /// Sends a masked frame to the outputs. `shown_at` is the moment it stands for: when the camera delivered
+    /// it (its own timestamp, not when this thread got to it), so a frame that waited for its detection on a
+    /// loaded machine keeps the camera's spacing in the live stream and the recording.
+    fn emit(&mut self, frame: &MaskedFrame, shown_at: Instant) {
         self.last_emit = Instant::now();
+        self.lag = self.last_emit.saturating_duration_since(shown_at);
         let zones = &self.stage.config().recording_zones;
         let sealed = self.recorder.is_some() && self.spec.sealed.is_some();
         // The recording takes the live encode when it keeps the same picture (no zones, not sealed).
         let shared_recording = self.spec.encode.shared && zones.is_empty() && !sealed;
         if self.spec.encode.shared {
-            self.encode(frame, shared_recording && self.recorder.is_some());
+            self.encode(frame, shared_recording && self.recorder.is_some(), shown_at);
         } else if let Some(live) = &self.spec.live {
             live.push(frame, self.fps);
         }
@@ -366,7 +377,7 @@ impl CameraRunner {
 
     /// The one encode: started at the first frame, restarted after a failure (logged), skipped while nothing
     /// takes it (no live client, the recording has its own).
-    fn encode(&mut self, frame: &MaskedFrame, recording: bool) {
+    fn encode(&mut self, frame: &MaskedFrame, recording: bool, shown_at: Instant) {
         if self.encoder.is_none() {
             if self.encoder_retry_after.is_some_and(|t| Instant::now() < t) {
                 return;
@@ -392,7 +403,7 @@ impl CameraRunner {
         if !enc.is_needed() {
             return;
         }
-        if let Err(e) = enc.push(frame, self.fps) {
+        if let Err(e) = enc.push(frame, self.fps, shown_at) {
             tracing::error!(camera = %self.spec.id, "{e:#}; restarting the encoder in {ENCODER_RETRY:?}");
             self.encoder_retry_after = Some(Instant::now() + ENCODER_RETRY);
             if let Some(enc) = self.encoder.take() {
@@ -444,6 +455,7 @@ impl CameraRunner {
             };
             let arrival = Instant::now();
             last_frame = Some(arrival);
+            let captured = ingest.captured_at(&sample, arrival);
             m.frames_total
                 .with_label_values(&[&id, telemetry::stage::INGESTED])
                 .inc();
@@ -521,7 +533,7 @@ impl CameraRunner {
                 .with_label_values(&[&id])
                 .observe(latency.as_secs_f64());
             self.latency.push(latency);
-            self.emit(&masked);
+            self.emit(&masked, captured);
             let fail_closed = masked.outcome().fail_closed.is_some();
             self.last_masked = Some(masked);
             let mut st = self.status.lock();
@@ -588,6 +600,34 @@ impl Ingest {
             .set_state(gst::State::Playing)
             .map_err(|_| anyhow!("source refused to start"))?;
         Ok(Ingest { pipeline, sink })
+    }
+
+    /// When the camera delivered `sample`: `arrival` (when this thread pulled it) less how long it had been
+    /// in the pipeline, from its timestamp against the pipeline's clock. Frames that queued while the thread
+    /// waited for a detection are pulled together; their timestamps keep them a frame interval apart. Without
+    /// a usable timestamp (none, in the future, or over `MAX_AGE` old) it is `arrival`.
+    fn captured_at(&self, sample: &gst::Sample, arrival: Instant) -> Instant {
+        const MAX_AGE: Duration = Duration::from_secs(1);
+        let Some(pts) = sample.buffer().and_then(|b| b.pts()) else {
+            return arrival;
+        };
+        let running = sample
+            .segment()
+            .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+            .and_then(|s| s.to_running_time(pts));
+        let (Some(running), Some(now)) = (running, self.pipeline.current_running_time()) else {
+            return arrival;
+        };
+        let Some(age) = now
+            .checked_sub(running)
+            .map(|a| Duration::from_nanos(a.nseconds()))
+        else {
+            return arrival;
+        };
+        if age > MAX_AGE {
+            return arrival;
+        }
+        arrival.checked_sub(age).unwrap_or(arrival)
     }
 
     fn bus_error(&self) -> Option<String> {

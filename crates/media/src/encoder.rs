@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use stage::MaskedFrame;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// x264 settings of a camera's encodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,8 +196,15 @@ impl Encoder {
             || self.live.as_ref().is_some_and(|l| l.clients() > 0)
     }
 
-    /// Encodes one masked frame (a "no signal" picture is a `MaskedFrame` too).
-    pub fn push(&mut self, frame: &MaskedFrame, fps: gst::Fraction) -> Result<()> {
+    /// Encodes one masked frame (a "no signal" picture is a `MaskedFrame` too). `shown_at` is the moment the
+    /// frame stands for (when the camera delivered it, see `CameraRunner::emit`): the outputs keep the camera's
+    /// spacing, whatever detection and masking took on a loaded machine.
+    pub fn push(
+        &mut self,
+        frame: &MaskedFrame,
+        fps: gst::Fraction,
+        shown_at: Instant,
+    ) -> Result<()> {
         if let Some(e) = self.watch.error() {
             return Err(anyhow!("encoder failed: {e}"));
         }
@@ -219,10 +227,12 @@ impl Encoder {
         if self.src.caps().as_ref() != Some(&caps) {
             self.src.set_caps(Some(&caps));
         }
-        // Stamped now, on this thread: the spacing the outputs keep is when the frames were emitted.
+        // Stamped with the moment the frame stands for, on this pipeline's clock: the spacing the outputs keep
+        // is the camera's, not how long each frame waited for its detection.
         let mut buffer = crate::frames::masked_to_buffer(frame);
         if let Some(now) = self.src.current_running_time() {
-            let t = now.nseconds().max(self.last_pts + 1);
+            let age = u64::try_from(shown_at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            let t = now.nseconds().saturating_sub(age).max(self.last_pts + 1);
             self.last_pts = t;
             if let Some(b) = buffer.get_mut() {
                 b.set_pts(gst::ClockTime::from_nseconds(t));
