@@ -1,7 +1,7 @@
 //! A redacted export's pixel core: everyone but the requester is masked.
 //!
-//! - [`follow`] follows the requester from the operator's mark through the window's detections (tracklets of
-//!   everyone, linked only where one candidate fits).
+//! - [`follow`] follows the requester through the window's detections from the operator's review (marks,
+//!   corrections, confirmation): runs of everyone's boxes, linked by mutual best continuation.
 //! - [`plan`] decides, per frame, what to mask:
 //!   - every other person, face and plate, from this frame and its neighbours (a detection missed for a frame
 //!     or two is still covered);
@@ -14,8 +14,8 @@ mod follow;
 mod hist;
 mod watermark;
 
-pub use follow::{FollowConfig, Person, SeedError, follow};
-pub use hist::{Hist, histogram, similarity};
+pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow};
+pub use hist::{BINS, Hist, histogram, similarity};
 pub use watermark::watermark;
 
 use detect::{BBox, Class, Detection, Tracker, TrackerConfig};
@@ -58,20 +58,26 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
     p.0 >= b.x0 && p.0 <= b.x1 && p.1 >= b.y0 && p.1 <= b.y1
 }
 
-/// Everyone else's boxes per frame: the people detected, carried across missed detections by the live
-/// tracker run forward and backward (a person missed for up to its hold on either side is still covered) and
-/// dilated as live. A carried box lying on the requester (IoU ≥ 0.5 with their box of that frame) is taken
-/// for the requester themself and left out; so are the requester's own detections.
+/// Everyone else's boxes per frame: the people detected, bridged across missed detections where their runs
+/// link (see [`bridged`]), then carried by the live tracker run forward and backward (a person missed for up
+/// to its hold on either side is still covered) and dilated as live. `track` is the requester's box per frame:
+/// their own detections (and anything lying on their box at IoU ≥ 0.5: anyone else that close makes the frame
+/// crowded, masked whole) stay out, and a carried box that is their own, lagging behind them, is left out.
 pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
+    let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
+    let between = bridged(&persons, &FollowConfig::default());
     let inputs: Vec<Vec<Detection>> = dets
         .iter()
         .zip(track)
-        .map(|(d, own)| {
+        .zip(&between)
+        .map(|((d, own), between)| {
             d.persons
                 .iter()
-                .filter(|p| own.is_none_or(|r| p.bbox != r && !is_duplicate(&p.bbox, &r)))
-                .map(|p| Detection {
-                    bbox: p.bbox,
+                .map(|p| p.bbox)
+                .chain(between.iter().copied())
+                .filter(|b| own.is_none_or(|r| b.iou(&r) < 0.5 && !is_duplicate(b, &r)))
+                .map(|b| Detection {
+                    bbox: b,
                     score: 1.0,
                     class: Class::Person,
                 })

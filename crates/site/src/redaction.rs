@@ -36,28 +36,60 @@ pub struct Redacted {
 pub type Frames<'a> =
     dyn Fn(&mut dyn FnMut(media::file::RawFrame, f64) -> Result<()>) -> Result<()> + 'a;
 
+/// How everyone else is carried across their missed detections (after bridging, see `redact::others`):
+/// detection runs on every frame here, so boxes need little growth and a group of people stays apart; the
+/// live 1.5-s hold keeps the fewest others uncovered (a 0.8-s hold showed more of the requester and more of
+/// others too: docs/measurements.md).
+pub const CARRY: detect::TrackerConfig = detect::TrackerConfig {
+    iou_match: 0.3,
+    hold_frames: 15,
+    dilate_frac: 0.05,
+    hold_secs: 1.5,
+};
+
 /// Black fill: what is hidden is plainly hidden (and judged so from the pixels in tests).
 pub const STYLE: MaskStyle = MaskStyle::BLACK;
 
-pub fn redacted_export(
-    frames: &Frames<'_>,
-    detector: &dyn Detector,
-    mark: &Mark,
-    watermark: &str,
-    static_masks: &[mask::Polygon],
-    out: &Path,
-) -> Result<Redacted> {
-    let started = Instant::now();
-    // Pass 1: detections and their appearance, per frame.
-    let mut dets: Vec<redact::FrameDets> = Vec::new();
-    let mut failed: Vec<bool> = Vec::new();
-    let mut times: Vec<f64> = Vec::new();
-    let mut size = (0u32, 0u32);
+/// What the operator said, in the API's terms: times on the window's clock and boxes in 0..1 of the frame.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorReview {
+    /// "This is them" (the first mark starts the search; later ones correct it).
+    pub marks: Vec<Mark>,
+    /// "This is not them": a box the proposal showed.
+    #[serde(default)]
+    pub not_them: Vec<Mark>,
+    /// "They are not in this frame": times of frames.
+    #[serde(default)]
+    pub absent: Vec<f64>,
+    /// The review frames were looked through and the track confirmed.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// Pass 1's result: every person, face and plate of every frame of the window.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub dets: Vec<redact::FrameDets>,
+    /// Frames whose detection failed: always masked whole.
+    pub failed: Vec<bool>,
+    /// Each frame's time on the window's clock.
+    pub times: Vec<f64>,
+    pub size: (u32, u32),
+}
+
+/// Pass 1: detects every person (with their appearance), face and plate in every frame of the window.
+pub fn detect_window(frames: &Frames<'_>, detector: &dyn Detector) -> Result<Window> {
+    let mut w = Window {
+        dets: Vec::new(),
+        failed: Vec::new(),
+        times: Vec::new(),
+        size: (0, 0),
+    };
     frames(&mut |f, t| {
         let fr =
             FrameRef::new(f.layout, &f.data).map_err(|e| anyhow!("a frame of the window: {e}"))?;
-        size = (fr.width(), fr.height());
-        times.push(t);
+        w.size = (fr.width(), fr.height());
+        w.times.push(t);
         match detector.detect(&fr) {
             Ok(found) => {
                 let mut d = redact::FrameDets::default();
@@ -71,48 +103,116 @@ pub fn redacted_export(
                         d.others.push(x);
                     }
                 }
-                dets.push(d);
-                failed.push(false);
+                w.dets.push(d);
+                w.failed.push(false);
             }
             Err(e) => {
                 tracing::warn!("redacted export: detection failed on a frame, masked whole: {e}");
-                dets.push(redact::FrameDets::default());
-                failed.push(true);
+                w.dets.push(redact::FrameDets::default());
+                w.failed.push(true);
             }
         }
         Ok(())
     })?;
-    if dets.is_empty() {
+    if w.dets.is_empty() {
         return Err(anyhow!("the window holds no frames"));
     }
-    let at = times
-        .iter()
-        .enumerate()
-        .min_by(|a, b| (a.1 - mark.at).abs().total_cmp(&(b.1 - mark.at).abs()))
-        .map(|(i, _)| i)
-        .expect("frames exist");
-    let (w, h) = (size.0 as f32, size.1 as f32);
-    let seed = detect::BBox {
-        x0: mark.bbox[0] * w,
-        y0: mark.bbox[1] * h,
-        x1: (mark.bbox[0] + mark.bbox[2]) * w,
-        y1: (mark.bbox[1] + mark.bbox[3]) * h,
+    Ok(w)
+}
+
+impl Window {
+    /// The frame nearest a time on the window's clock.
+    pub fn frame_at(&self, t: f64) -> usize {
+        self.times
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - t).abs().total_cmp(&(b.1 - t).abs()))
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// A box in 0..1 of the frame (x, y, width, height) in pixels.
+    pub fn to_px(&self, b: [f32; 4]) -> detect::BBox {
+        let (w, h) = (self.size.0 as f32, self.size.1 as f32);
+        detect::BBox {
+            x0: b[0] * w,
+            y0: b[1] * h,
+            x1: (b[0] + b[2]) * w,
+            y1: (b[1] + b[3]) * h,
+        }
+    }
+
+    /// The requester's proposed track from the operator's review (at least one mark).
+    pub fn propose(&self, review: &OperatorReview) -> Result<redact::Proposal> {
+        if review.marks.is_empty() {
+            return Err(anyhow!("mark the requester on one frame first"));
+        }
+        let on = |m: &Mark| (self.frame_at(m.at), self.to_px(m.bbox));
+        let r = redact::Review {
+            marks: review.marks.iter().map(on).collect(),
+            not_them: review.not_them.iter().map(on).collect(),
+            absent: review.absent.iter().map(|&t| self.frame_at(t)).collect(),
+            confirmed: review.confirmed,
+        };
+        let persons: Vec<Vec<redact::Person>> =
+            self.dets.iter().map(|d| d.persons.clone()).collect();
+        redact::follow(&persons, &r, &redact::FollowConfig::default())
+            .map_err(|e| anyhow!("mark: {e}"))
+    }
+}
+
+/// One pass over the window for one mark, unreviewed: only what the follower decides alone is kept.
+pub fn redacted_export(
+    frames: &Frames<'_>,
+    detector: &dyn Detector,
+    mark: &Mark,
+    watermark: &str,
+    static_masks: &[mask::Polygon],
+    out: &Path,
+) -> Result<Redacted> {
+    let started = Instant::now();
+    let window = detect_window(frames, detector)?;
+    let review = OperatorReview {
+        marks: vec![*mark],
+        ..OperatorReview::default()
     };
-    let persons: Vec<Vec<redact::Person>> = dets.iter().map(|d| d.persons.clone()).collect();
-    let mut track = redact::follow(&persons, at, &seed, &redact::FollowConfig::default())
-        .map_err(|e| anyhow!("mark: {e}"))?;
-    for (t, f) in track.iter_mut().zip(&failed) {
+    let proposal = window.propose(&review)?;
+    let mut r = render(
+        frames,
+        &window,
+        &proposal,
+        false,
+        watermark,
+        static_masks,
+        out,
+    )?;
+    r.marked_frame = window.frame_at(mark.at);
+    r.seconds = started.elapsed().as_secs_f64();
+    Ok(r)
+}
+
+/// Pass 2: hides everyone but the requester (the whole frame where their track is lost, crowded, or a
+/// suggestion not `confirmed`), burns in the watermark and encodes the MP4.
+pub fn render(
+    frames: &Frames<'_>,
+    window: &Window,
+    proposal: &redact::Proposal,
+    confirmed: bool,
+    watermark: &str,
+    static_masks: &[mask::Polygon],
+    out: &Path,
+) -> Result<Redacted> {
+    let started = Instant::now();
+    let dets = &window.dets;
+    let mut track = proposal.decided(confirmed);
+    if track.len() != dets.len() {
+        return Err(anyhow!("the proposal is for another window"));
+    }
+    for (t, f) in track.iter_mut().zip(&window.failed) {
         if *f {
             *t = None;
         }
     }
-    // Detection runs on every frame here, so boxes need little growth: a group of people stays apart.
-    let carry = detect::TrackerConfig {
-        dilate_frac: 0.05,
-        ..detect::TrackerConfig::default()
-    };
-    let others = redact::others(&dets, &track, carry);
-    // Pass 2: hide, watermark, encode.
+    let others = redact::others(dets, &proposal.theirs(confirmed), CARRY);
     let mut sink = media::file::FileSink::create(out)?;
     let mut i = 0usize;
     let mut masked_boxes = 0usize;
@@ -120,7 +220,7 @@ pub fn redacted_export(
         if i >= dets.len() {
             return Err(anyhow!("the window changed between the two passes"));
         }
-        let plan = redact::plan(&dets, &track, &others, i);
+        let plan = redact::plan(dets, &track, &others, i);
         let masked = stage::redact_frame(f.layout, f.data, &plan, STYLE, static_masks, watermark)
             .map_err(|e| anyhow!("frame {i}: {e}"))?;
         masked_boxes += masked.outcome().boxes;
@@ -144,7 +244,7 @@ pub fn redacted_export(
             .map(|(i, _)| i)
             .collect(),
         masked_boxes,
-        marked_frame: at,
+        marked_frame: 0,
         requester: track
             .iter()
             .map(|t| t.map(|b| [b.x0, b.y0, b.x1, b.y1]))
