@@ -55,6 +55,8 @@ fn main() {
                 face_width: 384,
                 person_conf: 0.15,
                 plate_recheck: detect::plate::PLATE_RECHECK,
+                hardware: None,
+                engine_cache: None,
             },
         })
         .unwrap(),

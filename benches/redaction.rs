@@ -322,6 +322,8 @@ fn main() {
                 face_width: 384,
                 person_conf: detect::YoloxDecoder::default().conf_threshold,
                 plate_recheck: detect::plate::PLATE_RECHECK,
+                hardware: None,
+                engine_cache: None,
             })
             .unwrap();
             let detector = pool

@@ -397,6 +397,11 @@ url_env = "GARIM_TEST_CAM_B"
     assert_eq!(metric(&m, r#"garim_camera_up{camera="cam-b"}"#), Some(0.0));
     let health = http_get("127.0.0.1:18080", "/healthz").unwrap_or_default();
     assert!(!m.contains("hunter2secret") && !health.contains("hunter2secret"));
+    // Where inference runs is reported, with what was asked for (the policy's default, auto).
+    assert!(
+        health.contains(r#""inference":{"requested":"auto","provider":"#),
+        "{health}"
+    );
 
     // Hot reload: an invalid file changes nothing and is reported; a valid one is applied and kept.
     let good = std::fs::read_to_string(&config).unwrap();

@@ -254,3 +254,60 @@ fn plate_recall_and_cost() {
     }
     println!("plate model per vehicle crop: {:?}", t.elapsed() / n);
 }
+
+/// `hardware = "cuda"` where the ONNX Runtime library has no CUDA (CI, this machine): the models run on the
+/// CPU and the placement (shown in /healthz and as `garim_inference_provider`) says why. Where CUDA is there,
+/// its people match the CPU's.
+#[test]
+fn a_gpu_provider_that_is_not_there_falls_back_to_the_cpu_saying_why() {
+    let cuda = onnx::Runtime::init(onnx::RuntimeOptions {
+        models_dir: Some(models_dir()),
+        hardware: vocab::Hardware::Cuda,
+        ..Default::default()
+    })
+    .unwrap();
+    let backend = cuda.backend("yolox_nano").unwrap();
+    let frames = decode_file(&asset("vtest"), 101);
+    let frame = frames.last().expect("vtest decodes");
+    let people = |b: OrtBackend| -> Vec<Detection> {
+        YoloxDetector::new(Arc::new(b), vec![Class::Person])
+            .detect(&frame.frame_ref())
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.score >= 0.5)
+            .collect()
+    };
+    let placement = cuda.placement();
+    assert_eq!(placement.requested, vocab::Hardware::Cuda);
+    if !onnx::offered().contains(&onnx::Provider::Cuda) {
+        assert_eq!(backend.provider(), onnx::Provider::Cpu);
+        assert_eq!(placement.provider, onnx::Provider::Cpu);
+        let why = placement.reason.expect("a reason");
+        assert!(
+            why.contains("CUDAExecutionProvider is not in this ONNX Runtime"),
+            "{why}"
+        );
+        let metrics = telemetry::metrics().encode_text();
+        assert!(
+            metrics.contains(r#"garim_inference_provider{provider="cpu"} 1"#)
+                && metrics.contains(r#"garim_inference_provider{provider="cuda"} 0"#),
+            "{metrics}"
+        );
+        assert!(people(backend).len() >= 4, "the CPU fallback detects");
+        eprintln!(
+            "GPU comparison skipped: this ONNX Runtime library has no CUDA execution provider"
+        );
+        return;
+    }
+    let on_gpu = people(backend);
+    let on_cpu = people(runtime().backend("yolox_nano").unwrap());
+    assert_eq!(on_gpu.len(), on_cpu.len(), "{on_gpu:?} vs {on_cpu:?}");
+    for g in &on_gpu {
+        assert!(
+            on_cpu
+                .iter()
+                .any(|c| c.bbox.iou(&g.bbox) >= 0.9 && (c.score - g.score).abs() <= 0.05),
+            "{g:?} has no CPU match in {on_cpu:?}"
+        );
+    }
+}

@@ -397,6 +397,8 @@ pub fn start_site(config: &Path) -> std::sync::Arc<site::Site> {
                 face_width: 384,
                 person_conf: 0.15,
                 plate_recheck: detect::plate::PLATE_RECHECK,
+                hardware: None,
+                engine_cache: None,
             },
         })
         .unwrap(),

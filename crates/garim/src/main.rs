@@ -46,6 +46,9 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = detect::YoloxDecoder::default().conf_threshold,
           value_parser = score_threshold)]
     pub person_conf: f32,
+    /// Where the models run: auto, cpu, cuda or tensorrt (default: the site's `[server] hardware`, or auto)
+    #[arg(long)]
+    pub hardware: Option<vocab::Hardware>,
 }
 
 /// Detector and mask options shared by `demo`, `mask`, `bench` and `eval`.
@@ -106,6 +109,8 @@ impl ModelArgs {
             face_width: self.face_width,
             person_conf: self.person_conf,
             plate_recheck: detect::plate::PLATE_RECHECK,
+            hardware: self.hardware,
+            engine_cache: None,
         }
     }
 }

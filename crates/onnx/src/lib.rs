@@ -4,7 +4,9 @@
 
 mod graph_fix;
 mod manifest;
+mod provider;
 mod session;
 
 pub use manifest::{Asset, Manifest, ModelError, ModelStore};
+pub use provider::{Placement, Provider, offered};
 pub use session::{OrtBackend, Runtime, RuntimeError, RuntimeOptions};

@@ -3,6 +3,7 @@
 
 use crate::graph_fix;
 use crate::manifest::{ModelError, ModelStore};
+use crate::provider::{self, Placement, Provider};
 use detect::{Backend, DetectError, Tensor};
 use ort::environment::Environment;
 use ort::session::Session;
@@ -31,6 +32,10 @@ pub struct RuntimeOptions {
     pub ort_lib: Option<PathBuf>,
     /// Threads per inference; 2 fits the reference 2-core machine.
     pub intra_threads: usize,
+    /// Where the models should run (see `provider`).
+    pub hardware: vocab::Hardware,
+    /// Where TensorRT keeps the engines it builds (under the storage dir; None: rebuilt at every start).
+    pub engine_cache: Option<PathBuf>,
 }
 
 impl Default for RuntimeOptions {
@@ -39,6 +44,8 @@ impl Default for RuntimeOptions {
             models_dir: None,
             ort_lib: None,
             intra_threads: 2,
+            hardware: vocab::Hardware::Cpu,
+            engine_cache: None,
         }
     }
 }
@@ -48,6 +55,9 @@ pub struct Runtime {
     store: ModelStore,
     env: &'static Environment,
     opts: RuntimeOptions,
+    /// The providers to try for each session, fastest first, the CPU last.
+    order: Vec<Provider>,
+    placement: Mutex<Placement>,
 }
 
 static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
@@ -77,7 +87,32 @@ impl Runtime {
             path: lib.clone(),
             reason: reason.clone(),
         })?;
-        Ok(Runtime { store, env, opts })
+        let (order, reason) = provider::plan(opts.hardware, &provider::offered());
+        if let Some(why) = &reason {
+            if opts.hardware == vocab::Hardware::Auto {
+                tracing::info!("inference on the CPU: {why}");
+            } else {
+                tracing::warn!("inference on the CPU, not {}: {why}", opts.hardware);
+            }
+        }
+        let placement = Mutex::new(Placement {
+            requested: opts.hardware,
+            provider: order[0],
+            reason,
+        });
+        Ok(Runtime {
+            store,
+            env,
+            opts,
+            order,
+            placement,
+        })
+    }
+
+    /// Where inference runs now: the provider of the last session made (they all try the same order), and why
+    /// not the one asked for.
+    pub fn placement(&self) -> Placement {
+        self.placement.lock().clone()
     }
 
     pub fn store(&self) -> &ModelStore {
@@ -95,8 +130,7 @@ impl Runtime {
         if model == "centerface" {
             bytes = graph_fix::make_dynamic(&bytes).map_err(|e| session_err(e.0.to_string()))?;
         }
-        let session =
-            build_session(self.env, self.opts.intra_threads, &bytes).map_err(session_err)?;
+        let (session, provider) = self.session_on_best(model, &bytes).map_err(session_err)?;
         let input_name = session
             .inputs()
             .first()
@@ -105,15 +139,55 @@ impl Runtime {
         Ok(OrtBackend {
             name: model.to_string(),
             input_name,
+            provider,
             session: Mutex::new(session),
         })
     }
+
+    /// A session on the first provider of `order` that starts; each that does not is logged with its reason,
+    /// which the placement keeps.
+    fn session_on_best(&self, model: &str, bytes: &[u8]) -> Result<(Session, Provider), String> {
+        let mut failures = Vec::new();
+        for &p in &self.order {
+            let ep = provider::dispatch(p, self.opts.engine_cache.as_ref());
+            match build_session(self.env, self.opts.intra_threads, ep, bytes) {
+                Ok(s) => {
+                    let mut placement = self.placement.lock();
+                    placement.provider = p;
+                    let gauge = &telemetry::metrics().inference_provider;
+                    for q in Provider::ALL {
+                        gauge
+                            .with_label_values(&[q.as_str()])
+                            .set(i64::from(q == p));
+                    }
+                    if !failures.is_empty() {
+                        placement.reason = Some(failures.join("; "));
+                    }
+                    return Ok((s, p));
+                }
+                Err(e) if p == Provider::Cpu => return Err(e),
+                Err(e) => {
+                    tracing::warn!(model, "{p} could not start, trying the next provider: {e}");
+                    failures.push(format!("{p} could not start for {model}: {e}"));
+                }
+            }
+        }
+        Err("no execution provider to try".into())
+    }
 }
 
-fn build_session(env: &Environment, threads: usize, bytes: &[u8]) -> Result<Session, String> {
+fn build_session(
+    env: &Environment,
+    threads: usize,
+    ep: Option<ort::ep::ExecutionProviderDispatch>,
+    bytes: &[u8],
+) -> Result<Session, String> {
     let e = |e: ort::Error<_>| e.to_string();
-    Session::builder(env)
-        .map_err(|e| e.to_string())?
+    let mut builder = Session::builder(env).map_err(|e| e.to_string())?;
+    if let Some(ep) = ep {
+        builder = builder.with_execution_providers([ep]).map_err(e)?;
+    }
+    builder
         .with_intra_threads(threads)
         .map_err(e)?
         .with_inter_threads(1)
@@ -132,7 +206,15 @@ fn build_session(env: &Environment, threads: usize, bytes: &[u8]) -> Result<Sess
 pub struct OrtBackend {
     name: String,
     input_name: String,
+    provider: Provider,
     session: Mutex<Session>,
+}
+
+impl OrtBackend {
+    /// The execution provider this session runs on.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
 }
 
 impl Backend for OrtBackend {

@@ -7,7 +7,7 @@ use crate::secret::SecretUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
-use vocab::{DetectClass, MaskStyleName, RecordingMode};
+use vocab::{DetectClass, Hardware, MaskStyleName, RecordingMode};
 
 /// Names of folders garim keeps beside the cameras' recording folders in the storage path.
 pub const RESERVED_CAMERA_IDS: [&str; 4] = ["scene", "shards", "policy-history", "exports"];
@@ -171,6 +171,10 @@ pub struct ServerConfig {
     /// Also serve the masked mounts as RTSPS (RTSP over TLS) on this port, with the HTTPS certificate (the
     /// policy's pair, else the self-signed one under `<storage>/tls/`), for NVRs that support it.
     pub rtsps_port: Option<u16>,
+    /// Where the models run: "auto" (a GPU when the ONNX Runtime library and the machine have one, else the
+    /// CPU), "cpu", "cuda" or "tensorrt". A GPU that cannot be used falls back to the CPU, logged and shown
+    /// in /healthz; `--hardware` overrides it.
+    pub hardware: Hardware,
 }
 
 impl Default for ServerConfig {
@@ -183,6 +187,7 @@ impl Default for ServerConfig {
             dangerously_plain_http: false,
             rtsp_anonymous: false,
             rtsps_port: None,
+            hardware: Hardware::Auto,
         }
     }
 }

@@ -19,4 +19,4 @@ pub use config::{
 pub use secret::{SecretUrl, redact_url, split_credentials};
 pub use shard::{Shard, shard_of};
 pub use units::Inherited;
-pub use vocab::{DetectClass, MaskStyleName, RecordingMode};
+pub use vocab::{DetectClass, Hardware, MaskStyleName, RecordingMode};

@@ -36,6 +36,10 @@ pub struct ModelOptions {
     pub person_conf: f32,
     /// Plates of an unchanged parked vehicle are looked at again after this long (zero: on every detection).
     pub plate_recheck: std::time::Duration,
+    /// Where the models run (None: the site policy's `[server] hardware`, or `auto` offline).
+    pub hardware: Option<vocab::Hardware>,
+    /// Where TensorRT keeps its engines (the site sets `<storage>/trt-cache`).
+    pub engine_cache: Option<std::path::PathBuf>,
 }
 
 /// Whether the detector sessions are ready (until they are, every frame is masked whole).
@@ -93,6 +97,8 @@ impl DetectorPool {
             models_dir: args.models_dir.clone(),
             ort_lib: args.ort_lib.clone(),
             intra_threads: args.threads.max(1),
+            hardware: args.hardware.unwrap_or_default(),
+            engine_cache: args.engine_cache.clone(),
         })?;
         Ok(DetectorPool {
             runtime: Arc::new(runtime),
@@ -107,6 +113,11 @@ impl DetectorPool {
             slots: Mutex::new(Vec::new()),
             state: Arc::new(Mutex::new(ModelsState::Loading)),
         })
+    }
+
+    /// Where inference runs, and why not where it was asked to (for /healthz and the log).
+    pub fn placement(&self) -> onnx::Placement {
+        self.runtime.placement()
     }
 
     /// Loading, loaded or failed, for /healthz.

@@ -463,8 +463,16 @@ impl Site {
             sha256: hash,
             last_error: None,
         };
-        // Models are verified before anything starts (a missing model is an error naming the file).
-        let pool = DetectorPool::verify(&opts.models)?;
+        // Models are verified before anything starts (a missing model is an error naming the file). They run
+        // where `--hardware`, else the policy's `[server] hardware`, says; TensorRT keeps its engines under the
+        // storage dir.
+        let mut models = opts.models.clone();
+        let hardware = models.hardware.unwrap_or(cfg.server.hardware);
+        models.hardware = Some(hardware);
+        if models.engine_cache.is_none() {
+            models.engine_cache = Some(Path::new(&cfg.storage.path).join("trt-cache"));
+        }
+        let pool = DetectorPool::verify(&models)?;
         let rtsp = RtspOut::start_with(
             &rtsp_host(&cfg),
             cfg.server.rtsp_port,
@@ -796,6 +804,7 @@ impl Site {
         SiteStatus {
             ok: streaming && models == ModelsState::Loaded,
             models,
+            inference: self.pool.placement(),
             policy: self.policy.lock().state.clone(),
             requests: self.requests_seen.lock().clone(),
             shard: ShardStatus {

@@ -9,6 +9,8 @@ pub struct SiteStatus {
     /// Every camera streams and the models are loaded.
     pub ok: bool,
     pub models: ModelsState,
+    /// Where inference runs (cpu, cuda, tensorrt), what was asked for, and why not that.
+    pub inference: onnx::Placement,
     pub policy: PolicyState,
     /// Data-subject requests: unanswered, overdue, and the ids due within 3 days (or overdue).
     pub requests: RequestsStatus,

@@ -33,10 +33,12 @@ pub mod names {
     pub const SHARD_CONFLICT: &str = "garim_shard_conflict";
     pub const REQUESTS_OPEN: &str = "garim_requests_open";
     pub const REQUESTS_OVERDUE: &str = "garim_requests_overdue";
+    pub const INFERENCE_PROVIDER: &str = "garim_inference_provider";
 
     /// Every name above, for dashboards and alert rules to be checked against.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 25] = [
         LEDGER_OK,
+        INFERENCE_PROVIDER,
         HTTP_CONNECTIONS_REFUSED_TOTAL,
         INSPECTIONS_UNSIGNED,
         FRAMES_TOTAL,
@@ -93,6 +95,8 @@ pub struct Metrics {
     pub policy_reloads_total: IntCounterVec,
     pub segments_destroyed_total: IntCounterVec,
     pub recording_up: IntGaugeVec,
+    /// 1 for the execution provider the models run on (cpu, cuda, tensorrt), 0 for the others.
+    pub inference_provider: IntGaugeVec,
     pub storage_bytes: IntGaugeVec,
     pub oldest_segment_age_seconds: IntGaugeVec,
     pub storage_low: prometheus::IntGauge,
@@ -206,6 +210,14 @@ impl Metrics {
                 .expect("unique metric");
             g
         };
+        let inference_provider = gauge(
+            names::INFERENCE_PROVIDER,
+            "1 for the execution provider the models run on (cpu, cuda, tensorrt), 0 for the others.",
+            &["provider"],
+        );
+        for p in ["cpu", "cuda", "tensorrt"] {
+            inference_provider.with_label_values(&[p]).set(0);
+        }
         let recording_up = gauge(
             names::RECORDING_UP,
             "1 while the camera's recording seals segments, 0 when it is degraded (disk, key).",
@@ -299,6 +311,7 @@ impl Metrics {
             shard_conflict,
             retention_seconds,
             recording_up,
+            inference_provider,
             storage_bytes,
             oldest_segment_age_seconds,
             storage_low,

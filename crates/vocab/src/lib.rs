@@ -1,6 +1,7 @@
 //! garim's vocabulary, typed once: what may be detected (`DetectClass`), how it is hidden
 //! (`MaskStyleName`), how a camera records (`RecordingMode`) and which of a camera's streams a recording
-//! belongs to (`StreamKind`, with the stream names the vault index stores). The policy parses them where it
+//! belongs to (`StreamKind`, with the stream names the vault index stores), and where inference runs
+//! (`Hardware`). The policy parses them where it
 //! reads the file; detect, mask, vault and the site use the types, never the strings. (Camera ids are
 //! letters, digits, `-` and `_`, so no id can end in the sealed suffix.)
 
@@ -64,6 +65,53 @@ impl FromStr for DetectClass {
 }
 
 impl fmt::Display for DetectClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the models run: `[server] hardware` and `--hardware`. `auto` takes TensorRT, then CUDA, when the ONNX
+/// Runtime library has them and a GPU answers, else the CPU; a named GPU provider that cannot start falls back
+/// to the CPU with its reason logged and shown in /healthz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hardware {
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+    TensorRt,
+}
+
+impl Hardware {
+    pub const ALL: [Hardware; 4] = [
+        Hardware::Auto,
+        Hardware::Cpu,
+        Hardware::Cuda,
+        Hardware::TensorRt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hardware::Auto => "auto",
+            Hardware::Cpu => "cpu",
+            Hardware::Cuda => "cuda",
+            Hardware::TensorRt => "tensorrt",
+        }
+    }
+}
+
+impl FromStr for Hardware {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Hardware, String> {
+        Hardware::ALL
+            .into_iter()
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| format!("unknown hardware {s:?}; one of auto, cpu, cuda, tensorrt"))
+    }
+}
+
+impl fmt::Display for Hardware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
