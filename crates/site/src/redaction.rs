@@ -1,7 +1,8 @@
 //! A redacted export: the frames of a window (decrypted sealed segments, or any source) go through two passes.
-//! The first detects every person, face and plate in every frame and follows the requester from the
-//! operator's mark; the second hides everyone else (the whole frame where the track is lost), burns in the
-//! watermark and encodes the MP4. Frames exist decoded in memory only; the output is what may be handed over.
+//! The first (`detect_window`) detects every person, face and plate in every frame; the requester is then
+//! followed from the operator's review (`Window::propose`: marks, corrections, confirmation); the second
+//! (`render`) hides everyone else (the whole frame where the track is lost), burns in the watermark and
+//! encodes the MP4. Frames exist decoded in memory only; the output is what may be handed over.
 
 use anyhow::{Context, Result, anyhow};
 use detect::{Class, Detector};
@@ -25,8 +26,6 @@ pub struct Redacted {
     pub lost_frames: Vec<usize>,
     /// Boxes hidden over all frames (others' persons, faces, plates).
     pub masked_boxes: usize,
-    /// The frame the mark was matched on.
-    pub marked_frame: usize,
     /// The requester's box per frame (pixels x0, y0, x1, y1), none where lost.
     pub requester: Vec<Option<[f32; 4]>>,
     pub seconds: f64,
@@ -160,36 +159,6 @@ impl Window {
     }
 }
 
-/// One pass over the window for one mark, unreviewed: only what the follower decides alone is kept.
-pub fn redacted_export(
-    frames: &Frames<'_>,
-    detector: &dyn Detector,
-    mark: &Mark,
-    watermark: &str,
-    static_masks: &[mask::Polygon],
-    out: &Path,
-) -> Result<Redacted> {
-    let started = Instant::now();
-    let window = detect_window(frames, detector)?;
-    let review = OperatorReview {
-        marks: vec![*mark],
-        ..OperatorReview::default()
-    };
-    let proposal = window.propose(&review)?;
-    let mut r = render(
-        frames,
-        &window,
-        &proposal,
-        false,
-        watermark,
-        static_masks,
-        out,
-    )?;
-    r.marked_frame = window.frame_at(mark.at);
-    r.seconds = started.elapsed().as_secs_f64();
-    Ok(r)
-}
-
 /// Pass 2: hides everyone but the requester (the whole frame where their track is lost, crowded, or a
 /// suggestion not `confirmed`), burns in the watermark and encodes the MP4.
 pub fn render(
@@ -244,7 +213,6 @@ pub fn render(
             .map(|(i, _)| i)
             .collect(),
         masked_boxes,
-        marked_frame: 0,
         requester: track
             .iter()
             .map(|t| t.map(|b| [b.x0, b.y0, b.x1, b.y1]))
