@@ -454,7 +454,7 @@ fn main() {
                             let carried = redact::others(
                                 &window.dets,
                                 &proposal.theirs(review.confirmed),
-                                site::redaction::CARRY,
+                                site::redaction::carry(),
                             );
                             if let redact::Plan::Boxes { hide, .. } =
                                 redact::plan(&window.dets, &track, &carried, i)

@@ -106,6 +106,17 @@ impl Tracklet {
         }
     }
 
+    fn new(frame: usize, p: &Person, contact: bool) -> Tracklet {
+        Tracklet {
+            boxes: vec![(frame, p.bbox)],
+            hist: p.hist.clone(),
+            n: 1.0,
+            velocity: (0.0, 0.0),
+            v_start: None,
+            contact,
+        }
+    }
+
     fn push(&mut self, frame: usize, p: &Person) {
         let (f, b) = self.last();
         let n = (frame - f) as f32;
@@ -164,33 +175,35 @@ fn split(
     else {
         return;
     };
-    let tail: Vec<(usize, BBox)> = all[t].boxes.split_off(cut);
+    let contact = all[t].contact;
+    let boxes = std::mem::take(&mut all[t].boxes);
+    let (head, tail) = boxes.split_at(cut);
+    // Both parts are built again box by box, so each has its own colour and motion (not the mix of two people).
+    let rebuilt = |part: &[(usize, BBox)]| {
+        let person = |&(f, b): &(usize, BBox)| {
+            frames[f]
+                .iter()
+                .find(|p| p.bbox == b)
+                .cloned()
+                .unwrap_or(Person {
+                    bbox: b,
+                    hist: crate::Hist([0.0; crate::BINS]),
+                })
+        };
+        let mut r = Tracklet::new(part[0].0, &person(&part[0]), contact);
+        for b in &part[1..] {
+            r.push(b.0, &person(b));
+        }
+        r
+    };
     let id = all.len();
-    for &(f, b) in &tail {
+    for &(f, b) in tail {
         if let Some(d) = frames[f].iter().position(|p| p.bbox == b) {
             owner[f][d] = Some(id);
         }
     }
-    let mut hist = frames[tail[0].0]
-        .iter()
-        .find(|p| p.bbox == tail[0].1)
-        .map(|p| p.hist.clone())
-        .unwrap_or_else(|| all[t].hist.clone());
-    for (k, &(f, b)) in tail.iter().enumerate().skip(1) {
-        if let Some(p) = frames[f].iter().find(|p| p.bbox == b) {
-            hist = hist.blend(&p.hist, 1.0 / (k as f32 + 1.0));
-        }
-    }
-    let contact = all[t].contact;
-    let velocity = all[t].velocity;
-    all.push(Tracklet {
-        n: tail.len() as f32,
-        boxes: tail,
-        hist,
-        velocity,
-        v_start: None,
-        contact,
-    });
+    all[t] = rebuilt(head);
+    all.push(rebuilt(tail));
 }
 
 /// Every person's tracklets, and for each frame which tracklet each detection went to.
@@ -236,14 +249,7 @@ fn tracklets(
             // A partial second box of someone starts no tracklet of its own.
             if own[d].is_none() && !dets.iter().any(|q| crate::is_duplicate(&p.bbox, &q.bbox)) {
                 own[d] = Some(all.len());
-                all.push(Tracklet {
-                    boxes: vec![(i, p.bbox)],
-                    hist: p.hist.clone(),
-                    n: 1.0,
-                    velocity: (0.0, 0.0),
-                    v_start: None,
-                    contact: touch[d],
-                });
+                all.push(Tracklet::new(i, p, touch[d]));
             }
         }
         owner.push(own);

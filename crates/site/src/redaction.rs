@@ -39,12 +39,12 @@ pub type Frames<'a> =
 /// detection runs on every frame here, so boxes need little growth and a group of people stays apart; the
 /// live 1.5-s hold keeps the fewest others uncovered (a 0.8-s hold showed more of the requester and more of
 /// others too: docs/measurements.md).
-pub const CARRY: detect::TrackerConfig = detect::TrackerConfig {
-    iou_match: 0.3,
-    hold_frames: 15,
-    dilate_frac: 0.05,
-    hold_secs: 1.5,
-};
+pub fn carry() -> detect::TrackerConfig {
+    detect::TrackerConfig {
+        dilate_frac: 0.05,
+        ..detect::TrackerConfig::default()
+    }
+}
 
 /// Black fill: what is hidden is plainly hidden (and judged so from the pixels in tests).
 pub const STYLE: MaskStyle = MaskStyle::BLACK;
@@ -181,7 +181,7 @@ pub fn render(
             *t = None;
         }
     }
-    let others = redact::others(dets, &proposal.theirs(confirmed), CARRY);
+    let others = redact::others(dets, &proposal.theirs(confirmed), carry());
     let mut sink = media::file::FileSink::create(out)?;
     let mut i = 0usize;
     let mut masked_boxes = 0usize;
