@@ -132,7 +132,10 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i:
     let Some(requester) = track[i] else {
         return Plan::Whole;
     };
-    let mut hide = others[i].clone();
+    let mut hide: Vec<BBox> = others[i]
+        .iter()
+        .flat_map(|b| around(b, &requester))
+        .collect();
     let lo = i.saturating_sub(NEIGHBOURS);
     let hi = (i + NEIGHBOURS).min(dets.len() - 1);
     for j in lo..=hi {
@@ -146,6 +149,37 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i:
         }
     }
     Plan::Boxes { requester, hide }
+}
+
+/// Share of another person's box that must stay hidden for the requester's box to be cut out of it.
+pub const KEEP_HIDDEN: f32 = 0.9;
+
+/// Another person's box with the requester's box cut out of it (up to four strips), so someone passing in
+/// front of or behind the requester does not hide them; kept whole where the cut would leave less than
+/// [`KEEP_HIDDEN`] of it hidden (they mostly overlap: the requester is hidden there rather than them shown).
+fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
+    let ix0 = b.x0.max(requester.x0);
+    let iy0 = b.y0.max(requester.y0);
+    let ix1 = b.x1.min(requester.x1);
+    let iy1 = b.y1.min(requester.y1);
+    if ix0 >= ix1 || iy0 >= iy1 {
+        return vec![*b];
+    }
+    let cut = (ix1 - ix0) * (iy1 - iy0);
+    if 1.0 - cut / b.area().max(1.0) < KEEP_HIDDEN {
+        return vec![*b];
+    }
+    let mut out = Vec::with_capacity(4);
+    let mut push = |x0: f32, y0: f32, x1: f32, y1: f32| {
+        if x1 > x0 && y1 > y0 {
+            out.push(BBox { x0, y0, x1, y1 });
+        }
+    };
+    push(b.x0, b.y0, b.x1, iy0);
+    push(b.x0, iy1, b.x1, b.y1);
+    push(b.x0, iy0, ix0, iy1);
+    push(ix1, iy0, b.x1, iy1);
+    out
 }
 
 /// Hides the plan in the frame (a coverage that does not fit the frame masks it whole).
@@ -202,6 +236,43 @@ mod tests {
                 .collect(),
             others: vec![],
         }
+    }
+
+    #[test]
+    fn the_requester_is_cut_out_of_a_box_that_only_brushes_them() {
+        let other = BBox {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 100.0,
+            y1: 100.0,
+        };
+        // A corner (5% of the other's box) overlaps: cut out, the rest still hidden.
+        let req = BBox {
+            x0: 90.0,
+            y0: 50.0,
+            x1: 150.0,
+            y1: 200.0,
+        };
+        let parts = around(&other, &req);
+        let area: f32 = parts.iter().map(BBox::area).sum();
+        assert!((area - 9500.0).abs() < 1.0, "{parts:?}");
+        assert!(parts.iter().all(|p| p.iou(&req) == 0.0), "{parts:?}");
+        // Half of it overlaps: the other stays hidden whole (the requester is hidden there instead).
+        let req = BBox {
+            x0: 50.0,
+            y0: 0.0,
+            x1: 150.0,
+            y1: 200.0,
+        };
+        assert_eq!(around(&other, &req), vec![other]);
+        // No overlap: unchanged.
+        let req = BBox {
+            x0: 200.0,
+            y0: 0.0,
+            x1: 250.0,
+            y1: 100.0,
+        };
+        assert_eq!(around(&other, &req), vec![other]);
     }
 
     #[test]
