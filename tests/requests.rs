@@ -6,85 +6,13 @@
 //! - root with every file of the site but no password cannot rebuild the key (every 32-byte window of every
 //!   file, raw and hex, is tried against the sealed public key);
 //! - 존재확인 answers "exists", "destroyed on DATE" (from the 파기 row) and "never recorded"; states move only
-//!   in order, each step a ledger row; a contractor sees only requests about its cameras; the forms render.
+//!   in order, each step a ledger row; a contractor sees only requests about its cameras; the forms render;
+//! - a data subject's opening over half an hour, or of a camera that keeps only masked recordings, is refused.
 
 mod common;
 
 use common::*;
 use std::time::Duration;
-
-const PW: &str = "correct horse battery";
-const LEE_PW: &str = "lee's very own password";
-/// The second 관리책임자 the policy names (a share is held only by a manager linked to one).
-const LEE: &str = "[[people]]\nid = \"lee\"\nrole = \"manager\"\ntitle = \"팀장\"\nphone = \"000\"";
-
-struct Http {
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Http {
-    fn login(&self, user: &str, pw: &str) -> String {
-        let mut r = self
-            .agent
-            .post(&format!("{}/api/v1/session/login", self.base))
-            .send_json(serde_json::json!({"user": user, "password": pw, "session": "bearer"}))
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "login {user}");
-        let v: serde_json::Value = r.body_mut().read_json().unwrap();
-        v["token"].as_str().unwrap().to_string()
-    }
-
-    fn get(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
-        let mut r = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {token}"))
-            .call()
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
-    }
-
-    fn get_json(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
-        let (code, body) = self.get(token, path);
-        (code, serde_json::from_slice(&body).unwrap_or_default())
-    }
-
-    /// Status, content type and body.
-    fn post_raw(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, String, Vec<u8>) {
-        let mut r = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(body)
-            .unwrap();
-        let kind = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        (
-            r.status().as_u16(),
-            kind,
-            r.body_mut().read_to_vec().unwrap(),
-        )
-    }
-
-    fn post(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let (code, _, bytes) = self.post_raw(token, path, body);
-        (code, serde_json::from_slice(&bytes).unwrap_or_default())
-    }
-}
-
-fn rows_of(ledger: &ledger::Ledger, kind: ledger::Kind) -> Vec<ledger::Row> {
-    ledger
-        .list(&ledger::Filter {
-            kinds: vec![kind],
-            ..ledger::Filter::default()
-        })
-        .unwrap()
-}
 
 /// Every file under `dir`, recursively.
 fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -124,62 +52,14 @@ fn sealed_footage_opens_only_with_two_managers_and_requests_are_answered() {
     let storage_extra = format!("key_file = \"{}\"\nsegment_secs = 2", key.display());
 
     // The managers first: the sealed key is split among them before the policy names it.
-    let bare = site_policy(
+    let public_hex = two_managers_split_a_sealed_key(&site_policy(
         0,
         18961,
         &storage,
         &storage_extra,
         &format!("{LEE}\n[[cameras]]\nid = \"cam-x\"\nurl = \"rtsp://127.0.0.1:9/none\""),
-    );
-    let cfg = policy::SiteConfig::parse_named(&bare, "bare").unwrap();
-    let records = site::open_records(&cfg).unwrap();
-    records
-        .accounts
-        .bootstrap("m", &PW.into(), Some("m"))
-        .unwrap();
-    let (_, m) = records
-        .accounts
-        .login("m", &PW.into(), access::SessionKind::Bearer, "test")
-        .unwrap();
-    let first = access::Password::from("set by m for lee");
-    records
-        .accounts
-        .add(
-            &m,
-            "test",
-            "lee",
-            access::Role::Manager,
-            &first,
-            Some("lee"),
-        )
-        .unwrap();
-    records
-        .accounts
-        .add(
-            &m,
-            "test",
-            "fix",
-            access::Role::Contractor,
-            &first,
-            Some("fix-it"),
-        )
-        .unwrap();
-    // Only one manager holds a share key yet (lee's password is m's choice): no 2-of-n split is possible.
-    let e = site::custody::sealed_init(&records, &m, &cfg)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("fewer holders") && e.contains("m"), "{e}");
-    let (_, lee) = records
-        .accounts
-        .login("lee", &first, access::SessionKind::Bearer, "test")
-        .unwrap();
-    records
-        .accounts
-        .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
-        .unwrap();
-    let public_hex = site::custody::sealed_init(&records, &m, &cfg).unwrap();
+    ));
     let public = vault::SealedPublicKey::parse(&public_hex).unwrap().0;
-    drop(records);
 
     let _camera = sim_camera(18960, "req");
     let cameras = LEE.to_string()
@@ -222,13 +102,7 @@ detect = ["person"]
     let records = site.records().clone();
     let ledger = records.ledger().clone();
     let (http_server, base) = serve_api(&site);
-    let http = Http {
-        base,
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into(),
-    };
+    let http = Http::new(base);
     assert!(
         wait_for(Duration::from_secs(90), || site
             .vault()
@@ -533,21 +407,26 @@ detect = ["person"]
         "not escaped"
     );
 
-    // 열람 by a data subject is refused until the redacted export meets its figures: nothing unmasked goes out.
-    let mut view = new_request(now - 300, now, "cam-s");
+    // 열람 by a data subject (the redacted export: tests/subject.rs): a window over half an hour, or a camera
+    // that keeps only masked recordings (no unmasked footage of anyone exists), is refused.
+    let mut view = new_request(now - 3600, now, "cam-s");
     view["type"] = "view".into();
     let (_, rv) = http.post(&tm, "/api/v1/requests", view);
-    let (code, body) = http.post(
-        &tm,
-        "/api/v1/openings",
+    let opening = |camera: &str, from: i64| {
         serde_json::json!({
-            "cameras": ["cam-s"], "from": now - 300, "to": now, "reason": "본인 영상 열람",
+            "cameras": [camera], "from": from, "to": now, "reason": "본인 영상 열람",
             "ground": "subject_view", "reference": rv["id"], "requested_by": "홍길동",
-        }),
-    );
+        })
+    };
+    let (code, body) = http.post(&tm, "/api/v1/openings", opening("cam-s", now - 3600));
+    assert_eq!((code, body["field"].as_str()), (400, Some("to")), "{body}");
+    let (code, body) = http.post(&tm, "/api/v1/openings", opening("cam-x", now - 600));
     assert_eq!(code, 409, "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("redacted export"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("only masked recordings"),
         "{body}"
     );
 

@@ -419,3 +419,155 @@ pub fn serve_api(site: &std::sync::Arc<site::Site>) -> (server::HttpServer, Stri
     let base = format!("http://{}", http.addr());
     (http, base)
 }
+
+/// The first manager's password (`m`) in the sealed-key tests.
+pub const PW: &str = "correct horse battery";
+pub const LEE_PW: &str = "lee's very own password";
+/// The second 관리책임자 the policy names (a share is held only by a manager linked to one).
+pub const LEE: &str =
+    "[[people]]\nid = \"lee\"\nrole = \"manager\"\ntitle = \"팀장\"\nphone = \"000\"";
+
+/// A client of the API under test (statuses are answers, not errors).
+pub struct Http {
+    pub base: String,
+    pub agent: ureq::Agent,
+}
+
+impl Http {
+    pub fn new(base: String) -> Http {
+        Http {
+            base,
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+
+    pub fn login(&self, user: &str, pw: &str) -> String {
+        let mut r = self
+            .agent
+            .post(&format!("{}/api/v1/session/login", self.base))
+            .send_json(serde_json::json!({"user": user, "password": pw, "session": "bearer"}))
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "login {user}");
+        let v: serde_json::Value = r.body_mut().read_json().unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
+        let mut r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
+    }
+
+    pub fn get_json(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let (code, body) = self.get(token, path);
+        (code, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// Status, content type and body.
+    pub fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, String, Vec<u8>) {
+        let mut r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(body)
+            .unwrap();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (
+            r.status().as_u16(),
+            kind,
+            r.body_mut().read_to_vec().unwrap(),
+        )
+    }
+
+    pub fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let (code, _, bytes) = self.post_raw(token, path, body);
+        (code, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+}
+
+/// The ledger's rows of one kind.
+pub fn rows_of(ledger: &ledger::Ledger, kind: ledger::Kind) -> Vec<ledger::Row> {
+    ledger
+        .list(&ledger::Filter {
+            kinds: vec![kind],
+            ..ledger::Filter::default()
+        })
+        .unwrap()
+}
+
+/// Makes managers `m` (password [`PW`]) and `lee` ([`LEE_PW`], linked to the policy's [`LEE`]) and the
+/// contractor `fix` (password "set by m for lee", for `fix-it`) in the records of the policy text `bare`
+/// (which names LEE), splits a new sealed key 2-of-2 between the managers, and returns its public key (hex).
+/// A split needs two holders: it is refused while lee holds no share key of their own.
+pub fn two_managers_split_a_sealed_key(bare: &str) -> String {
+    let cfg = policy::SiteConfig::parse_named(bare, "bare").unwrap();
+    let records = site::open_records(&cfg).unwrap();
+    records
+        .accounts
+        .bootstrap("m", &PW.into(), Some("m"))
+        .unwrap();
+    let (_, m) = records
+        .accounts
+        .login("m", &PW.into(), access::SessionKind::Bearer, "test")
+        .unwrap();
+    let first = access::Password::from("set by m for lee");
+    records
+        .accounts
+        .add(
+            &m,
+            "test",
+            "lee",
+            access::Role::Manager,
+            &first,
+            Some("lee"),
+        )
+        .unwrap();
+    records
+        .accounts
+        .add(
+            &m,
+            "test",
+            "fix",
+            access::Role::Contractor,
+            &first,
+            Some("fix-it"),
+        )
+        .unwrap();
+    // Only one manager holds a share key yet (lee's password is m's choice): no 2-of-n split is possible.
+    let e = site::custody::sealed_init(&records, &m, &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fewer holders") && e.contains("m"), "{e}");
+    let (_, lee) = records
+        .accounts
+        .login("lee", &first, access::SessionKind::Bearer, "test")
+        .unwrap();
+    records
+        .accounts
+        .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
+        .unwrap();
+    let public_hex = site::custody::sealed_init(&records, &m, &cfg).unwrap();
+    public_hex
+}

@@ -10,8 +10,21 @@ pub const SNAPSHOT_QUALITY: u8 = 80;
 
 /// Encodes a masked frame (I420 or NV12) as a JPEG picture.
 pub fn jpeg(frame: &MaskedFrame) -> Result<Vec<u8>> {
-    let l = frame.layout();
-    let data = frame.data();
+    encode(frame.layout(), frame.data(), 1, SNAPSHOT_QUALITY)
+}
+
+/// JPEG quality of the review stills of an opened window.
+pub const STILL_QUALITY: u8 = 70;
+
+/// A still of an UNMASKED frame of a sealed window opened by its managers' approvals, for the operator who
+/// reviews a data subject's track there (and for nothing else): at most `max_width` pixels wide (every n-th
+/// pixel).
+pub fn opened_still(layout: mask::Layout, data: &[u8], max_width: u32) -> Result<Vec<u8>> {
+    let step = layout.width.div_ceil(max_width.max(1)).max(1) as usize;
+    encode(layout, data, step, STILL_QUALITY)
+}
+
+fn encode(l: mask::Layout, data: &[u8], step: usize, quality: u8) -> Result<Vec<u8>> {
     if data.len() < l.min_len() {
         return Err(anyhow!(
             "snapshot frame of {}x{} has {} bytes, needs {}",
@@ -21,10 +34,10 @@ pub fn jpeg(frame: &MaskedFrame) -> Result<Vec<u8>> {
             l.min_len()
         ));
     }
-    let (w, h) = (l.width as usize, l.height as usize);
+    let (w, h) = (l.width as usize / step, l.height as usize / step);
     let mut ycbcr = Vec::with_capacity(w * h * 3);
-    for y in 0..h {
-        for x in 0..w {
+    for y in (0..h).map(|y| y * step) {
+        for x in (0..w).map(|x| x * step) {
             let luma = data[l.offsets[0] + y * l.strides[0] + x];
             let (cx, cy) = (x / 2, y / 2);
             let (cb, cr) = match l.format {
@@ -41,7 +54,7 @@ pub fn jpeg(frame: &MaskedFrame) -> Result<Vec<u8>> {
         }
     }
     let mut out = Vec::new();
-    let encoder = jpeg_encoder::Encoder::new(&mut out, SNAPSHOT_QUALITY);
+    let encoder = jpeg_encoder::Encoder::new(&mut out, quality);
     encoder
         .encode(
             &ycbcr,

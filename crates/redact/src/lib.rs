@@ -42,6 +42,26 @@ pub enum Plan {
     Whole,
     /// These boxes (others), the requester left visible.
     Boxes { requester: BBox, hide: Vec<BBox> },
+    /// A deletion: only these boxes (the requester's) are hidden, everyone else is kept.
+    Erase(Vec<BBox>),
+}
+
+/// Their boxes grow by this fraction on every side when their presence is erased.
+pub const ERASE_GROW: f32 = 0.1;
+
+/// The masks of frame `i` when the requester's presence is erased from a recording: their box (grown), and the
+/// whole frame where their confirmed track has no box between its first and last box (lost or crowded there:
+/// they may be in it). Outside that span they are not in the recording, and the frame is kept.
+pub fn erase_plan(track: &[Option<BBox>], i: usize) -> Plan {
+    if let Some(b) = track[i] {
+        return Plan::Erase(vec![grown(&b, ERASE_GROW)]);
+    }
+    let first = track.iter().position(Option::is_some);
+    let last = track.iter().rposition(Option::is_some);
+    match (first, last) {
+        (Some(a), Some(z)) if a < i && i < z => Plan::Whole,
+        _ => Plan::Erase(Vec::new()),
+    }
 }
 
 fn grown(b: &BBox, f: f32) -> BBox {
@@ -191,7 +211,7 @@ pub fn apply(
 ) {
     match plan {
         Plan::Whole => mask::mask_whole(frame, style),
-        Plan::Boxes { hide, .. } => {
+        Plan::Boxes { hide, .. } | Plan::Erase(hide) => {
             let (w, h) = (frame.as_ref().width(), frame.as_ref().height());
             let mut cov = Coverage::new(w, h);
             for b in hide {
@@ -236,6 +256,18 @@ mod tests {
                 .collect(),
             others: vec![],
         }
+    }
+
+    #[test]
+    fn erasing_hides_their_box_and_the_frames_where_they_were_lost() {
+        let track = vec![None, Some(b(10.0)), None, Some(b(14.0)), None];
+        assert_eq!(erase_plan(&track, 0), Plan::Erase(vec![]));
+        match erase_plan(&track, 1) {
+            Plan::Erase(h) => assert!(h.len() == 1 && h[0].x0 < 10.0 && h[0].x1 > 30.0, "{h:?}"),
+            p => panic!("{p:?}"),
+        }
+        assert_eq!(erase_plan(&track, 2), Plan::Whole);
+        assert_eq!(erase_plan(&track, 4), Plan::Erase(vec![]));
     }
 
     #[test]
@@ -296,7 +328,7 @@ mod tests {
                 // The requester's own boxes of this and the neighbouring frames are not hidden.
                 assert!(hide.iter().all(|h| h.x0 > 50.0), "{hide:?}");
             }
-            Plan::Whole => panic!("frame 2 is tracked"),
+            p => panic!("frame 2 is tracked: {p:?}"),
         }
         assert_eq!(plan(&dets, &track, &others, 3), Plan::Whole);
     }

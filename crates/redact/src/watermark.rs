@@ -4,8 +4,11 @@
 use font8x8::UnicodeFonts;
 use mask::FrameMut;
 
-/// Draws `text` (ASCII; other characters become `?`) into the frame's top-left corner.
+/// Draws `text` (ASCII; other characters become `?`) into the frame's top-left corner; nothing when empty.
 pub fn watermark(frame: &mut FrameMut<'_>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
     let (w, h) = (
         frame.as_ref().width() as usize,
         frame.as_ref().height() as usize,

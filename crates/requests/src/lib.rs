@@ -477,8 +477,10 @@ pub enum Ground {
     Investigation,
     /// 재판
     Trial,
-    /// 정보주체의 열람 (a data-subject request, named).
+    /// 정보주체의 열람 (a data-subject request, named): the export hides everyone else.
     SubjectView,
+    /// 정보주체의 삭제 (a data-subject request, named): their presence is masked out of the sealed recordings.
+    SubjectDeletion,
     /// 급박한 생명·신체·재산의 이익
     Emergency,
 }
@@ -489,10 +491,13 @@ impl Ground {
             "investigation" | "수사기관의 요청" => Ok(Ground::Investigation),
             "trial" | "재판" => Ok(Ground::Trial),
             "subject_view" | "정보주체의 열람" => Ok(Ground::SubjectView),
+            "subject_deletion" | "정보주체의 삭제" => Ok(Ground::SubjectDeletion),
             "emergency" | "급박한 생명·신체·재산의 이익" => Ok(Ground::Emergency),
             other => Err(bad(
                 "ground",
-                format!("{other:?} is not investigation, trial, subject_view or emergency"),
+                format!(
+                    "{other:?} is not investigation, trial, subject_view, subject_deletion or emergency"
+                ),
             )),
         }
     }
@@ -502,6 +507,7 @@ impl Ground {
             Ground::Investigation => "수사기관의 요청",
             Ground::Trial => "재판",
             Ground::SubjectView => "정보주체의 열람",
+            Ground::SubjectDeletion => "정보주체의 삭제",
             Ground::Emergency => "급박한 생명·신체·재산의 이익",
         }
     }
@@ -512,6 +518,9 @@ impl Ground {
 pub enum OpeningState {
     /// Waiting for managers' approvals.
     Pending,
+    /// Opened for the operator's review of a data subject's track: the window's segment keys are held in memory
+    /// (never the sealed key) until the redacted export or deletion is done, or the review expires.
+    Review,
     /// Opened and exported.
     Done,
     /// Refused by a manager.
@@ -546,6 +555,10 @@ pub struct Opening {
     pub approvals: Vec<Approval>,
     pub note: String,
     pub outputs: Vec<Output>,
+    /// A data subject's redacted export or deletion: what it did (source segment hashes, output hash, lost
+    /// frames, what was masked), handed over with the export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -576,7 +589,10 @@ impl Opening {
         if reference.is_none()
             && matches!(
                 ground,
-                Ground::Investigation | Ground::Trial | Ground::SubjectView
+                Ground::Investigation
+                    | Ground::Trial
+                    | Ground::SubjectView
+                    | Ground::SubjectDeletion
             )
         {
             return Err(bad(
@@ -606,6 +622,7 @@ impl Opening {
             approvals: Vec::new(),
             note: String::new(),
             outputs: Vec::new(),
+            sidecar: None,
         })
     }
 
@@ -616,6 +633,7 @@ impl Opening {
                 id: self.id.clone(),
                 state: match self.state {
                     OpeningState::Done => "done",
+                    OpeningState::Review => "review",
                     OpeningState::Refused => "refused",
                     OpeningState::Failed => "failed",
                     OpeningState::Pending => "pending",

@@ -161,6 +161,19 @@ pub enum RequestOp {
     FileOpening(serde_json::Value),
     /// `{"password": …}` of the approving manager.
     Approve(String, serde_json::Value),
+    /// A data subject's opened window: pass 1's progress, or the review frames with the proposed track.
+    Review(String),
+    /// What the operator says of the track: `{marks, not_them, absent, confirmed}` (times in unix seconds,
+    /// boxes in 0..1 of the frame).
+    SaveReview(String, serde_json::Value),
+    /// A review still (JPEG) of frame N of the opened window.
+    Still(String, usize),
+    /// The redacted export of a confirmed review (MP4).
+    RedactedExport(String),
+    /// The requester's presence masked out of the window's sealed recordings.
+    Erase(String),
+    /// The sidecar of a redacted export or deletion.
+    Sidecar(String),
 }
 
 /// The operation and its id only: bodies may hold a password.
@@ -177,6 +190,12 @@ impl std::fmt::Debug for RequestOp {
             RequestOp::Openings => f.write_str("Openings"),
             RequestOp::FileOpening(_) => f.write_str("FileOpening"),
             RequestOp::Approve(id, _) => write!(f, "Approve({id})"),
+            RequestOp::Review(id) => write!(f, "Review({id})"),
+            RequestOp::SaveReview(id, _) => write!(f, "SaveReview({id})"),
+            RequestOp::Still(id, n) => write!(f, "Still({id}, {n})"),
+            RequestOp::RedactedExport(id) => write!(f, "RedactedExport({id})"),
+            RequestOp::Erase(id) => write!(f, "Erase({id})"),
+            RequestOp::Sidecar(id) => write!(f, "Sidecar({id})"),
         }
     }
 }
@@ -187,6 +206,8 @@ pub enum RequestAnswer {
     Html(String),
     /// The output of an opening, streamed once and removed.
     File(ExportFile),
+    /// A JPEG picture.
+    Jpeg(Vec<u8>),
 }
 
 pub trait SiteApi: Send + Sync {

@@ -398,6 +398,54 @@ pub static ROUTES: &[Route] = &[
         Some(r#"{"password": "a long enough password"}"#),
         || post(openings_approve),
     ),
+    route(
+        Method::GET,
+        "/api/v1/openings/{id}/review",
+        Needs(P::FileOpening),
+        "/api/v1/openings/SA-2026-0001/review",
+        None,
+        || get(openings_review),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/openings/{id}/review",
+        Needs(P::FileOpening),
+        "/api/v1/openings/SA-2026-0001/review",
+        Some(r#"{"marks": [{"at": 0, "bbox": [0.1, 0.1, 0.2, 0.5]}]}"#),
+        || post(openings_review_save),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/openings/{id}/frames/{n}",
+        Needs(P::FileOpening),
+        "/api/v1/openings/SA-2026-0001/frames/0",
+        None,
+        || get(openings_still),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/openings/{id}/export",
+        Needs(P::FileOpening),
+        "/api/v1/openings/SA-2026-0001/export",
+        Some("{}"),
+        || post(openings_export),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/openings/{id}/erase",
+        Needs(P::FileOpening),
+        "/api/v1/openings/SA-2026-0001/erase",
+        Some("{}"),
+        || post(openings_erase),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/openings/{id}/sidecar",
+        Needs(P::ReadRequests),
+        "/api/v1/openings/SA-2026-0001/sidecar",
+        None,
+        || get(openings_sidecar),
+    ),
 ];
 
 /// The router of `ROUTES`, every route behind `authorize`.
@@ -1255,6 +1303,14 @@ async fn request_op(
         // A printed form: no script may run in it (its text is escaped too).
         Ok(crate::api::RequestAnswer::Html(h)) => pages::document(h),
         Ok(crate::api::RequestAnswer::File(f)) => stream_file(f).await,
+        Ok(crate::api::RequestAnswer::Jpeg(j)) => (
+            [
+                (header::CONTENT_TYPE, "image/jpeg"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            j,
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -1348,6 +1404,61 @@ async fn openings_approve(
     Body400(b): Body400<serde_json::Value>,
 ) -> Response {
     request_op(s, p, crate::api::RequestOp::Approve(id, b), c).await
+}
+
+async fn openings_review(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Review(id), c).await
+}
+
+async fn openings_review_save(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+    Body400(b): Body400<serde_json::Value>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::SaveReview(id, b), c).await
+}
+
+async fn openings_still(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path((id, n)): Path<(String, usize)>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Still(id, n), c).await
+}
+
+async fn openings_export(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::RedactedExport(id), c).await
+}
+
+async fn openings_erase(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Erase(id), c).await
+}
+
+async fn openings_sidecar(
+    State(s): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Client(c): Client,
+    Path(id): Path<String>,
+) -> Response {
+    request_op(s, p, crate::api::RequestOp::Sidecar(id), c).await
 }
 
 async fn inspections(State(s): State<AppState>) -> Answer {

@@ -75,14 +75,25 @@ pub fn open_for_one_job(
     sealed_public: &[u8; 32],
     job: impl FnOnce(&vault::Grant) -> Result<server::api::ExportFile>,
 ) -> Result<(server::api::ExportFile, String)> {
+    let file = with_rebuilt_key(shares, k, sealed_public, job)?;
+    let sha = sha256_file(&file.path)?;
+    Ok((file, sha))
+}
+
+/// Rebuilds the key from the shares, runs `job` with it, and forgets it (the shares too).
+pub fn with_rebuilt_key<T>(
+    shares: Vec<custody::Share>,
+    k: usize,
+    sealed_public: &[u8; 32],
+    job: impl FnOnce(&vault::Grant) -> Result<T>,
+) -> Result<T> {
     let secret = custody::combine(&shares, k, sealed_public).map_err(|e| anyhow!("{e}"))?;
     drop(shares);
     let grant = vault::Grant::from_bytes(&secret);
     drop(secret);
-    let file = job(&grant)?;
+    let out = job(&grant);
     drop(grant);
-    let sha = sha256_file(&file.path)?;
-    Ok((file, sha))
+    out
 }
 
 pub fn sha256_file(path: &std::path::Path) -> Result<String> {

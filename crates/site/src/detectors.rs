@@ -127,6 +127,20 @@ impl DetectorPool {
 
     /// A detector for `classes`; it reports "not loaded" until `load_*` has run.
     pub fn detector_for(&self, classes: &[Class]) -> Result<Arc<dyn Detector>> {
+        Ok(self.slot_for(classes)?.1)
+    }
+
+    /// A detector for `classes` with its models loaded now if they were not (a job on a running site whose
+    /// cameras detect other classes).
+    pub fn loaded_detector_for(&self, classes: &[Class]) -> Result<Arc<dyn Detector>> {
+        let (key, slot) = self.slot_for(classes)?;
+        if !slot.is_loaded() {
+            load(&self.runtime, self.tuning, &[(key, slot.clone())])?;
+        }
+        Ok(slot)
+    }
+
+    fn slot_for(&self, classes: &[Class]) -> Result<(Vec<Class>, Arc<DetectorSlot>)> {
         for m in models_for(classes)? {
             self.runtime.store().verified_path(m)?;
         }
@@ -135,7 +149,7 @@ impl DetectorPool {
         key.dedup();
         let mut slots = self.slots.lock();
         if let Some((_, s)) = slots.iter().find(|(k, _)| *k == key) {
-            return Ok(s.clone());
+            return Ok((key, s.clone()));
         }
         let name = key
             .iter()
@@ -143,8 +157,8 @@ impl DetectorPool {
             .collect::<Vec<_>>()
             .join("+");
         let slot = DetectorSlot::empty(&name);
-        slots.push((key, slot.clone()));
-        Ok(slot)
+        slots.push((key.clone(), slot.clone()));
+        Ok((key, slot))
     }
 
     /// Creates the sessions now (offline use).

@@ -14,6 +14,8 @@ pub mod requests;
 pub mod runtime;
 pub mod shard;
 pub mod status;
+pub mod subject;
+mod subject_api;
 pub mod trend;
 pub mod vaults;
 

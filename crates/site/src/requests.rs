@@ -11,7 +11,7 @@ use requests::{
 };
 use server::api::{ApiError, ExportFile, RequestAnswer, RequestOp};
 
-fn req_err(e: RequestError) -> ApiError {
+pub(crate) fn req_err(e: RequestError) -> ApiError {
     match e {
         RequestError::Bad { field, message } => ApiError::bad(field, message),
         RequestError::NotFound(id) => ApiError::NotFound(format!("no request {id:?}")),
@@ -23,12 +23,12 @@ fn req_err(e: RequestError) -> ApiError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!("requests: {e}");
     ApiError::Internal(format!("{e}"))
 }
 
-fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+pub(crate) fn body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
     serde_json::from_value(v).map_err(|e| {
         let text = e.to_string();
         let field = text
@@ -123,7 +123,7 @@ fn request_entry(
 }
 
 impl Site {
-    fn store(&self) -> &requests::Store {
+    pub(crate) fn store(&self) -> &requests::Store {
         self.records().requests()
     }
 
@@ -138,7 +138,7 @@ impl Site {
         Ok(())
     }
 
-    fn visible(&self, p: &Principal, cameras: &[String]) -> bool {
+    pub(crate) fn visible(&self, p: &Principal, cameras: &[String]) -> bool {
         cameras.iter().all(|c| p.may_see_camera(c))
     }
 
@@ -344,6 +344,7 @@ impl Site {
                 let b: ApproveBody = body(b)?;
                 self.approve(p, client, &id, &access::Password::from(b.password))
             }
+            op => self.review_op(p, op, client),
         }
     }
 
@@ -444,24 +445,37 @@ impl Site {
         }
         let now = self.records().ledger().now_ms();
         let o = Opening::new(n, &p.user, now, cfg.requests.max_window_hours).map_err(req_err)?;
-        if o.ground == requests::Ground::SubjectView {
+        if let Some(kind) = subject_kind(o.ground) {
             let id = o.reference.as_deref().unwrap_or_default();
             let r = self.subject_for(p, id).map_err(|_| {
                 ApiError::bad("reference", format!("no data-subject request {id:?}"))
             })?;
-            if r.kind != requests::Kind::View || !r.state.is_open() {
+            if r.kind != kind || !r.state.is_open() {
                 return Err(ApiError::bad(
                     "reference",
-                    format!("{id} is not an open 열람 request"),
+                    format!("{id} is not an open {} request", kind.korean()),
                 ));
             }
-            // A data subject may see only themself: the export must mask everyone else, and the redacted
-            // export (crate redact, site::redaction) does not meet its figures yet (docs/measurements.md).
-            // Until it does, nothing unmasked is given out on this ground.
-            return Err(ApiError::Conflict(format!(
-                "{id}: 열람 by a data subject needs the redacted export (everyone else masked), which is not \
-                 enabled yet; no sealed footage is given out on this ground"
-            )));
+            if !r.cameras.iter().any(|c| o.cameras.contains(c)) {
+                return Err(ApiError::bad(
+                    "cameras",
+                    format!(
+                        "{id} is about {}, not {}",
+                        r.cameras.join(", "),
+                        o.cameras.join(", ")
+                    ),
+                ));
+            }
+            if o.to - o.from > crate::subject::MAX_WINDOW_SECS {
+                return Err(ApiError::bad(
+                    "to",
+                    format!(
+                        "a data subject's opening covers at most {} minutes (every frame is searched for them); \
+                         file one per part of the window",
+                        crate::subject::MAX_WINDOW_SECS / 60
+                    ),
+                ));
+            }
         }
         let ledger = self.records().ledger().clone();
         self.store()
@@ -586,6 +600,9 @@ impl Site {
                 serde_json::json!({"id": o.id, "step": "key_rebuilt", "approvals": o.approvals.len()}),
             ))
             .map_err(internal)?;
+        if subject_kind(o.ground).is_some() {
+            return self.open_for_review(p, client, &o, shares, k, &sealed_public);
+        }
         let result = crate::custody::open_for_one_job(shares, k, &sealed_public, |grant| {
             self.opening_job(&o, grant)
         });
@@ -604,25 +621,32 @@ impl Site {
                     .map_err(req_err)?;
                 Ok(RequestAnswer::File(file))
             }
-            Err(e) => {
-                let text = format!("{e:#}");
-                let _ = self.store().update_opening(id, |o| {
-                    o.state = OpeningState::Failed;
-                    o.note = text.clone();
-                    Ok(())
-                });
-                let _ = ledger.append(opening_entry(
-                    p,
-                    client,
-                    &o,
-                    "봉인 영상 열람 실패",
-                    serde_json::json!({"id": o.id, "step": "failed", "error": text}),
-                ));
-                Err(ApiError::Internal(format!(
-                    "the opening failed (the key is forgotten): {text}"
-                )))
-            }
+            Err(e) => Err(self.opening_failed(p, client, &o, &e)),
         }
+    }
+
+    /// An opening whose job failed: recorded as failed, with its row.
+    pub(crate) fn opening_failed(
+        &self,
+        p: &Principal,
+        client: &str,
+        o: &Opening,
+        e: &anyhow::Error,
+    ) -> ApiError {
+        let text = format!("{e:#}");
+        let _ = self.store().update_opening(&o.id, |o| {
+            o.state = OpeningState::Failed;
+            o.note = text.clone();
+            Ok(())
+        });
+        let _ = self.records().ledger().append(opening_entry(
+            p,
+            client,
+            o,
+            "봉인 영상 열람 실패",
+            serde_json::json!({"id": o.id, "step": "failed", "error": text}),
+        ));
+        ApiError::Internal(format!("the opening failed (the key is forgotten): {text}"))
     }
 
     /// The sealed public key of the policy and the threshold of its split.
@@ -673,14 +697,14 @@ impl Site {
     }
 }
 
-fn opening_entry(
+pub(crate) fn opening_entry(
     p: &Principal,
     client: &str,
     o: &Opening,
     what: &str,
     detail: serde_json::Value,
 ) -> ledger::Entry {
-    let kind = if o.ground == requests::Ground::SubjectView {
+    let kind = if subject_kind(o.ground).is_some() {
         ledger::Kind::View
     } else {
         ledger::Kind::Provide
@@ -710,6 +734,15 @@ fn opening_entry(
             .join(", "),
         client: client.into(),
         detail,
+    }
+}
+
+/// The request kind a data subject's opening serves (none for the other grounds).
+pub(crate) fn subject_kind(g: requests::Ground) -> Option<requests::Kind> {
+    match g {
+        requests::Ground::SubjectView => Some(requests::Kind::View),
+        requests::Ground::SubjectDeletion => Some(requests::Kind::Deletion),
+        _ => None,
     }
 }
 

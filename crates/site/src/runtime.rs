@@ -87,6 +87,8 @@ pub struct Site {
     scenes: stage::scene::SceneStore,
     /// Managers' shares given to openings still collecting approvals (memory only).
     held: crate::custody::Held,
+    /// Data subjects' openings under review: their segment keys, in memory only.
+    reviews: crate::subject::Reviews,
     /// The request counts as last read (after each request operation and at each inspection check), so
     /// /healthz does not read every request file on every probe.
     requests_seen: Mutex<crate::status::RequestsStatus>,
@@ -586,6 +588,7 @@ impl Site {
             last_sweep: std::sync::atomic::AtomicI64::new(vault::time::unix_now()),
             scenes: stage::scene::SceneStore::sealed(&record_dir, Some(site_key)),
             held: Default::default(),
+            reviews: Default::default(),
             requests_seen: Default::default(),
             trends: Default::default(),
             jpegs: Default::default(),
@@ -614,6 +617,16 @@ impl Site {
     /// The ledger, users and checkpoints.
     pub fn held_shares(&self) -> &crate::custody::Held {
         &self.held
+    }
+
+    /// Data subjects' openings under review.
+    pub fn reviews(&self) -> &crate::subject::Reviews {
+        &self.reviews
+    }
+
+    /// The models (for pass 1 of a redacted export).
+    pub fn detectors(&self) -> &DetectorPool {
+        &self.pool
     }
 
     pub fn records(&self) -> &Records {

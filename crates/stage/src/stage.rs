@@ -536,7 +536,7 @@ pub fn redact_frame(
     }
     let boxes = match plan {
         redact::Plan::Whole => 0,
-        redact::Plan::Boxes { hide, .. } => hide.len(),
+        redact::Plan::Boxes { hide, .. } | redact::Plan::Erase(hide) => hide.len(),
     };
     Ok(MaskedFrame {
         layout,

@@ -427,14 +427,60 @@ impl Vault {
         row: &SegmentRow,
         grant: &crate::Grant,
     ) -> Result<Vec<u8>, VaultError> {
-        self.here(row)?;
+        let key = self.sealed_segment_key(row, grant)?;
+        self.read_sealed_with(row, &key)
+    }
+
+    /// A sealed segment's own data key, unwrapped with a grant: it opens that segment and nothing else (an
+    /// opening holds these, never the grant, while its operator reviews).
+    pub fn sealed_segment_key(
+        &self,
+        row: &SegmentRow,
+        grant: &crate::Grant,
+    ) -> Result<SecretKey, VaultError> {
         let wrapped = self.db.sealed_key(row.id)?;
         let wrapped = wrapped.ok_or_else(|| VaultError::Key {
             what: label(&row.camera, row.day),
             reason: "not a sealed recording".into(),
         })?;
-        let key = crate::sealed::unwrap_sealed(grant, &wrapped, &label(&row.camera, row.day))?;
-        read_segment(&row.path, &key)
+        crate::sealed::unwrap_sealed(grant, &wrapped, &label(&row.camera, row.day))
+    }
+
+    /// The plaintext of a sealed segment with its own data key (from [`Vault::sealed_segment_key`]).
+    pub fn read_sealed_with(
+        &self,
+        row: &SegmentRow,
+        key: &SecretKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        self.here(row)?;
+        read_segment(&row.path, key)
+    }
+
+    /// Replaces a sealed segment of `camera` by another recording of the same time (its copy with a person
+    /// masked out): the new one is written, sealed to `public` under a new data key, and indexed first; then the
+    /// old file and its index row (holding its only wrapped key) are removed. Interrupted between the two, both
+    /// exist and the replacement is simply run again.
+    pub fn replace_sealed(
+        &self,
+        camera: &str,
+        old: &SegmentRow,
+        plaintext: &[u8],
+        public: &crate::SealedPublicKey,
+    ) -> Result<SegmentRow, VaultError> {
+        self.here(old)?;
+        let mut seg = self.begin_sealed(camera, old.start_unix, public)?;
+        if let Err(e) = seg.write(plaintext) {
+            seg.abort();
+            return Err(e);
+        }
+        let new = self.commit(seg, old.end_unix)?;
+        match std::fs::remove_file(&old.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(VaultError::io(&old.path, e)),
+        }
+        self.db.delete_segment(old.id)?;
+        Ok(new)
     }
 
     fn recover(&self) -> Result<(), VaultError> {

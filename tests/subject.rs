@@ -1,0 +1,516 @@
+//! A data subject's 열람 and 삭제 through the real site runtime in-process and the real HTTP API on
+//! 127.0.0.1:0: vtest.avi (frames 1–400) recorded sealed, one person of the ground truth in ../shared/eval
+//! (read at test time, never committed) the requester.
+//! - 열람: two managers approve; pass 1 runs with its progress shown; an operator simulated from the ground truth
+//!   marks and corrects the track through the review API and confirms it; the export, judged from its pixels,
+//!   shows the requester and hides every other person of the ground truth, masks whole the frames the sidecar
+//!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
+//! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
+//!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// vtest frames used, at 10 fps: 40 s of footage.
+const FRAMES: usize = 400;
+/// The requester: in 170 of the 400 frames, with a crossing.
+const REQUESTER: i64 = 14;
+
+fn eval_file() -> std::path::PathBuf {
+    let p = std::env::var_os("GARIM_EVAL_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/eval"))
+        .join("vtest-persons-gt-frames-1-400.txt");
+    assert!(
+        p.is_file(),
+        "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
+        p.display()
+    );
+    p
+}
+
+/// Every annotated box per person, frame index from 0 (flag-0 rows too: what an operator would see).
+fn ground_truth() -> BTreeMap<i64, BTreeMap<usize, detect::BBox>> {
+    let mut out: BTreeMap<i64, BTreeMap<usize, detect::BBox>> = BTreeMap::new();
+    for l in std::fs::read_to_string(eval_file()).unwrap().lines() {
+        let v: Vec<f32> = l.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+        if v.len() >= 6 {
+            out.entry(v[1] as i64).or_default().insert(
+                v[0] as usize - 1,
+                detect::BBox {
+                    x0: v[2],
+                    y0: v[3],
+                    x1: v[2] + v[4],
+                    y1: v[3] + v[5],
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Share of the box hidden by black fill, where the source was not already that dark (every 2 px).
+fn covered(f: &Frame, src: &Frame, b: &detect::BBox) -> f64 {
+    let (mut n, mut hit) = (0u32, 0u32);
+    let x1 = (b.x1 as u32).min(f.width - 1);
+    let y1 = (b.y1 as u32).min(f.height - 1);
+    for y in (b.y0.max(0.0) as u32..=y1).step_by(2) {
+        for x in (b.x0.max(0.0) as u32..=x1).step_by(2) {
+            if src.luma(x, y) <= 45 {
+                continue;
+            }
+            n += 1;
+            let (u, v) = f.chroma(x, y);
+            if f.luma(x, y) <= 30 && u.abs_diff(128) <= 10 && v.abs_diff(128) <= 10 {
+                hit += 1;
+            }
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        f64::from(hit) / f64::from(n)
+    }
+}
+
+fn rel(b: &detect::BBox) -> [f32; 4] {
+    [
+        b.x0 / 768.0,
+        b.y0 / 576.0,
+        b.width() / 768.0,
+        b.height() / 576.0,
+    ]
+}
+
+fn px(v: &serde_json::Value) -> Option<detect::BBox> {
+    let a: Vec<f32> = v
+        .as_array()?
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    Some(detect::BBox {
+        x0: a[0] * 768.0,
+        y0: a[1] * 576.0,
+        x1: (a[0] + a[2]) * 768.0,
+        y1: (a[1] + a[3]) * 576.0,
+    })
+}
+
+/// Waits for pass 1 and returns the review.
+fn ready(http: &Http, token: &str, id: &str) -> serde_json::Value {
+    let mut progress = Vec::new();
+    let started = std::time::Instant::now();
+    loop {
+        let (code, v) = http.get_json(token, &format!("/api/v1/openings/{id}/review"));
+        assert_eq!(code, 200, "{v}");
+        match v["state"].as_str() {
+            Some("ready") => {
+                eprintln!(
+                    "pass 1: {} frames in {:.1} s; progress seen {progress:?}",
+                    v["frames"], v["detect_seconds"]
+                );
+                return v;
+            }
+            Some("detecting") => progress.push(v["progress"]["frames"].as_u64().unwrap()),
+            _ => panic!("{v}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "pass 1 never finished: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The operator, simulated from the ground truth through the review API: marks the requester on their middle
+/// frame, then looks through the review frames outward from it and fixes the first wrong one ("this is them"
+/// on the person shown there, "not them", or "not in this frame"); confirms when all are right. Returns the
+/// actions taken.
+fn operate(http: &Http, token: &str, id: &str, truth: &BTreeMap<usize, detect::BBox>) -> usize {
+    let v = ready(http, token, id);
+    let times: Vec<f64> = {
+        // Review frames carry their times; frame i of the window is vtest frame i + 1.
+        let frames = v["review_frames"].as_array().unwrap();
+        assert!(!frames.is_empty(), "{v}");
+        let (f0, t0) = (
+            frames[0]["frame"].as_u64().unwrap() as f64,
+            frames[0]["at"].as_f64().unwrap(),
+        );
+        (0..FRAMES).map(|i| t0 + (i as f64 - f0) / 10.0).collect()
+    };
+    let keys: Vec<usize> = truth.keys().copied().collect();
+    let first = keys[keys.len() / 2];
+    let mark = |f: usize, b: &detect::BBox| serde_json::json!({"at": times[f], "bbox": rel(b)});
+    let mut said = serde_json::json!({"marks": [mark(first, &truth[&first])], "not_them": [], "absent": [], "confirmed": false});
+    let path = format!("/api/v1/openings/{id}/review");
+    let mut actions = 1;
+    loop {
+        let (code, v) = http.post(token, &path, said.clone());
+        assert_eq!(code, 200, "{v}");
+        let mut frames: Vec<serde_json::Value> = v["review_frames"].as_array().unwrap().clone();
+        frames.sort_by_key(|f| (f["frame"].as_u64().unwrap() as usize).abs_diff(first));
+        let at = |f: usize| -> Option<detect::BBox> {
+            if let Some(t) = truth.get(&f) {
+                return Some(*t);
+            }
+            let (a, ba) = truth.range(..f).next_back()?;
+            let (b, bb) = truth.range(f..).next()?;
+            (f - a <= 15 && b - f <= 15).then(|| {
+                let k = (f - a) as f32 / (b - a) as f32;
+                detect::BBox {
+                    x0: ba.x0 + (bb.x0 - ba.x0) * k,
+                    y0: ba.y0 + (bb.y0 - ba.y0) * k,
+                    x1: ba.x1 + (bb.x1 - ba.x1) * k,
+                    y1: ba.y1 + (bb.y1 - ba.y1) * k,
+                }
+            })
+        };
+        let wrong = frames.iter().find_map(|fr| {
+            let f = fr["frame"].as_u64().unwrap() as usize;
+            let shown = px(&fr["box"]);
+            let persons: Vec<detect::BBox> = fr["persons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(px)
+                .collect();
+            let click = |t: &detect::BBox| persons.iter().find(|p| p.iou(t) >= 0.3).copied();
+            match (shown, at(f)) {
+                (Some(s), Some(t)) if s.iou(&t) >= 0.3 => None,
+                (None, None) => None,
+                (Some(s), Some(t)) => Some((f, click(&t), Some(s))),
+                (Some(s), None) => {
+                    let (before, after) = (truth.range(..f).next(), truth.range(f..).next());
+                    if (f < first && before.is_none()) || (f > first && after.is_none()) {
+                        Some((f, None, None))
+                    } else {
+                        Some((f, None, Some(s)))
+                    }
+                }
+                (None, Some(t)) => click(&t).map(|p| (f, Some(p), None)),
+            }
+        });
+        match wrong {
+            Some((f, them, not)) if actions < 12 => {
+                if let Some(t) = them {
+                    said["marks"].as_array_mut().unwrap().push(mark(f, &t));
+                }
+                match (them, not) {
+                    (_, Some(s)) => said["not_them"].as_array_mut().unwrap().push(mark(f, &s)),
+                    (None, None) => said["absent"].as_array_mut().unwrap().push(times[f].into()),
+                    _ => {}
+                }
+                actions += 1;
+            }
+            _ => {
+                said["confirmed"] = true.into();
+                let (code, v) = http.post(token, &path, said);
+                assert_eq!(code, 200, "{v}");
+                return actions + 1;
+            }
+        }
+    }
+}
+
+/// Files a data subject's request and its opening, and has both managers approve; returns the opening's id.
+fn approved_opening(
+    http: &Http,
+    tm: &str,
+    tl: &str,
+    kind: &str,
+    ground: &str,
+    from: i64,
+    to: i64,
+) -> String {
+    let (code, r) = http.post(
+        tm,
+        "/api/v1/requests",
+        serde_json::json!({
+            "type": kind, "requester": "홍길동", "contact": "010-0000-0000", "cameras": ["cam-v"],
+            "from": from, "to": to, "description": "검은 외투, 왼쪽에서 걸어옴", "identity_check": "주민등록증",
+        }),
+    );
+    assert_eq!(code, 200, "{r}");
+    let (code, o) = http.post(
+        tm,
+        "/api/v1/openings",
+        serde_json::json!({
+            "cameras": ["cam-v"], "from": from, "to": to, "reason": "본인 영상",
+            "ground": ground, "reference": r["id"], "requested_by": "홍길동", "password": PW,
+        }),
+    );
+    assert_eq!((code, o["needed"].as_u64()), (200, Some(1)), "{o}");
+    let id = o["id"].as_str().unwrap().to_string();
+    // Before the second approval nothing is open for review.
+    assert_eq!(
+        http.get(tm, &format!("/api/v1/openings/{id}/review")).0,
+        409
+    );
+    let (code, v) = http.post(
+        tl,
+        &format!("/api/v1/openings/{id}/approve"),
+        serde_json::json!({"password": LEE_PW}),
+    );
+    assert_eq!((code, v["state"].as_str()), (200, Some("review")), "{v}");
+    id
+}
+
+#[test]
+fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
+    let truth_all = ground_truth();
+    let truth = &truth_all[&REQUESTER];
+    let work = temp_dir("subject");
+    let storage = work.join("data");
+    std::fs::create_dir_all(&storage).unwrap();
+    let key = storage.join("site.key");
+    vault::SecretKey::init_site_key(&key).unwrap();
+    let storage_extra = format!("key_file = \"{}\"", key.display());
+    let camera = "[[cameras]]\nid = \"cam-v\"\nurl = \"rtsp://127.0.0.1:9/none\"\ndetect = [\"person\"]\nrecording = \"sealed\"";
+    let public_hex = two_managers_split_a_sealed_key(&site_policy(
+        0,
+        18981,
+        &storage,
+        &storage_extra,
+        &format!("{LEE}\n{}", camera.replace("\nrecording = \"sealed\"", "")),
+    ));
+    let policy = site_policy(
+        0,
+        18981,
+        &storage,
+        &format!("{storage_extra}\nsealed_public_key = \"{public_hex}\""),
+        &format!("{LEE}\n{camera}"),
+    );
+    let config = work.join("site.toml");
+    std::fs::write(&config, &policy).unwrap();
+    let site = start_site(&config);
+    let ledger = site.records().ledger().clone();
+    let (http_server, base) = serve_api(&site);
+    let http = Http::new(base);
+
+    // vtest frames 1–400 recorded sealed in one segment, as the recorder writes them (fragmented MP4).
+    let public = vault::SealedPublicKey::parse(&public_hex).unwrap();
+    let clip = work.join("vtest-400.mp4");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "filesrc",
+            &format!("location={}", asset("vtest").display()),
+            "!",
+            "decodebin",
+            "!",
+            "videoconvert",
+            "!",
+            "video/x-raw,format=I420",
+            "!",
+            "identity",
+            &format!("eos-after={FRAMES}"),
+            "!",
+            "x264enc",
+            "speed-preset=ultrafast",
+            "bframes=0",
+            "key-int-max=10",
+            "!",
+            "h264parse",
+            "!",
+            "mp4mux",
+            "streamable=true",
+            "fragment-duration=1000",
+            "!",
+            "filesink",
+            &format!("location={}", clip.display()),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sources = decode_file(&clip, FRAMES + 10);
+    assert_eq!(sources.len(), FRAMES, "frames of the recorded clip");
+    let start = vault::time::unix_now() - 120;
+    let mut seg = site.vault().begin_sealed("cam-v", start, &public).unwrap();
+    seg.write(&std::fs::read(&clip).unwrap()).unwrap();
+    // vtest's last frame carries a time 21 s after the one before it (the clip keeps it): the window covers it.
+    site.vault().commit(seg, start + 62).unwrap();
+    let rows = site
+        .vault()
+        .list(Some("cam-v.sealed"), 0, i64::MAX)
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let (from, to) = (start, start + 62);
+
+    let (tm, tl) = (http.login("m", PW), http.login("lee", LEE_PW));
+
+    // ---- 열람 ----
+    let id = approved_opening(&http, &tm, &tl, "view", "subject_view", from, to);
+    let actions = operate(&http, &tm, &id, truth);
+    let (code, still) = http.get(&tm, &format!("/api/v1/openings/{id}/frames/200"));
+    assert_eq!(
+        (code, &still[..2]),
+        (200, &[0xFF, 0xD8][..]),
+        "a JPEG still"
+    );
+    let (code, kind, mp4) = http.post_raw(
+        &tm,
+        &format!("/api/v1/openings/{id}/export"),
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        (code, kind.as_str()),
+        (200, "video/mp4"),
+        "{}",
+        String::from_utf8_lossy(&mp4)
+    );
+    let out = work.join("redacted.mp4");
+    std::fs::write(&out, &mp4).unwrap();
+    let (code, sidecar) = http.get_json(&tm, &format!("/api/v1/openings/{id}/sidecar"));
+    assert_eq!(code, 200, "{sidecar}");
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&mp4));
+    assert_eq!(sidecar["output"]["sha256"], sha.as_str(), "{sidecar}");
+    assert_eq!(
+        sidecar["source_segments"][0]["sha256"],
+        rows[0].sha256.as_str()
+    );
+    let view_rows = rows_of(&ledger, ledger::Kind::View);
+    let done = view_rows
+        .iter()
+        .rev()
+        .find(|r| r.entry.detail["step"] == "done")
+        .expect("the export's row");
+    assert_eq!(done.entry.detail["output_sha256"], sha.as_str());
+    for step in ["opened_for_review", "review_viewed", "review"] {
+        assert!(
+            view_rows.iter().any(|r| r.entry.detail["step"] == step),
+            "no {step} row"
+        );
+    }
+    // Done: the window is forgotten (its keys with it).
+    assert_eq!(
+        http.get(&tm, &format!("/api/v1/openings/{id}/review")).0,
+        409
+    );
+
+    // Judged from the pixels.
+    let decoded = decode_file(&out, FRAMES + 10);
+    assert_eq!(decoded.len(), FRAMES, "output frames");
+    let lost: Vec<usize> = sidecar["lost_frames"]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let (mut theirs, mut seen, mut others, mut others_ok) = (0, 0, 0, 0);
+    for (i, f) in decoded.iter().enumerate() {
+        if lost.contains(&i) {
+            let below_watermark = detect::BBox {
+                x0: 0.0,
+                y0: 40.0,
+                x1: 767.0,
+                y1: 575.0,
+            };
+            assert!(
+                covered(f, &sources[i], &below_watermark) > 0.97,
+                "lost frame {i} is not masked whole"
+            );
+        }
+        for (id, boxes) in &truth_all {
+            let Some(b) = boxes.get(&i) else { continue };
+            let c = covered(f, &sources[i], b);
+            if *id == REQUESTER {
+                theirs += 1;
+                seen += usize::from(c < 0.5);
+            } else {
+                others += 1;
+                others_ok += usize::from(c >= 0.5);
+            }
+        }
+    }
+    eprintln!(
+        "requester {REQUESTER}: {actions} operator actions; visible in {seen}/{theirs} of their frames; others ≥ 50% hidden {others_ok}/{others}; {} frames masked whole",
+        lost.len()
+    );
+    assert_eq!(others_ok, others, "every other person hidden");
+    assert!(
+        seen * 2 >= theirs,
+        "the requester is visible in only {seen} of {theirs} frames"
+    );
+
+    // ---- 삭제 ----
+    let id = approved_opening(&http, &tm, &tl, "deletion", "subject_deletion", from, to);
+    let actions = operate(&http, &tm, &id, truth);
+    let (code, v) = http.post(
+        &tm,
+        &format!("/api/v1/openings/{id}/export"),
+        serde_json::json!({}),
+    );
+    assert_eq!(code, 409, "a deletion exports nothing: {v}");
+    let (code, erased) = http.post(
+        &tm,
+        &format!("/api/v1/openings/{id}/erase"),
+        serde_json::json!({}),
+    );
+    assert_eq!(code, 200, "{erased}");
+    eprintln!("erased after {actions} operator actions: {erased}");
+    let after = site
+        .vault()
+        .list(Some("cam-v.sealed"), 0, i64::MAX)
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_ne!(after[0].sha256, rows[0].sha256);
+    assert!(!rows[0].path.exists(), "the old segment file is deleted");
+    assert_eq!(
+        erased["replaced"][0]["new_sha256"],
+        after[0].sha256.as_str()
+    );
+    let destroy = rows_of(&ledger, ledger::Kind::Destroy);
+    let steps: Vec<&str> = destroy
+        .iter()
+        .filter_map(|r| r.entry.detail["step"].as_str())
+        .collect();
+    assert_eq!(steps, ["erase_started", "erased"]);
+
+    // Opened again (an investigation, two managers): the requester is hidden where they were followed, and
+    // the others are not.
+    let (code, o) = http.post(
+        &tm,
+        "/api/v1/openings",
+        serde_json::json!({
+            "cameras": ["cam-v"], "from": from, "to": to, "reason": "확인",
+            "ground": "investigation", "reference": "공문 2026-1", "requested_by": "경찰서", "password": PW,
+        }),
+    );
+    assert_eq!(code, 200, "{o}");
+    let (code, _, opened) = http.post_raw(
+        &tl,
+        &format!("/api/v1/openings/{}/approve", o["id"].as_str().unwrap()),
+        serde_json::json!({"password": LEE_PW}),
+    );
+    assert_eq!(code, 200);
+    let reopened = work.join("reopened.mp4");
+    std::fs::write(&reopened, &opened).unwrap();
+    let frames = decode_file(&reopened, FRAMES + 10);
+    assert_eq!(frames.len(), FRAMES);
+    let (mut gone, mut theirs, mut kept, mut others) = (0, 0, 0, 0);
+    for (i, f) in frames.iter().enumerate() {
+        for (id, boxes) in &truth_all {
+            let Some(b) = boxes.get(&i) else { continue };
+            let c = covered(f, &sources[i], b);
+            if *id == REQUESTER {
+                theirs += 1;
+                gone += usize::from(c >= 0.5);
+            } else {
+                others += 1;
+                kept += usize::from(c < 0.5);
+            }
+        }
+    }
+    eprintln!(
+        "after the deletion: requester hidden in {gone}/{theirs} of their frames; others left visible {kept}/{others}"
+    );
+    assert!(gone * 10 >= theirs * 9, "the requester is still there");
+    assert!(kept * 10 >= others * 9, "others' footage is kept");
+
+    http_server.stop();
+    site.stop();
+}
