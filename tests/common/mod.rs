@@ -568,6 +568,5 @@ pub fn two_managers_split_a_sealed_key(bare: &str) -> String {
         .accounts
         .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
         .unwrap();
-    let public_hex = site::custody::sealed_init(&records, &m, &cfg).unwrap();
-    public_hex
+    site::custody::sealed_init(&records, &m, &cfg).unwrap()
 }
