@@ -8,227 +8,13 @@
 
 mod common;
 
+use common::browser::{Browser, chromedriver};
 use common::*;
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PW: &str = "console test password";
 const XSS: &str =
     "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
-
-/// chromedriver on a free loopback port, killed with the guard.
-fn chromedriver() -> (Guard, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bin = ["chromedriver", "/usr/bin/chromedriver"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
-    let child = Command::new(bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    assert!(
-        wait_for(Duration::from_secs(20), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok()),
-        "chromedriver did not listen"
-    );
-    (Guard::new(child), url)
-}
-
-/// A browser session with blocking calls (the test itself is plain threads).
-struct Browser {
-    rt: tokio::runtime::Runtime,
-    c: Client,
-    base: String,
-    shots: PathBuf,
-}
-
-impl Browser {
-    fn open(driver: &str, base: &str, shots: &Path) -> Browser {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1366,768", "--lang=ko-KR"],
-            }),
-        );
-        let c = rt
-            .block_on(
-                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                    .capabilities(caps)
-                    .connect(driver),
-            )
-            .expect("a chromium session (is Debian's chromium installed?)");
-        Browser {
-            rt,
-            c,
-            base: base.to_string(),
-            shots: shots.to_path_buf(),
-        }
-    }
-
-    fn go(&self, path: &str) {
-        self.rt
-            .block_on(self.c.goto(&format!("{}{path}", self.base)))
-            .unwrap();
-    }
-
-    fn js(&self, script: &str) -> serde_json::Value {
-        self.rt
-            .block_on(self.c.execute(script, vec![]))
-            .unwrap_or_else(|e| panic!("{script}: {e}"))
-    }
-
-    /// Waits until the script returns true.
-    fn until(&self, what: &str, script: &str) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if self.js(script) == serde_json::Value::Bool(true) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        self.shot(&format!("failed-{}", what.replace(' ', "-")));
-        panic!("{what}: not within 30 s ({script})");
-    }
-
-    fn present(&self, css: &str) -> bool {
-        self.js(&format!(
-            "const e = document.querySelector({css:?}); return !!e && e.offsetParent !== null;"
-        )) == serde_json::Value::Bool(true)
-    }
-
-    fn text(&self, css: &str) -> String {
-        self.js(&format!(
-            "const e = document.querySelector({css:?}); return e ? e.textContent : null;"
-        ))
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-    }
-
-    fn click(&self, css: &str) {
-        // In the middle of the view: not under the sticky header.
-        self.js(&format!(
-            "const e = document.querySelector({css:?}); if (e) e.scrollIntoView({{block: 'center'}}); return true;"
-        ));
-        self.rt
-            .block_on(async { self.c.find(Locator::Css(css)).await?.click().await })
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
-    }
-
-    fn type_into(&self, css: &str, text: &str) {
-        self.rt
-            .block_on(async {
-                let e = self.c.find(Locator::Css(css)).await?;
-                e.clear().await?;
-                e.send_keys(text).await
-            })
-            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
-    }
-
-    /// Sends keys (WebDriver key codes allowed) to an element.
-    fn keys(&self, css: &str, keys: &str) {
-        self.rt
-            .block_on(async { self.c.find(Locator::Css(css)).await?.send_keys(keys).await })
-            .unwrap_or_else(|e| panic!("keys to {css}: {e}"));
-    }
-
-    fn login(&self, user: &str) {
-        self.go("/");
-        self.until(
-            "login form",
-            "return !!document.querySelector('#login-form');",
-        );
-        self.type_into("#login-user", user);
-        self.type_into("#login-password", PW);
-        self.click("#login-submit");
-        self.until(
-            "logged in",
-            "return !!document.querySelector('#whoami') && document.querySelector('#whoami').textContent.length > 0 && !document.querySelector('#login-form');",
-        );
-    }
-
-    fn logout(&self) {
-        self.click("#logout");
-        self.until(
-            "logged out",
-            "return !!document.querySelector('#login-form');",
-        );
-    }
-
-    /// Clicks on the canvas at fractions (fx, fy) of its drawn size, with real pointer events.
-    fn click_canvas(&self, css: &str, points: &[(f64, f64)]) {
-        self.rt
-            .block_on(async {
-                let canvas = self.c.find(Locator::Css(css)).await?;
-                let (w, h) = canvas.rectangle().await.map(|(_, _, w, h)| (w, h))?;
-                let mut mouse = MouseActions::new("mouse".into());
-                for (fx, fy) in points {
-                    // Offsets are from the element's centre.
-                    mouse = mouse
-                        .then(PointerAction::MoveToElement {
-                            element: canvas.clone(),
-                            duration: Some(Duration::from_millis(20)),
-                            x: ((fx - 0.5) * w).round(),
-                            y: ((fy - 0.5) * h).round(),
-                        })
-                        .then(PointerAction::Down {
-                            button: MOUSE_BUTTON_LEFT,
-                        })
-                        .then(PointerAction::Up {
-                            button: MOUSE_BUTTON_LEFT,
-                        })
-                        .then(PointerAction::Pause {
-                            duration: Duration::from_millis(60),
-                        });
-                }
-                self.c.perform_actions(mouse).await
-            })
-            .unwrap_or_else(|e| panic!("drawing on {css}: {e}"));
-    }
-
-    fn resize(&self, w: u32, h: u32) {
-        self.rt
-            .block_on(self.c.set_window_size(w, h))
-            .unwrap_or_else(|e| panic!("resize to {w}x{h}: {e}"));
-    }
-
-    fn shot(&self, name: &str) {
-        if let Ok(png) = self.rt.block_on(self.c.screenshot()) {
-            std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
-        }
-    }
-
-    fn close(self) {
-        let _ = self.rt.block_on(self.c.close());
-    }
-}
 
 /// Luma standard deviation inside a rectangle (fractions of the frame) of the masked RTSP output.
 fn texture(url: &str, rect: (f64, f64, f64, f64)) -> f64 {
@@ -419,7 +205,7 @@ location = {xss:?}
     let b = Browser::open(&driver_url, &base, &shots);
 
     // A manager logs in; the grid shows each camera's masked snapshot; HTML in a location is only text.
-    b.login("m");
+    b.login("m", PW);
     b.until(
         "snapshot in the grid",
         "const i = document.querySelector('.camera-tile[data-camera=\"lobby-1\"] img.snapshot'); return !!i && i.complete && i.naturalWidth === 768;",
@@ -806,7 +592,7 @@ location = {xss:?}
     b.logout();
 
     // An access-role user: cameras yes, the editor no.
-    b.login("operator");
+    b.login("operator", PW);
     b.go("/#/camera/lobby-1");
     b.until(
         "camera page",
@@ -829,7 +615,7 @@ location = {xss:?}
     b.logout();
 
     // A contractor: only its own cameras.
-    b.login("fixer");
+    b.login("fixer", PW);
     b.until(
         "contractor grid",
         "return document.querySelectorAll('.camera-tile').length > 0;",

@@ -1,10 +1,12 @@
 //! A data subject's 열람 and 삭제 through the real site runtime in-process and the real HTTP API on
-//! 127.0.0.1:0: vtest.avi (frames 1–400) recorded sealed, one person of the ground truth in ../shared/eval
+//! 127.0.0.1:0: vtest.avi (frames 1–399) recorded sealed, one person of the ground truth in ../shared/eval
 //! (read at test time, never committed) the requester.
 //! - 열람: two managers approve; pass 1 runs with its progress shown; an operator simulated from the ground truth
 //!   marks and corrects the track through the review API and confirms it; the export, judged from its pixels,
 //!   shows the requester and hides every other person of the ground truth, masks whole the frames the sidecar
 //!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
+//! - the console: an operator clicks the requester on a review still, sees the proposed track, confirms it and
+//!   makes the copy (screenshots in target/console/subject-*.png);
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
 //!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not.
 
@@ -14,8 +16,9 @@ use common::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// vtest frames used, at 10 fps: 40 s of footage.
-const FRAMES: usize = 400;
+/// vtest frames used, at 10 fps: 40 s of footage (its 400th frame carries a time 21 s after the one before,
+/// and is left out).
+const FRAMES: usize = 399;
 /// The requester: in 170 of the 400 frames, with a crossing.
 const REQUESTER: i64 = 14;
 
@@ -37,7 +40,7 @@ fn ground_truth() -> BTreeMap<i64, BTreeMap<usize, detect::BBox>> {
     let mut out: BTreeMap<i64, BTreeMap<usize, detect::BBox>> = BTreeMap::new();
     for l in std::fs::read_to_string(eval_file()).unwrap().lines() {
         let v: Vec<f32> = l.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-        if v.len() >= 6 {
+        if v.len() >= 6 && (v[0] as usize) <= FRAMES {
             out.entry(v[1] as i64).or_default().insert(
                 v[0] as usize - 1,
                 detect::BBox {
@@ -330,14 +333,14 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     let start = vault::time::unix_now() - 120;
     let mut seg = site.vault().begin_sealed("cam-v", start, &public).unwrap();
     seg.write(&std::fs::read(&clip).unwrap()).unwrap();
-    // vtest's last frame carries a time 21 s after the one before it (the clip keeps it): the window covers it.
-    site.vault().commit(seg, start + 62).unwrap();
+    // vtest's times are uneven (its 399th frame is at 40.4 s): the window takes in all of it.
+    site.vault().commit(seg, start + 42).unwrap();
     let rows = site
         .vault()
         .list(Some("cam-v.sealed"), 0, i64::MAX)
         .unwrap();
     assert_eq!(rows.len(), 1);
-    let (from, to) = (start, start + 62);
+    let (from, to) = (start, start + 42);
 
     let (tm, tl) = (http.login("m", PW), http.login("lee", LEE_PW));
 
@@ -435,6 +438,66 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
         seen * 2 >= theirs,
         "the requester is visible in only {seen} of {theirs} frames"
     );
+
+    // ---- The same in the console: a person clicked on a review still, confirmed, the copy made ----
+    let id = approved_opening(&http, &tm, &tl, "view", "subject_view", from, to);
+    let v = ready(&http, &tm, &id);
+    // The review frame nearest the requester's middle frame where they are detected (what the operator picks).
+    let keys: Vec<usize> = truth.keys().copied().collect();
+    let middle = keys[keys.len() / 2];
+    let (frame, nth) = v["review_frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            let n = f["frame"].as_u64().unwrap() as usize;
+            let t = truth.get(&n)?;
+            let k = f["persons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|p| px(p).is_some_and(|p| p.iou(t) >= 0.5))?;
+            Some((n, k))
+        })
+        .min_by_key(|(n, _)| n.abs_diff(middle))
+        .expect("the requester is detected on a review frame");
+    let (_driver, driver_url) = browser::chromedriver();
+    let shots = repo_root().join("target/console");
+    std::fs::create_dir_all(&shots).unwrap();
+    let b = browser::Browser::open(&driver_url, &http.base, &shots);
+    b.login("m", PW);
+    b.go("/#/requests");
+    let open = format!(".review-open[data-opening=\"{id}\"]");
+    b.until(
+        "the opened window listed",
+        &format!("return !!document.querySelector({open:?});"),
+    );
+    b.click(&open);
+    let person = format!(
+        ".review-frame[data-frame=\"{frame}\"] .review-pic > button.person-box:nth-of-type({})",
+        nth + 1
+    );
+    b.until("review stills", &format!("return !!document.querySelector({person:?}) && document.querySelectorAll('img.review-img[src^=\"blob:\"]').length > 0;"));
+    b.shot("subject-mark");
+    b.click(&person);
+    b.until("the proposed track", "return document.querySelectorAll('.track-box').length > 0 && !!document.querySelector('.review-confirm');");
+    b.shot("subject-review");
+    b.click(".review-confirm");
+    b.until(
+        "confirmed",
+        "return !!document.querySelector('.review-job');",
+    );
+    b.click(".review-job");
+    b.until(
+        "the copy made",
+        "return !!document.querySelector('.review-download');",
+    );
+    b.shot("subject-export");
+    b.close();
+    let (code, sidecar) = http.get_json(&tm, &format!("/api/v1/openings/{id}/sidecar"));
+    assert_eq!(code, 200, "{sidecar}");
+    assert_eq!(sidecar["review"]["marks"], 1, "{sidecar}");
+    assert_eq!(sidecar["review"]["confirmed"], true, "{sidecar}");
 
     // ---- 삭제 ----
     let id = approved_opening(&http, &tm, &tl, "deletion", "subject_deletion", from, to);

@@ -477,6 +477,8 @@ pub(crate) const COOKIE: &str = "garim_session";
 pub const LEDGERED_READS: &[&str] = &[
     "/api/v1/cameras/{camera}/export.mp4",
     "/api/v1/ledger/export",
+    "/api/v1/openings/{id}/review",
+    "/api/v1/openings/{id}/frames/{n}",
 ];
 
 /// The header a cookie session's changes carry (its value: `csrf_of` the session token).

@@ -246,8 +246,13 @@ impl Site {
         std::fs::create_dir_all(&dir).map_err(internal)?;
         let reference = o.reference.clone().unwrap_or_default();
         let now = self.records().ledger().now_ms();
-        let date = &vault::time::utc_stamp(now / 1000)[..10];
-        let watermark = format!("{reference} {date}");
+        let stamp = vault::time::utc_stamp(now / 1000);
+        let watermark = format!(
+            "{reference} {}-{}-{}",
+            &stamp[..4],
+            &stamp[4..6],
+            &stamp[6..8]
+        );
         let name = format!("{reference}-{}-redacted.mp4", r.camera);
         let out = dir.join(format!("{}-{}", crate::api::unique_suffix(), name));
         let done = subject::export(r, self.vault(), &watermark, &static_masks, &out)

@@ -192,6 +192,34 @@
       ground_trial: "재판",
       ground_subject_view: "정보주체의 열람",
       ground_emergency: "급박한 생명·신체·재산의 이익",
+      ground_subject_deletion: "정보주체의 삭제",
+      subj_open: "봉인 영상 열기 (요청인 찾기)",
+      subj_from: "부터 (현지 시각)",
+      subj_to: "까지 (최대 30분)",
+      subj_reason: "사유",
+      subj_reason_default: "정보주체의 {0} 요구 처리",
+      subj_file: "열기 요청",
+      subj_filed: "열기 요청 {0}을(를) 올렸습니다. 다른 관리책임자의 승인이 필요합니다.",
+      subj_bad_range: "기간을 확인하세요 (30분 이내).",
+      subj_reviews_title: "요청인 확인 (열린 봉인 영상)",
+      subj_review_open: "검토",
+      subj_detecting: "모든 장면에서 사람을 찾는 중: {0}/{1}초 ({2}프레임)",
+      subj_failed: "사람 찾기에 실패했습니다: {0}",
+      subj_hint_mark: "요청인이 보이는 장면에서 그 사람의 상자를 누르세요.",
+      subj_hint_review: "장면마다 초록 상자가 요청인인지 보세요. 다르면 요청인의 상자를 누르고, 상자가 다른 사람이면 '아님', 요청인이 그 장면에 없으면 '이 장면에 없음'. 모두 맞으면 확인하세요.",
+      subj_summary: "{0}프레임 · 검토 장면 {1}개 · 전체 가림 {2}프레임 · 작업 {3}번",
+      subj_not_them: "아님",
+      subj_absent: "이 장면에 없음",
+      subj_confirm: "모두 맞음: 확인",
+      subj_confirmed: "확인했습니다.",
+      subj_export: "가림 사본 만들기",
+      subj_erase: "이 사람 지우기 (재암호화, 원본 파기)",
+      subj_erase_sure: "이 사람이 나온 부분을 가린 사본으로 봉인 녹화를 바꾸고 원본을 파기합니다. 되돌릴 수 없습니다. 계속할까요?",
+      subj_exported: "사본을 만들었습니다 (SHA-256 {0}).",
+      subj_download: "사본 내려받기",
+      subj_sidecar: "설명 파일 (JSON)",
+      subj_erased: "구간 {0}개를 바꾸고 원본을 파기했습니다.",
+      subj_suggested: "추정",
       // ledger
       ledger_title: "관리대장",
       chain_title: "해시 체인",
@@ -458,6 +486,34 @@
       ground_trial: "trial",
       ground_subject_view: "data-subject view",
       ground_emergency: "emergency",
+      ground_subject_deletion: "data-subject deletion",
+      subj_open: "Open the sealed recording (find the requester)",
+      subj_from: "From (local time)",
+      subj_to: "To (30 min at most)",
+      subj_reason: "Reason",
+      subj_reason_default: "Data subject's {0} request",
+      subj_file: "File the opening",
+      subj_filed: "Opening {0} filed. Another manager must approve it.",
+      subj_bad_range: "Check the window (30 minutes at most).",
+      subj_reviews_title: "Find the requester (opened sealed recordings)",
+      subj_review_open: "Review",
+      subj_detecting: "Finding everyone in every frame: {0}/{1} s ({2} frames)",
+      subj_failed: "Finding people failed: {0}",
+      subj_hint_mark: "Click the requester's box on a frame where they are.",
+      subj_hint_review: "On each frame, is the green box the requester? If not, click their box; if the box is someone else, 'Not them'; if they are not in the frame, 'Not in this frame'. When all are right, confirm.",
+      subj_summary: "{0} frames · {1} review frames · {2} frames masked whole · {3} actions",
+      subj_not_them: "Not them",
+      subj_absent: "Not in this frame",
+      subj_confirm: "All right: confirm",
+      subj_confirmed: "Confirmed.",
+      subj_export: "Make the redacted copy",
+      subj_erase: "Erase this person (re-encrypt, destroy the original)",
+      subj_erase_sure: "The sealed recording is replaced by a copy with this person masked, and the original is destroyed. This cannot be undone. Continue?",
+      subj_exported: "Copy made (SHA-256 {0}).",
+      subj_download: "Download the copy",
+      subj_sidecar: "Sidecar (JSON)",
+      subj_erased: "{0} segment(s) replaced; the originals destroyed.",
+      subj_suggested: "guess",
       ledger_title: "Ledger",
       chain_title: "Hash chain",
       chain_ok: "Chain OK",
@@ -2260,17 +2316,69 @@
         });
         cell.appendChild(form);
       }
+      const kind = r.type || r.kind;
+      if (can("file_opening") && (kind === "view" || kind === "deletion") && !CLOSED_STATES.includes(r.state)) {
+        cell.appendChild(subjectOpeningForm(r));
+      }
       cell.appendChild(m);
       return cell;
+    }
+
+    /** A data subject's opening of the request's camera: at most 30 minutes of its window. */
+    function subjectOpeningForm(r) {
+      const kind = r.type || r.kind;
+      const from0 = stampMs(r.from);
+      const to0 = Math.min(stampMs(r.to), from0 + 30 * 60 * 1000);
+      const cams = Array.isArray(r.cameras) ? r.cameras : [r.cameras];
+      const cam = h("select", null, cams.map((c) => h("option", { value: c }, c)));
+      const from = h("input", { type: "text", value: fmtLocal(from0), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const to = h("input", { type: "text", value: fmtLocal(to0), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const reason = h("input", { type: "text", maxlength: "500", value: t("subj_reason_default", label("type_", kind)) });
+      const pw = can("approve_opening") ? h("input", { type: "password", autocomplete: "current-password" }) : null;
+      const b = h("button", { type: "submit", class: "btn btn-primary subject-file" }, t("subj_file"));
+      const m = h("div", { class: "msg", role: "alert" });
+      const id = `subj-${String(r.id).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+      const form = h("form", { class: "inline-form subject-opening" },
+        field(`${id}-cam`, t("req_cameras"), cam),
+        field(`${id}-from`, t("subj_from"), from),
+        field(`${id}-to`, t("subj_to"), to),
+        field(`${id}-reason`, t("subj_reason"), reason),
+        pw ? field(`${id}-pw`, t("opening_password"), pw) : null,
+        h("div", { class: "actions" }, b), m);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const a = parseUserTime(from.value);
+        const z = parseUserTime(to.value);
+        if (!Number.isFinite(a) || !Number.isFinite(z) || z <= a || z - a > 30 * 60 * 1000) return showMsg(m, t("subj_bad_range"));
+        const body = {
+          cameras: [cam.value], from: Math.floor(a / 1000), to: Math.ceil(z / 1000), reason: reason.value.trim(),
+          ground: kind === "view" ? "subject_view" : "subject_deletion", reference: r.id, requested_by: r.requester,
+        };
+        if (pw && pw.value) body.password = pw.value;
+        b.disabled = true;
+        try {
+          const ans = await api("POST", "/api/v1/openings", body);
+          if (pw) pw.value = "";
+          showMsg(m, t("subj_filed", ans.id), "ok");
+          loadApprovals();
+        } catch (e) {
+          showMsg(m, errText(e));
+        } finally {
+          b.disabled = false;
+        }
+      });
+      return h("details", { class: "subject-open" }, h("summary", null, t("subj_open")), form);
     }
 
     async function loadApprovals() {
       clear(approvals);
       approvals.appendChild(h("h2", { id: "approvals-title" }, t("approvals_title")));
       let list;
+      let all;
       try {
         const ans = await api("GET", "/api/v1/openings");
-        list = (Array.isArray(ans) ? ans : ans.openings || []).filter((o) => !o.state || o.state === "pending");
+        all = Array.isArray(ans) ? ans : ans.openings || [];
+        list = all.filter((o) => !o.state || o.state === "pending");
       } catch (e) {
         const m = msgBox("approvals-error");
         approvals.appendChild(m);
@@ -2279,11 +2387,28 @@
       }
       if (!list.length) {
         approvals.appendChild(h("p", { class: "empty" }, t("approvals_empty")));
-        return;
+      } else {
+        const ul = h("ul", { class: "opening-list" });
+        for (const o of list) ul.appendChild(openingItem(o));
+        approvals.appendChild(ul);
       }
-      const ul = h("ul", { class: "opening-list" });
-      for (const o of list) ul.appendChild(openingItem(o));
-      approvals.appendChild(ul);
+      const open = all.filter((o) => o.state === "review");
+      if (open.length && can("file_opening")) {
+        approvals.appendChild(h("h2", { id: "reviews-title" }, t("subj_reviews_title")));
+        const ul = h("ul", { class: "opening-list" });
+        for (const o of open) {
+          const box = h("div", { class: "review-box" });
+          const b = h("button", { type: "button", class: "btn btn-primary review-open", "data-opening": o.id }, t("subj_review_open"));
+          b.addEventListener("click", () => {
+            b.hidden = true;
+            reviewPanel(o, box);
+          });
+          ul.appendChild(h("li", { class: "opening card-inner", "data-opening": o.id },
+            h("h3", null, `${o.id} · ${label("ground_", o.ground)} (${dash(o.reference)})`),
+            h("p", null, `${(o.cameras || []).join(", ")} · ${fmtUnix(o.from)} ~ ${fmtUnix(o.to)}`), b, box));
+        }
+        approvals.appendChild(ul);
+      }
     }
 
     function openingItem(o) {
@@ -2333,6 +2458,180 @@
         li.appendChild(form);
       }
       return li;
+    }
+
+    /**
+     * The review of a data subject's opened window: pass 1's progress, then the frames to look through with the
+     * proposed track (green; orange where it is a guess). Clicking a person says "this is them"; "not them" and
+     * "not in this frame" correct a frame; confirming allows the job: the redacted copy (열람) or the erasure (삭제).
+     * Every step goes through the API (each a 관리대장 row); stills come with the session's CSRF token.
+     */
+    function reviewPanel(o, box) {
+      const base = `/api/v1/openings/${enc(o.id)}`;
+      const m = h("div", { class: "msg", role: "alert" });
+      const status = h("p", { class: "review-status", role: "status", "aria-live": "polite" });
+      const body = h("div", { class: "review-body" });
+      append(clear(box), [status, m, body]);
+      let said = { marks: [], not_them: [], absent: [], confirmed: false };
+      let actions = 0;
+      let observer = null;
+      onCleanup(() => observer && observer.disconnect());
+
+      const loadStill = async (img, n) => {
+        try {
+          const res = await api("GET", `${base}/frames/${n}`);
+          const url = URL.createObjectURL(await res.blob());
+          onCleanup(() => URL.revokeObjectURL(url));
+          img.src = url;
+        } catch (e) {
+          showMsg(m, errText(e));
+        }
+      };
+
+      async function poll() {
+        if (!box.isConnected) return;
+        let v;
+        try {
+          v = await api("GET", `${base}/review`);
+        } catch (e) {
+          showMsg(m, errText(e));
+          return;
+        }
+        if (v.state === "detecting") {
+          const p = v.progress || {};
+          setText(status, t("subj_detecting", p.seconds ?? 0, p.of_seconds ?? "?", p.frames ?? 0));
+          setTimeout(poll, 1000);
+          return;
+        }
+        if (v.state === "failed") {
+          showMsg(m, t("subj_failed", v.error));
+          return;
+        }
+        render(v);
+      }
+
+      async function send(change) {
+        change();
+        actions += 1;
+        showMsg(m, "");
+        try {
+          render(await api("POST", `${base}/review`, said));
+        } catch (e) {
+          showMsg(m, errText(e));
+        }
+      }
+
+      const pct = (v) => `${(Number(v) * 100).toFixed(2)}%`;
+      const place = (el, b) => {
+        el.style.left = pct(b[0]);
+        el.style.top = pct(b[1]);
+        el.style.width = pct(b[2]);
+        el.style.height = pct(b[3]);
+        return el;
+      };
+      const overlap = (a, b) => {
+        const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
+        const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
+        const i = ix * iy;
+        return i / (a[2] * a[3] + b[2] * b[3] - i);
+      };
+
+      function render(v) {
+        said = v.review || said;
+        const frames = v.review_frames || [];
+        const marked = said.marks.length > 0;
+        setText(status, `${t("subj_summary", v.frames, frames.length, v.lost_frames ?? "-", actions)} · ${t(marked ? "subj_hint_review" : "subj_hint_mark")}`);
+        clear(body);
+        if (observer) observer.disconnect();
+        observer = new IntersectionObserver((entries) => {
+          for (const e of entries) {
+            if (!e.isIntersecting) continue;
+            observer.unobserve(e.target);
+            loadStill(e.target, e.target.dataset.frame);
+          }
+        });
+        const grid = h("div", { class: "review-grid" });
+        for (const f of frames) {
+          const img = h("img", { alt: fmtUnix(f.at), "data-frame": f.frame, class: "review-img" });
+          observer.observe(img);
+          const wrap = h("div", { class: "review-pic" }, img);
+          for (const p of f.persons || []) {
+            const b = place(h("button", { type: "button", class: "person-box", title: t("subj_hint_mark"), "aria-label": t("subj_hint_mark") }), p);
+            b.addEventListener("click", () => send(() => {
+              said.marks.push({ at: f.at, bbox: p });
+              if (f.box && overlap(f.box, p) < 0.5) said.not_them.push({ at: f.at, bbox: f.box });
+              said.confirmed = false;
+            }));
+            wrap.appendChild(b);
+          }
+          if (f.box) wrap.appendChild(place(h("div", { class: ["track-box", f.suggested ? "suggested" : null] }), f.box));
+          const tools = h("div", { class: "review-tools" }, h("span", { class: "muted small" }, fmtUnix(f.at).slice(11), f.suggested ? ` · ${t("subj_suggested")}` : ""));
+          if (marked && f.box) {
+            const no = h("button", { type: "button", class: "btn btn-small review-not-them" }, t("subj_not_them"));
+            no.addEventListener("click", () => send(() => {
+              said.not_them.push({ at: f.at, bbox: f.box });
+              said.confirmed = false;
+            }));
+            const away = h("button", { type: "button", class: "btn btn-small review-absent" }, t("subj_absent"));
+            away.addEventListener("click", () => send(() => {
+              said.absent.push(f.at);
+              said.confirmed = false;
+            }));
+            append(tools, [no, away]);
+          }
+          grid.appendChild(h("figure", { class: "review-frame", "data-frame": f.frame }, wrap, tools));
+        }
+        body.appendChild(grid);
+        if (!marked) return;
+        const done = h("div", { class: "actions review-done" });
+        if (!said.confirmed) {
+          const ok = h("button", { type: "button", class: "btn btn-primary review-confirm" }, t("subj_confirm"));
+          ok.addEventListener("click", () => send(() => {
+            said.confirmed = true;
+          }));
+          done.appendChild(ok);
+        } else {
+          done.appendChild(h("span", { class: "badge badge-ok" }, t("subj_confirmed")));
+          const out = h("div", { class: "review-output" });
+          const job = h("button", { type: "button", class: "btn btn-primary review-job" }, t(o.ground === "subject_view" ? "subj_export" : "subj_erase"));
+          job.addEventListener("click", async () => {
+            if (o.ground !== "subject_view" && !window.confirm(t("subj_erase_sure"))) return;
+            job.disabled = true;
+            showMsg(m, "");
+            setText(out, t("loading"));
+            try {
+              const ans = await api("POST", `${base}/${o.ground === "subject_view" ? "export" : "erase"}`, {});
+              clear(out);
+              if (ans instanceof Response) {
+                const blob = await ans.blob();
+                const url = URL.createObjectURL(blob);
+                onCleanup(() => URL.revokeObjectURL(url));
+                const cd = ans.headers.get("Content-Disposition") || "";
+                const name = (/filename="([^"]+)"/.exec(cd) || [])[1] || `${o.id}.mp4`;
+                const sidecar = await api("GET", `${base}/sidecar`);
+                const side = URL.createObjectURL(new Blob([JSON.stringify(sidecar, null, 2)], { type: "application/json" }));
+                onCleanup(() => URL.revokeObjectURL(side));
+                append(out, [
+                  h("p", { class: "msg msg-ok" }, t("subj_exported", String(sidecar.output && sidecar.output.sha256).slice(0, 16))),
+                  h("video", { class: "rec-video", controls: true, src: url }),
+                  h("p", null, h("a", { class: "btn review-download", href: url, download: name }, t("subj_download")), " ",
+                    h("a", { class: "btn", href: side, download: name.replace(/\.mp4$/, ".json") }, t("subj_sidecar"))),
+                ]);
+              } else {
+                append(out, h("p", { class: "msg msg-ok review-erased" }, t("subj_erased", (ans.replaced || []).length)));
+              }
+            } catch (e) {
+              clear(out);
+              showMsg(m, errText(e));
+              job.disabled = false;
+            }
+          });
+          append(done, [job, out]);
+        }
+        body.appendChild(done);
+      }
+
+      poll();
     }
 
     loadRequests();
