@@ -174,9 +174,14 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i:
 /// Share of another person's box that must stay hidden for the requester's box to be cut out of it.
 pub const KEEP_HIDDEN: f32 = 0.9;
 
+/// A box this many times the requester's area is not one other person (a group merged in one detection, or a
+/// carried box grown stale): the requester is cut out of it however much they overlap.
+pub const NOT_ONE_PERSON: f32 = 2.5;
+
 /// Another person's box with the requester's box cut out of it (up to four strips), so someone passing in
 /// front of or behind the requester does not hide them; kept whole where the cut would leave less than
-/// [`KEEP_HIDDEN`] of it hidden (they mostly overlap: the requester is hidden there rather than them shown).
+/// [`KEEP_HIDDEN`] of a box of about one person hidden (they mostly overlap: the requester is hidden there
+/// rather than them shown).
 fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
     let ix0 = b.x0.max(requester.x0);
     let iy0 = b.y0.max(requester.y0);
@@ -186,7 +191,7 @@ fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
         return vec![*b];
     }
     let cut = (ix1 - ix0) * (iy1 - iy0);
-    if 1.0 - cut / b.area().max(1.0) < KEEP_HIDDEN {
+    if 1.0 - cut / b.area().max(1.0) < KEEP_HIDDEN && b.area() < NOT_ONE_PERSON * requester.area() {
         return vec![*b];
     }
     let mut out = Vec::with_capacity(4);
