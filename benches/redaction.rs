@@ -15,7 +15,8 @@
 //!   3× real time).
 //!
 //! It prints what it measured and writes target/redaction/report.txt. `GARIM_REDACT_CACHE=1` reuses the
-//! detections of an earlier run (target/redaction/window.txt) and says so.
+//! detections of an earlier run (target/redaction/window.txt) and says so. `GARIM_REDACT_MINUTES=10` measures
+//! instead the speed of a 10-minute window (target/redaction/long.txt).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -279,7 +280,95 @@ fn operate(
     }
 }
 
+/// Person, face and plate detection as a redacted export runs it (2 inference threads); the pool holds it.
+fn detector() -> (site::DetectorPool, std::sync::Arc<dyn detect::Detector>) {
+    let pool = site::DetectorPool::verify(&site::ModelOptions {
+        models_dir: Some(models_dir()),
+        ort_lib: None,
+        threads: 2,
+        face_width: 384,
+        person_conf: detect::YoloxDecoder::default().conf_threshold,
+        plate_recheck: detect::plate::PLATE_RECHECK,
+        hardware: None,
+        engine_cache: None,
+    })
+    .unwrap();
+    let detector = pool
+        .loaded_detector_for(&[
+            detect::Class::Person,
+            detect::Class::Face,
+            detect::Class::Plate,
+        ])
+        .unwrap();
+    (pool, detector)
+}
+
+/// Peak resident memory of this process (MiB).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `GARIM_REDACT_MINUTES=10`: the speed of a long window, vtest (768×576@10, 4+ people) looped to that many
+/// minutes: pass 1, then the render of a confirmed one-mark review (the first person on the middle frame).
+fn long_window(minutes: f64) {
+    let frames = (minutes * 600.0).round() as usize;
+    let video = asset("vtest");
+    let source = |f: &mut dyn FnMut(media::file::RawFrame, f64) -> anyhow::Result<()>| {
+        let mut i = 0usize;
+        while i < frames {
+            let mut s = media::file::FileSource::open(&video)?;
+            while let Some(frame) = s.next_frame()? {
+                if i == frames {
+                    break;
+                }
+                f(frame, i as f64 / 10.0)?;
+                i += 1;
+            }
+        }
+        Ok(())
+    };
+    let (_pool, detector) = detector();
+    let t = std::time::Instant::now();
+    let window = site::redaction::detect_window(&source, detector.as_ref()).unwrap();
+    let detect_secs = t.elapsed().as_secs_f64();
+    let (at, p) = (frames / 2..frames)
+        .find_map(|i| window.dets[i].persons.first().map(|p| (i, p.bbox)))
+        .expect("someone on the middle frames");
+    let review = site::redaction::OperatorReview {
+        marks: vec![mark_of(&p, at)],
+        confirmed: true,
+        ..Default::default()
+    };
+    let proposal = window.propose(&review).unwrap();
+    let out = repo_root().join("target/redaction/long.mp4");
+    let r =
+        site::redaction::render(&source, &window, &proposal, true, "DSR-LONG", &[], &out).unwrap();
+    let total = detect_secs + r.seconds;
+    let line = format!(
+        "{minutes} min of 768×576@10 ({frames} frames, vtest looped): pass 1 {detect_secs:.1} s, render {:.1} s: {:.2}× real time; peak RSS {:.0} MiB",
+        r.seconds,
+        minutes * 60.0 / total,
+        peak_rss_mib()
+    );
+    println!("{line}");
+    std::fs::write(repo_root().join("target/redaction/long.txt"), line + "\n").unwrap();
+}
+
 fn main() {
+    if let Some(m) = std::env::var("GARIM_REDACT_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+    {
+        std::fs::create_dir_all(repo_root().join("target/redaction")).unwrap();
+        return long_window(m);
+    }
     let gt = stage::quality::parse_mot(&std::fs::read_to_string(eval_file()).unwrap()).unwrap();
     let mut frames_of: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
     for (f, boxes) in &gt {
@@ -315,25 +404,7 @@ fn main() {
             c
         }
         None => {
-            let pool = site::DetectorPool::verify(&site::ModelOptions {
-                models_dir: Some(models_dir()),
-                ort_lib: None,
-                threads: 2,
-                face_width: 384,
-                person_conf: detect::YoloxDecoder::default().conf_threshold,
-                plate_recheck: detect::plate::PLATE_RECHECK,
-                hardware: None,
-                engine_cache: None,
-            })
-            .unwrap();
-            let detector = pool
-                .detector_for(&[
-                    detect::Class::Person,
-                    detect::Class::Face,
-                    detect::Class::Plate,
-                ])
-                .unwrap();
-            pool.load_now().unwrap();
+            let (_pool, detector) = detector();
             let t = std::time::Instant::now();
             let w = site::redaction::detect_window(&source, detector.as_ref()).unwrap();
             let secs = t.elapsed().as_secs_f64();

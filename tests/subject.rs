@@ -112,8 +112,8 @@ fn ready(http: &Http, token: &str, id: &str) -> serde_json::Value {
         match v["state"].as_str() {
             Some("ready") => {
                 eprintln!(
-                    "pass 1: {} frames in {:.1} s; progress seen {progress:?}",
-                    v["frames"], v["detect_seconds"]
+                    "pass 1: {} frames in {:.1} s; {} review stills in memory ({} bytes); progress seen {progress:?}",
+                    v["frames"], v["detect_seconds"], v["stills"]["count"], v["stills"]["bytes"]
                 );
                 return v;
             }
@@ -430,8 +430,9 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
         }
     }
     eprintln!(
-        "requester {REQUESTER}: {actions} operator actions; visible in {seen}/{theirs} of their frames; others ≥ 50% hidden {others_ok}/{others}; {} frames masked whole",
-        lost.len()
+        "requester {REQUESTER}: {actions} operator actions; visible in {seen}/{theirs} of their frames; others ≥ 50% hidden {others_ok}/{others}; {} frames masked whole; render {:.1} s",
+        lost.len(),
+        sidecar["output"]["render_seconds"].as_f64().unwrap()
     );
     assert_eq!(others_ok, others, "every other person hidden");
     assert!(

@@ -250,6 +250,10 @@ impl Review {
         // Frames whose detection failed are masked whole in any export.
         v["failed_frames"] = w.failed.iter().filter(|f| **f).count().into();
         v["detect_seconds"] = ready.detect_seconds.into();
+        v["stills"] = serde_json::json!({
+            "count": ready.stills.len(),
+            "bytes": ready.stills.iter().map(|(_, j)| j.len()).sum::<usize>(),
+        });
         v["review"] = serde_json::to_value(&said)?;
         let every = per_second(w);
         let rel = |b: &detect::BBox| {

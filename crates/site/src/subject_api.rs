@@ -276,7 +276,7 @@ impl Site {
             "window": {"from": vault::time::utc_stamp(o.from), "to": vault::time::utc_stamp(o.to)},
             "watermark": watermark,
             "source_segments": r.sources(),
-            "output": {"file": name, "sha256": sha, "frames": done.frames},
+            "output": {"file": name, "sha256": sha, "frames": done.frames, "render_seconds": done.seconds, "detect_seconds": ready.detect_seconds},
             "lost_frames": {
                 "count": done.lost_frames.len(),
                 "note": "masked whole: the requester's track is lost, crowded or not confirmed there",
