@@ -894,6 +894,8 @@ impl Site {
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
                 self.sweep();
+                // Opened windows past their time drop their segment keys.
+                self.reviews.prune();
             }
             if last_report.elapsed() >= Duration::from_secs(5) {
                 self.claim.lock().poll_conflicts();

@@ -31,9 +31,15 @@ pub struct Reviews {
 
 impl Reviews {
     pub fn get(&self, id: &str) -> Option<Arc<Review>> {
-        let mut m = self.open.lock();
-        m.retain(|_, r| r.opened.elapsed() < REVIEW_FOR);
-        m.get(id).cloned()
+        self.prune();
+        self.open.lock().get(id).cloned()
+    }
+
+    /// Forgets the windows opened more than [`REVIEW_FOR`] ago.
+    pub fn prune(&self) {
+        self.open
+            .lock()
+            .retain(|_, r| r.opened.elapsed() < REVIEW_FOR);
     }
 
     pub fn insert(&self, review: Arc<Review>) {

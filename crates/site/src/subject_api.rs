@@ -75,6 +75,26 @@ impl Site {
         }
         match self.reviews().get(id) {
             Some(r) => Ok((o, r)),
+            None if o.state == OpeningState::Review => {
+                // Opened, then forgotten (a restart, or its time ran out): it ends here, with its row.
+                let ledger = self.records().ledger().clone();
+                let why = "the opened window was forgotten (a restart, or its time ran out); file it again";
+                let _ = self.store().update_opening(id, |o| {
+                    ledger
+                        .append(opening_entry(
+                            p,
+                            "",
+                            o,
+                            "검토 만료",
+                            serde_json::json!({"id": o.id, "step": "review_forgotten"}),
+                        ))
+                        .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
+                    o.state = OpeningState::Failed;
+                    o.note = why.into();
+                    Ok(())
+                });
+                Err(ApiError::Conflict(format!("{id}: {why}")))
+            }
             None => Err(ApiError::Conflict(format!(
                 "{id} is not open for review ({}): its window is opened at the last approval and forgotten \
                  after its job, after {} h, or at a restart; file it again",
