@@ -1,7 +1,7 @@
 //! A data subject's 열람 and 삭제 through the real site runtime in-process and the real HTTP API on
 //! 127.0.0.1:0: vtest.avi (frames 1–399) recorded sealed, one person of the ground truth in ../shared/eval
 //! (read at test time, never committed) the requester.
-//! - 열람: two managers approve; pass 1 runs with its progress shown; an operator simulated from the ground truth
+//! - 열람: an opening stays inside the request's window; two managers approve; pass 1 runs with its progress shown; an operator simulated from the ground truth
 //!   marks and corrects the track through the review API and confirms it; the export, judged from its pixels,
 //!   shows the requester and hides every other person of the ground truth, masks whole the frames the sidecar
 //!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
@@ -237,14 +237,16 @@ fn approved_opening(
         }),
     );
     assert_eq!(code, 200, "{r}");
-    let (code, o) = http.post(
-        tm,
-        "/api/v1/openings",
+    let opening = |from: i64, to: i64| {
         serde_json::json!({
             "cameras": ["cam-v"], "from": from, "to": to, "reason": "본인 영상",
             "ground": ground, "reference": r["id"], "requested_by": "홍길동", "password": PW,
-        }),
-    );
+        })
+    };
+    // Only inside the window the request asks about.
+    let (code, v) = http.post(tm, "/api/v1/openings", opening(from - 60, to));
+    assert_eq!((code, v["field"].as_str()), (400, Some("from")), "{v}");
+    let (code, o) = http.post(tm, "/api/v1/openings", opening(from, to));
     assert_eq!((code, o["needed"].as_u64()), (200, Some(1)), "{o}");
     let id = o["id"].as_str().unwrap().to_string();
     // Before the second approval nothing is open for review.
@@ -330,17 +332,17 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     assert!(status.success());
     let sources = decode_file(&clip, FRAMES + 10);
     assert_eq!(sources.len(), FRAMES, "frames of the recorded clip");
-    let start = vault::time::unix_now() - 120;
+    let start = vault::time::unix_now() - 200;
     let mut seg = site.vault().begin_sealed("cam-v", start, &public).unwrap();
     seg.write(&std::fs::read(&clip).unwrap()).unwrap();
-    // vtest's times are uneven (its 399th frame is at 40.4 s): the window takes in all of it.
-    site.vault().commit(seg, start + 42).unwrap();
+    // vtest's times are uneven (a late frame can carry a time 20 s on): the window takes in all of it.
+    site.vault().commit(seg, start + 100).unwrap();
     let rows = site
         .vault()
         .list(Some("cam-v.sealed"), 0, i64::MAX)
         .unwrap();
     assert_eq!(rows.len(), 1);
-    let (from, to) = (start, start + 42);
+    let (from, to) = (start, start + 100);
 
     let (tm, tl) = (http.login("m", PW), http.login("lee", LEE_PW));
 

@@ -466,6 +466,15 @@ impl Site {
                     ),
                 ));
             }
+            if o.from < r.from || o.to > r.to {
+                return Err(ApiError::bad(
+                    "from",
+                    format!(
+                        "{id} asks about {}; a data subject's opening stays inside it",
+                        window_text(r.from, r.to)
+                    ),
+                ));
+            }
             if o.to - o.from > crate::subject::MAX_WINDOW_SECS {
                 return Err(ApiError::bad(
                     "to",
