@@ -27,46 +27,6 @@ use std::collections::BTreeMap;
 /// Requesters tried: ground-truth ids with at least 150 frames in the first 400 (id 9 is in all 400).
 const FRAMES: usize = 400;
 
-fn eval_file() -> std::path::PathBuf {
-    let p = std::env::var_os("GARIM_EVAL_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/eval"))
-        .join("vtest-persons-gt-frames-1-400.txt");
-    assert!(
-        p.is_file(),
-        "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
-        p.display()
-    );
-    p
-}
-
-/// Share of the box's pixels that are hidden: black fill (Y ≤ 30, neutral chroma) in the output where the
-/// source was not already that dark (pixels dark in the source tell nothing and are not counted), every 2 px.
-fn covered(f: &Frame, src: &Frame, b: &detect::BBox) -> f64 {
-    let (mut n, mut hit) = (0u32, 0u32);
-    let x0 = b.x0.max(0.0) as u32;
-    let y0 = b.y0.max(0.0) as u32;
-    let x1 = (b.x1 as u32).min(f.width - 1);
-    let y1 = (b.y1 as u32).min(f.height - 1);
-    for y in (y0..=y1).step_by(2) {
-        for x in (x0..=x1).step_by(2) {
-            if src.luma(x, y) <= 45 {
-                continue;
-            }
-            n += 1;
-            let (u, v) = f.chroma(x, y);
-            if f.luma(x, y) <= 30 && u.abs_diff(128) <= 10 && v.abs_diff(128) <= 10 {
-                hit += 1;
-            }
-        }
-    }
-    if n == 0 {
-        0.0
-    } else {
-        f64::from(hit) / f64::from(n)
-    }
-}
-
 /// Pass 1 written out (or read back), so tuning the follower need not detect again.
 fn save_window(w: &site::redaction::Window, path: &std::path::Path, seconds: f64) {
     use std::fmt::Write;
@@ -201,22 +161,7 @@ fn operate(
         frames.sort_by_key(|&f| f.abs_diff(first));
         // Where they are on a frame: the ground truth, or between its boxes on either side (the annotation
         // skips frames where they are hidden); what the operator would see of them.
-        let at = |f: usize| -> Option<detect::BBox> {
-            if let Some(t) = truth.get(&f) {
-                return Some(*t);
-            }
-            let (a, ba) = truth.range(..f).next_back()?;
-            let (b, bb) = truth.range(f..).next()?;
-            (f - a <= 15 && b - f <= 15).then(|| {
-                let k = (f - a) as f32 / (b - a) as f32;
-                detect::BBox {
-                    x0: ba.x0 + (bb.x0 - ba.x0) * k,
-                    y0: ba.y0 + (bb.y0 - ba.y0) * k,
-                    x1: ba.x1 + (bb.x1 - ba.x1) * k,
-                    y1: ba.y1 + (bb.y1 - ba.y1) * k,
-                }
-            })
-        };
+        let at = |f: usize| truth_at(truth, f);
         let wrong = frames.into_iter().find_map(|f| {
             let shown = p.track[f];
             let real = at(f);
@@ -369,7 +314,8 @@ fn main() {
         std::fs::create_dir_all(repo_root().join("target/redaction")).unwrap();
         return long_window(m);
     }
-    let gt = stage::quality::parse_mot(&std::fs::read_to_string(eval_file()).unwrap()).unwrap();
+    let gt =
+        stage::quality::parse_mot(&std::fs::read_to_string(vtest_truth_file()).unwrap()).unwrap();
     let mut frames_of: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
     for (f, boxes) in &gt {
         for b in boxes {
@@ -430,7 +376,7 @@ fn main() {
         // The operator marks the requester's ground-truth box on their middle frame, then reviews.
         // What the operator sees: every annotated box of theirs, those the scoring ignores (flag 0, mostly
         // hidden) too.
-        let truth: BTreeMap<usize, detect::BBox> = std::fs::read_to_string(eval_file())
+        let truth: BTreeMap<usize, detect::BBox> = std::fs::read_to_string(vtest_truth_file())
             .unwrap()
             .lines()
             .filter_map(|l| {
@@ -478,12 +424,12 @@ fn main() {
                     y1: 575.0,
                 };
                 assert!(
-                    covered(f, &src[i], &mid) > 0.97,
+                    black_covered(f, &src[i], &mid) > 0.97,
                     "requester {id}: lost frame {i} is not masked whole"
                 );
             }
             for g in gt.get(&(i as u64 + 1)).into_iter().flatten() {
-                let c = covered(f, &src[i], &g.bbox);
+                let c = black_covered(f, &src[i], &g.bbox);
                 if g.track == id {
                     theirs += 1;
                     seen += usize::from(c < 0.5);

@@ -22,23 +22,10 @@ const FRAMES: usize = 399;
 /// The requester: in 170 of the 400 frames, with a crossing.
 const REQUESTER: i64 = 14;
 
-fn eval_file() -> std::path::PathBuf {
-    let p = std::env::var_os("GARIM_EVAL_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/eval"))
-        .join("vtest-persons-gt-frames-1-400.txt");
-    assert!(
-        p.is_file(),
-        "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
-        p.display()
-    );
-    p
-}
-
 /// Every annotated box per person, frame index from 0 (flag-0 rows too: what an operator would see).
 fn ground_truth() -> BTreeMap<i64, BTreeMap<usize, detect::BBox>> {
     let mut out: BTreeMap<i64, BTreeMap<usize, detect::BBox>> = BTreeMap::new();
-    for l in std::fs::read_to_string(eval_file()).unwrap().lines() {
+    for l in std::fs::read_to_string(vtest_truth_file()).unwrap().lines() {
         let v: Vec<f32> = l.split(',').filter_map(|x| x.trim().parse().ok()).collect();
         if v.len() >= 6 && (v[0] as usize) <= FRAMES {
             out.entry(v[1] as i64).or_default().insert(
@@ -53,30 +40,6 @@ fn ground_truth() -> BTreeMap<i64, BTreeMap<usize, detect::BBox>> {
         }
     }
     out
-}
-
-/// Share of the box hidden by black fill, where the source was not already that dark (every 2 px).
-fn covered(f: &Frame, src: &Frame, b: &detect::BBox) -> f64 {
-    let (mut n, mut hit) = (0u32, 0u32);
-    let x1 = (b.x1 as u32).min(f.width - 1);
-    let y1 = (b.y1 as u32).min(f.height - 1);
-    for y in (b.y0.max(0.0) as u32..=y1).step_by(2) {
-        for x in (b.x0.max(0.0) as u32..=x1).step_by(2) {
-            if src.luma(x, y) <= 45 {
-                continue;
-            }
-            n += 1;
-            let (u, v) = f.chroma(x, y);
-            if f.luma(x, y) <= 30 && u.abs_diff(128) <= 10 && v.abs_diff(128) <= 10 {
-                hit += 1;
-            }
-        }
-    }
-    if n == 0 {
-        0.0
-    } else {
-        f64::from(hit) / f64::from(n)
-    }
 }
 
 fn rel(b: &detect::BBox) -> [f32; 4] {
@@ -155,22 +118,7 @@ fn operate(http: &Http, token: &str, id: &str, truth: &BTreeMap<usize, detect::B
         assert_eq!(code, 200, "{v}");
         let mut frames: Vec<serde_json::Value> = v["review_frames"].as_array().unwrap().clone();
         frames.sort_by_key(|f| (f["frame"].as_u64().unwrap() as usize).abs_diff(first));
-        let at = |f: usize| -> Option<detect::BBox> {
-            if let Some(t) = truth.get(&f) {
-                return Some(*t);
-            }
-            let (a, ba) = truth.range(..f).next_back()?;
-            let (b, bb) = truth.range(f..).next()?;
-            (f - a <= 15 && b - f <= 15).then(|| {
-                let k = (f - a) as f32 / (b - a) as f32;
-                detect::BBox {
-                    x0: ba.x0 + (bb.x0 - ba.x0) * k,
-                    y0: ba.y0 + (bb.y0 - ba.y0) * k,
-                    x1: ba.x1 + (bb.x1 - ba.x1) * k,
-                    y1: ba.y1 + (bb.y1 - ba.y1) * k,
-                }
-            })
-        };
+        let at = |f: usize| truth_at(truth, f);
         let wrong = frames.iter().find_map(|fr| {
             let f = fr["frame"].as_u64().unwrap() as usize;
             let shown = px(&fr["box"]);
@@ -415,13 +363,13 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
                 y1: 575.0,
             };
             assert!(
-                covered(f, &sources[i], &below_watermark) > 0.97,
+                black_covered(f, &sources[i], &below_watermark) > 0.97,
                 "lost frame {i} is not masked whole"
             );
         }
         for (id, boxes) in &truth_all {
             let Some(b) = boxes.get(&i) else { continue };
-            let c = covered(f, &sources[i], b);
+            let c = black_covered(f, &sources[i], b);
             if *id == REQUESTER {
                 theirs += 1;
                 seen += usize::from(c < 0.5);
@@ -561,7 +509,7 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     for (i, f) in frames.iter().enumerate() {
         for (id, boxes) in &truth_all {
             let Some(b) = boxes.get(&i) else { continue };
-            let c = covered(f, &sources[i], b);
+            let c = black_covered(f, &sources[i], b);
             if *id == REQUESTER {
                 theirs += 1;
                 gone += usize::from(c >= 0.5);

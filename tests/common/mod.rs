@@ -572,3 +572,66 @@ pub fn two_managers_split_a_sealed_key(bare: &str) -> String {
         .unwrap();
     site::custody::sealed_init(&records, &m, &cfg).unwrap()
 }
+
+/// The person ground truth of vtest.avi frames 1–400 (../shared/eval beside the checkout, or GARIM_EVAL_DIR;
+/// read at run time, never committed).
+pub fn vtest_truth_file() -> PathBuf {
+    let p = std::env::var_os("GARIM_EVAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/eval"))
+        .join("vtest-persons-gt-frames-1-400.txt");
+    assert!(
+        p.is_file(),
+        "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
+        p.display()
+    );
+    p
+}
+
+/// Share of the box's pixels that are hidden: black fill (Y ≤ 30, neutral chroma) in the output where the
+/// source was not already that dark (pixels dark in the source tell nothing and are not counted), every 2 px.
+pub fn black_covered(f: &Frame, src: &Frame, b: &detect::BBox) -> f64 {
+    let (mut n, mut hit) = (0u32, 0u32);
+    let x1 = (b.x1 as u32).min(f.width - 1);
+    let y1 = (b.y1 as u32).min(f.height - 1);
+    for y in (b.y0.max(0.0) as u32..=y1).step_by(2) {
+        for x in (b.x0.max(0.0) as u32..=x1).step_by(2) {
+            if src.luma(x, y) <= 45 {
+                continue;
+            }
+            n += 1;
+            let (u, v) = f.chroma(x, y);
+            if f.luma(x, y) <= 30 && u.abs_diff(128) <= 10 && v.abs_diff(128) <= 10 {
+                hit += 1;
+            }
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        f64::from(hit) / f64::from(n)
+    }
+}
+
+/// Where a person of the ground truth is on frame `f`, as an operator would see them: their annotated box, or
+/// one between their boxes on either side when both are within 15 frames (the annotation skips frames where
+/// they are hidden).
+pub fn truth_at(
+    truth: &std::collections::BTreeMap<usize, detect::BBox>,
+    f: usize,
+) -> Option<detect::BBox> {
+    if let Some(t) = truth.get(&f) {
+        return Some(*t);
+    }
+    let (a, ba) = truth.range(..f).next_back()?;
+    let (b, bb) = truth.range(f..).next()?;
+    (f - a <= 15 && b - f <= 15).then(|| {
+        let k = (f - a) as f32 / (b - a) as f32;
+        detect::BBox {
+            x0: ba.x0 + (bb.x0 - ba.x0) * k,
+            y0: ba.y0 + (bb.y0 - ba.y0) * k,
+            x1: ba.x1 + (bb.x1 - ba.x1) * k,
+            y1: ba.y1 + (bb.y1 - ba.y1) * k,
+        }
+    })
+}

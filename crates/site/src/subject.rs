@@ -140,23 +140,12 @@ impl Review {
         f: &mut dyn FnMut(media::file::RawFrame, f64) -> Result<()>,
     ) -> Result<()> {
         for (row, key) in &self.segments {
-            let bytes = vault
-                .read_sealed_with(row, key)
-                .map_err(|e| anyhow!("segment {}: {e}", row.start_unix))?;
-            let mut src = media::file::FileSource::from_bytes(
-                bytes,
-                &format!("sealed segment {}", vault::time::utc_stamp(row.start_unix)),
-            )?;
-            let mut first = None;
-            while let Some(frame) = src.next_frame()? {
-                let pts = frame.pts.map_or(0.0, |p| p.nseconds() as f64 / 1e9);
-                let base = *first.get_or_insert(pts);
-                let t = row.start_unix as f64 + (pts - base);
+            segment_frames(vault, row, key, &mut |frame, t| {
                 if t < self.from as f64 || t >= self.to as f64 {
-                    continue;
+                    return Ok(());
                 }
-                f(frame, t)?;
-            }
+                f(frame, t)
+            })?;
         }
         Ok(())
     }
@@ -297,6 +286,30 @@ impl Review {
     }
 }
 
+/// Decrypts one sealed segment with its own key and visits its frames with their times (unix seconds: the
+/// segment's start plus the frame's time from its first).
+fn segment_frames(
+    vault: &vault::Vault,
+    row: &vault::SegmentRow,
+    key: &vault::SecretKey,
+    f: &mut dyn FnMut(media::file::RawFrame, f64) -> Result<()>,
+) -> Result<()> {
+    let bytes = vault
+        .read_sealed_with(row, key)
+        .map_err(|e| anyhow!("segment {}: {e}", row.start_unix))?;
+    let mut src = media::file::FileSource::from_bytes(
+        bytes,
+        &format!("sealed segment {}", vault::time::utc_stamp(row.start_unix)),
+    )?;
+    let mut first = None;
+    while let Some(frame) = src.next_frame()? {
+        let pts = frame.pts.map_or(0.0, |p| p.nseconds() as f64 / 1e9);
+        let base = *first.get_or_insert(pts);
+        f(frame, row.start_unix as f64 + (pts - base))?;
+    }
+    Ok(())
+}
+
 /// Frames per second of the window (review frames are one a second).
 pub fn per_second(w: &Window) -> usize {
     let n = w.times.len();
@@ -362,24 +375,14 @@ pub fn erase(
     let mut out = Vec::new();
     let mut i = 0usize;
     for (row, key) in &review.segments {
-        let bytes = vault
-            .read_sealed_with(row, key)
-            .map_err(|e| anyhow!("segment {}: {e}", row.start_unix))?;
-        let mut src = media::file::FileSource::from_bytes(
-            bytes,
-            &format!("sealed segment {}", vault::time::utc_stamp(row.start_unix)),
-        )?;
         let tmp = work.join(format!(
             "erase-{}-{}.mp4",
             review.id,
             crate::api::unique_suffix()
         ));
         let mut sink = media::file::FileSink::create(&tmp)?;
-        let (mut frames, mut whole, mut first) = (0usize, 0usize, None);
-        while let Some(f) = src.next_frame()? {
-            let pts = f.pts.map_or(0.0, |p| p.nseconds() as f64 / 1e9);
-            let base = *first.get_or_insert(pts);
-            let t = row.start_unix as f64 + (pts - base);
+        let (mut frames, mut whole) = (0usize, 0usize);
+        segment_frames(vault, row, key, &mut |f, t| {
             // Frames outside the window are kept as they are; those inside follow pass 1's order.
             let plan = if t < review.from as f64 || t >= review.to as f64 || i >= track.len() {
                 redact::Plan::Erase(Vec::new())
@@ -392,7 +395,8 @@ pub fn erase(
                 .map_err(|e| anyhow!("frame {frames}: {e}"))?;
             sink.push(&masked, f.fps, f.pts, f.duration)?;
             frames += 1;
-        }
+            Ok(())
+        })?;
         let path = sink.finish()?;
         let plain = std::fs::read(&path);
         let _ = std::fs::remove_file(&path);

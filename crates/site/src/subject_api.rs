@@ -241,16 +241,7 @@ impl Site {
         o: &Opening,
         r: &Review,
     ) -> Result<RequestAnswer, ApiError> {
-        let _one = r
-            .job
-            .try_lock()
-            .ok_or_else(|| ApiError::Conflict(format!("{}: its export is being made", o.id)))?;
-        if !r.said.lock().confirmed {
-            return Err(ApiError::Conflict(format!(
-                "{}: confirm the requester's track first (POST …/review with \"confirmed\": true)",
-                o.id
-            )));
-        }
+        let _one = job_of(o, r)?;
         let cfg = self.config();
         let cam = cfg
             .cameras
@@ -336,16 +327,7 @@ impl Site {
         o: &Opening,
         r: &Review,
     ) -> Result<RequestAnswer, ApiError> {
-        let _one = r
-            .job
-            .try_lock()
-            .ok_or_else(|| ApiError::Conflict(format!("{}: its deletion is running", o.id)))?;
-        if !r.said.lock().confirmed {
-            return Err(ApiError::Conflict(format!(
-                "{}: confirm the requester's track first (POST …/review with \"confirmed\": true)",
-                o.id
-            )));
-        }
+        let _one = job_of(o, r)?;
         let cfg = self.config();
         let public = cfg
             .storage
@@ -432,6 +414,21 @@ impl Site {
         self.reviews().remove(&o.id);
         out.map(drop).map_err(req_err)
     }
+}
+
+/// The one job of an opened window, once its track is confirmed (a second job meanwhile is refused).
+fn job_of<'a>(o: &Opening, r: &'a Review) -> Result<parking_lot::MutexGuard<'a, ()>, ApiError> {
+    let one = r
+        .job
+        .try_lock()
+        .ok_or_else(|| ApiError::Conflict(format!("{}: its job is running", o.id)))?;
+    if !r.said.lock().confirmed {
+        return Err(ApiError::Conflict(format!(
+            "{}: confirm the requester's track first (POST …/review with \"confirmed\": true)",
+            o.id
+        )));
+    }
+    Ok(one)
 }
 
 fn state_name(s: OpeningState) -> &'static str {
