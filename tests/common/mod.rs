@@ -576,16 +576,21 @@ pub fn two_managers_split_a_sealed_key(bare: &str) -> String {
 /// The person ground truth of vtest.avi frames 1–400 (../shared/eval beside the checkout, or GARIM_EVAL_DIR;
 /// read at run time, never committed).
 pub fn vtest_truth_file() -> PathBuf {
+    vtest_truth_file_if_any().unwrap_or_else(|p| {
+        panic!(
+            "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
+            p.display()
+        )
+    })
+}
+
+/// [`vtest_truth_file`], or where it was looked for.
+pub fn vtest_truth_file_if_any() -> Result<PathBuf, PathBuf> {
     let p = std::env::var_os("GARIM_EVAL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/eval"))
         .join("vtest-persons-gt-frames-1-400.txt");
-    assert!(
-        p.is_file(),
-        "{}: the person ground truth of vtest.avi is needed (../shared/eval beside the checkout, or GARIM_EVAL_DIR)",
-        p.display()
-    );
-    p
+    if p.is_file() { Ok(p) } else { Err(p) }
 }
 
 /// Share of the box's pixels that are hidden: black fill (Y ≤ 30, neutral chroma) in the output where the
