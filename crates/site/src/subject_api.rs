@@ -106,7 +106,9 @@ impl Site {
 
     /// A user's first look at the opened frames is their 열람 row.
     fn looked(&self, p: &Principal, client: &str, o: &Opening, r: &Review) -> Result<(), ApiError> {
-        if r.viewers.lock().insert(p.user.clone()) {
+        let mut viewers = r.viewers.lock();
+        if !viewers.contains(&p.user) {
+            // The row first: a look that could not be recorded is refused.
             self.records()
                 .ledger()
                 .append(opening_entry(
@@ -117,6 +119,7 @@ impl Site {
                     serde_json::json!({"id": o.id, "step": "review_viewed"}),
                 ))
                 .map_err(internal)?;
+            viewers.insert(p.user.clone());
         }
         Ok(())
     }
