@@ -2511,12 +2511,16 @@
       }
 
       async function send(change) {
+        // What was saved stays if the server refuses the change.
+        const before = JSON.stringify(said);
         change();
-        actions += 1;
         showMsg(m, "");
         try {
-          render(await api("POST", `${base}/review`, said));
+          const v = await api("POST", `${base}/review`, said);
+          actions += 1;
+          render(v);
         } catch (e) {
+          said = JSON.parse(before);
           showMsg(m, errText(e));
         }
       }
