@@ -181,8 +181,9 @@ impl Drop for FileSource {
 pub struct FileSink {
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
-    part: PathBuf,
-    out: PathBuf,
+    target: Target,
+    /// What the output is called in errors.
+    name: String,
     caps: Option<gst::Caps>,
     done: bool,
     errors: pipelines::ErrorWatch,
@@ -190,31 +191,80 @@ pub struct FileSink {
     next_pts: gst::ClockTime,
 }
 
+/// Where the encoded video goes.
+enum Target {
+    /// `part`, renamed to `out` once complete.
+    File { part: PathBuf, out: PathBuf },
+    /// Kept in this process's memory (nothing is written to disk).
+    Memory(gst_app::AppSink),
+}
+
+/// The muxer and sink of an encode kept in memory: a fragmented MP4, as the recorder writes segments (a muxer
+/// writing to memory cannot go back to finish a header). The sink does not hold the end of the stream back
+/// until its buffers are taken: they are taken after it.
+pub(crate) const MEMORY_MUXER: &str = "mp4mux streamable=true fragment-duration=1000";
+pub(crate) const MEMORY_SINK: &str =
+    "appsink name=out sync=false enable-last-sample=false wait-on-eos=false";
+
 /// Frame period used when a file states no frame rate.
 const FALLBACK_FPS: u64 = 25;
 
 impl FileSink {
     /// Encodes to `out` (`.mkv` → Matroska, anything else → MP4).
     pub fn create(out: &Path) -> Result<FileSink> {
-        crate::init()?;
         let muxer = match out.extension().and_then(|e| e.to_str()) {
             Some("mkv") => "matroskamux",
             _ => "mp4mux",
         };
         let part = PathBuf::from(format!("{}.part", out.display()));
-        let pipeline = pipelines::launch(pipelines::ENCODE_FILE, &[("muxer", muxer)], "encoder")?;
-        pipelines::element(&pipeline, "file")?
-            .set_property("location", part.to_string_lossy().as_ref());
+        let pipeline = Self::start(muxer, "filesink name=file", |p| {
+            pipelines::element(p, "file")?
+                .set_property("location", part.to_string_lossy().as_ref());
+            Ok(())
+        })?;
+        Self::running(
+            pipeline,
+            Target::File {
+                part,
+                out: out.to_path_buf(),
+            },
+            out.display().to_string(),
+        )
+    }
+
+    /// Encodes to an MP4 kept in memory (see [`FileSink::finish_in_memory`]); `name` names it in errors.
+    pub fn in_memory(name: &str) -> Result<FileSink> {
+        let pipeline = Self::start(MEMORY_MUXER, MEMORY_SINK, |_| Ok(()))?;
+        let sink = pipelines::appsink(&pipeline, "out")?;
+        Self::running(pipeline, Target::Memory(sink), name.to_string())
+    }
+
+    fn start(
+        muxer: &str,
+        sink: &str,
+        set_up: impl FnOnce(&gst::Pipeline) -> Result<()>,
+    ) -> Result<gst::Pipeline> {
+        crate::init()?;
+        let pipeline = pipelines::launch(
+            pipelines::ENCODE_FILE,
+            &[("muxer", muxer), ("sink", sink)],
+            "encoder",
+        )?;
+        set_up(&pipeline)?;
+        Ok(pipeline)
+    }
+
+    fn running(pipeline: gst::Pipeline, target: Target, name: String) -> Result<FileSink> {
         let src = pipelines::appsrc(&pipeline, "src")?;
         let errors = pipelines::ErrorWatch::attach(&pipeline)?;
         pipeline
             .set_state(gst::State::Playing)
-            .map_err(|_| anyhow!("{}: cannot start encoding", out.display()))?;
+            .map_err(|_| anyhow!("{name}: cannot start encoding"))?;
         Ok(FileSink {
             pipeline,
             src,
-            part,
-            out: out.to_path_buf(),
+            target,
+            name,
             caps: None,
             done: false,
             errors,
@@ -257,18 +307,58 @@ impl FileSink {
         if let Err(e) = self.src.push_buffer(buffer) {
             return Err(match self.errors.error() {
                 Some(err) => self.failed(&err),
-                None => anyhow!("{}: encoder refused a frame ({e:?})", self.out.display()),
+                None => anyhow!("{}: encoder refused a frame ({e:?})", self.name),
             });
         }
         Ok(())
     }
 
     fn failed(&self, error: &str) -> anyhow::Error {
-        anyhow!("{}: encoding failed at {error}", self.out.display())
+        anyhow!("{}: encoding failed at {error}", self.name)
     }
 
     /// Finishes the file and moves it to its final name.
     pub fn finish(mut self) -> Result<PathBuf> {
+        self.drain()?;
+        let Target::File { part, out } = &self.target else {
+            return Err(anyhow!("{}: not encoding to a file", self.name));
+        };
+        std::fs::File::open(part)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", part.display()))?;
+        std::fs::rename(part, out)
+            .with_context(|| format!("cannot move output to {}", out.display()))?;
+        self.done = true;
+        Ok(out.clone())
+    }
+
+    /// Finishes an encode kept in memory and returns the MP4.
+    pub fn finish_in_memory(mut self) -> Result<Vec<u8>> {
+        let Target::Memory(sink) = &self.target else {
+            return Err(anyhow!("{}: not encoding to memory", self.name));
+        };
+        let sink = sink.clone();
+        // The appsink keeps every buffer until pulled (max-buffers 0): they are taken once the stream ends.
+        let mut bytes = Vec::new();
+        self.drain_with(|| {
+            while let Some(sample) = sink.try_pull_sample(gst::ClockTime::ZERO) {
+                if let Some(b) = sample.buffer() {
+                    let map = b.map_readable().context("cannot map encoded video")?;
+                    bytes.extend_from_slice(map.as_slice());
+                }
+            }
+            Ok(())
+        })?;
+        self.done = true;
+        Ok(bytes)
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        self.drain_with(|| Ok(()))
+    }
+
+    /// Ends the stream and waits for the encoder to finish (`at_end` runs then, before the pipeline stops).
+    fn drain_with(&mut self, at_end: impl FnOnce() -> Result<()>) -> Result<()> {
         if let Some(e) = self.errors.error() {
             return Err(self.failed(&e));
         }
@@ -278,25 +368,15 @@ impl FileSink {
             gst::ClockTime::from_seconds(60),
             &[gst::MessageType::Eos, gst::MessageType::Error],
         );
-        let _ = self.pipeline.set_state(gst::State::Null);
-        match msg.as_ref().map(|m| m.view()) {
-            Some(gst::MessageView::Eos(_)) => {}
+        let ended = match msg.as_ref().map(|m| m.view()) {
+            Some(gst::MessageView::Eos(_)) => at_end(),
             Some(gst::MessageView::Error(e)) => {
-                return Err(anyhow!(
-                    "{}: encoding failed: {}",
-                    self.out.display(),
-                    e.error()
-                ));
+                Err(anyhow!("{}: encoding failed: {}", self.name, e.error()))
             }
-            _ => return Err(anyhow!("{}: encoder did not finish", self.out.display())),
-        }
-        std::fs::File::open(&self.part)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("cannot sync {}", self.part.display()))?;
-        std::fs::rename(&self.part, &self.out)
-            .with_context(|| format!("cannot move output to {}", self.out.display()))?;
-        self.done = true;
-        Ok(self.out.clone())
+            _ => Err(anyhow!("{}: encoder did not finish", self.name)),
+        };
+        let _ = self.pipeline.set_state(gst::State::Null);
+        ended
     }
 }
 
@@ -304,7 +384,9 @@ impl Drop for FileSink {
     fn drop(&mut self) {
         if !self.done {
             let _ = self.pipeline.set_state(gst::State::Null);
-            let _ = std::fs::remove_file(&self.part);
+            if let Target::File { part, .. } = &self.target {
+                let _ = std::fs::remove_file(part);
+            }
         }
     }
 }

@@ -80,7 +80,10 @@ mod tests {
             render(DECODE_FILE, &[("sync", "false")]),
             render(LIVE_OUT, &[("trellis", "false")]),
             render(RECORD, &[("preset", "veryfast"), ("trellis", "false")]),
-            render(ENCODE_FILE, &[("muxer", "mp4mux")]),
+            render(
+                ENCODE_FILE,
+                &[("muxer", "mp4mux"), ("sink", "filesink name=file")],
+            ),
             render(LIVE_OUT_H264, &[]),
             render(ENCODE, &ENCODE_VARS),
             render(RECORD_H264, &[]),
@@ -104,7 +107,17 @@ mod tests {
             (DECODE_FILE, vec![("sync", "true")]),
             (DECODE_BYTES, vec![]),
             (RECORD, vec![("preset", "ultrafast"), ("trellis", "true")]),
-            (ENCODE_FILE, vec![("muxer", "matroskamux")]),
+            (
+                ENCODE_FILE,
+                vec![("muxer", "matroskamux"), ("sink", "filesink name=file")],
+            ),
+            (
+                ENCODE_FILE,
+                vec![
+                    ("muxer", crate::file::MEMORY_MUXER),
+                    ("sink", crate::file::MEMORY_SINK),
+                ],
+            ),
             (ENCODE, ENCODE_VARS.to_vec()),
             (RECORD_H264, vec![]),
             (READ_H264, vec![]),

@@ -358,13 +358,12 @@ pub struct Replaced {
 
 /// Erases the requester from the window's sealed segments: each is decoded, their box (and the frames where
 /// their confirmed track is lost between its ends) masked, re-encoded, sealed under a new data key, and put in
-/// place of the old one, whose file and key are destroyed. Others' footage is kept. `work` holds each
-/// re-encoded segment (0600) for as long as it takes to seal it.
+/// place of the old one, whose file and key are destroyed. Others' footage is kept. Each re-encoded segment
+/// exists unencrypted only in this process's memory until it is sealed.
 pub fn erase(
     review: &Review,
     vault: &vault::Vault,
     public: &vault::SealedPublicKey,
-    work: &std::path::Path,
 ) -> Result<Vec<Replaced>> {
     let ready = review.ready().context("pass 1 has not finished")?;
     let said = review.said.lock().clone();
@@ -375,12 +374,10 @@ pub fn erase(
     let mut out = Vec::new();
     let mut i = 0usize;
     for (row, key) in &review.segments {
-        let tmp = work.join(format!(
-            "erase-{}-{}.mp4",
-            review.id,
-            crate::api::unique_suffix()
-        ));
-        let mut sink = media::file::FileSink::create(&tmp)?;
+        let mut sink = media::file::FileSink::in_memory(&format!(
+            "segment {} without the requester",
+            vault::time::utc_stamp(row.start_unix)
+        ))?;
         let (mut frames, mut whole) = (0usize, 0usize);
         segment_frames(vault, row, key, &mut |f, t| {
             // Frames outside the window are kept as they are; those inside follow pass 1's order.
@@ -397,10 +394,7 @@ pub fn erase(
             frames += 1;
             Ok(())
         })?;
-        let path = sink.finish()?;
-        let plain = std::fs::read(&path);
-        let _ = std::fs::remove_file(&path);
-        let plain = plain.with_context(|| format!("cannot read back {}", path.display()))?;
+        let plain = sink.finish_in_memory()?;
         let new = vault.replace_sealed(&review.camera, row, &plain, public)?;
         out.push(Replaced {
             start: vault::time::utc_stamp(row.start_unix),

@@ -198,28 +198,8 @@ impl Site {
                 self.looked(p, client, &o, &r)?;
                 json(r.status().map_err(internal)?)
             }
-            RequestOp::RedactedExport(id) => {
-                p.require(Permission::FileOpening)
-                    .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-                let (o, r) = self.review_of(p, &id)?;
-                if o.ground != Ground::SubjectView {
-                    return Err(ApiError::Conflict(format!(
-                        "{id} is a deletion: erase, not export"
-                    )));
-                }
-                self.redacted_export(p, client, &o, &r)
-            }
-            RequestOp::Erase(id) => {
-                p.require(Permission::FileOpening)
-                    .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-                let (o, r) = self.review_of(p, &id)?;
-                if o.ground != Ground::SubjectDeletion {
-                    return Err(ApiError::Conflict(format!(
-                        "{id} is a 열람: export, not erase"
-                    )));
-                }
-                self.erase(p, client, &o, &r)
-            }
+            RequestOp::RedactedExport(id) => self.job(p, client, &id, Ground::SubjectView),
+            RequestOp::Erase(id) => self.job(p, client, &id, Ground::SubjectDeletion),
             RequestOp::Sidecar(id) => {
                 p.require(Permission::ReadRequests)
                     .map_err(|e| ApiError::Forbidden(e.to_string()))?;
@@ -233,6 +213,30 @@ impl Site {
             }
             other => Err(ApiError::Internal(format!(
                 "not a review operation: {other:?}"
+            ))),
+        }
+    }
+
+    /// The one job of a confirmed review: the redacted copy of a 열람, or the erasure of a 삭제 (`ground`
+    /// says which was asked for; the opening's own ground must match).
+    fn job(
+        &self,
+        p: &Principal,
+        client: &str,
+        id: &str,
+        ground: Ground,
+    ) -> Result<RequestAnswer, ApiError> {
+        p.require(Permission::FileOpening)
+            .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+        let (o, r) = self.review_of(p, id)?;
+        match (o.ground, ground) {
+            (Ground::SubjectView, Ground::SubjectView) => self.redacted_export(p, client, &o, &r),
+            (Ground::SubjectDeletion, Ground::SubjectDeletion) => self.erase(p, client, &o, &r),
+            (Ground::SubjectView, _) => Err(ApiError::Conflict(format!(
+                "{id} is a 열람: export, not erase"
+            ))),
+            _ => Err(ApiError::Conflict(format!(
+                "{id} is a deletion: erase, not export"
             ))),
         }
     }
@@ -338,8 +342,6 @@ impl Site {
             .as_deref()
             .ok_or_else(|| ApiError::Conflict("the policy has no storage.sealed_public_key".into()))
             .and_then(|k| vault::SealedPublicKey::parse(k).map_err(internal))?;
-        let dir = crate::api::exports_dir(&cfg);
-        std::fs::create_dir_all(&dir).map_err(internal)?;
         let ledger = self.records().ledger().clone();
         let now = ledger.now_ms();
         // The row before anything is replaced: no recording changes without it.
@@ -349,7 +351,7 @@ impl Site {
                 ..opening_entry(p, client, o, "정보주체 삭제 요구: 해당 인물 가림 후 재암호화, 원본 파기 시작", serde_json::json!({"id": o.id, "step": "erase_started", "camera": r.camera, "segments": r.sources()}))
             })
             .map_err(internal)?;
-        let replaced = match subject::erase(r, self.vault(), &public, &dir) {
+        let replaced = match subject::erase(r, self.vault(), &public) {
             Ok(x) => x,
             Err(e) => {
                 let text = format!("{e:#}");
