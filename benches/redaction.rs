@@ -395,6 +395,23 @@ fn main() {
         let fs = &frames_of[&id];
         let mid = (fs[fs.len() / 2] - 1) as usize;
         let (review, proposal, actions) = operate(&window, &truth, mid);
+        // Frames where another ground-truth person lies mostly (70%) inside the requester's proposed box,
+        // against the frames the proposal masks whole as uncertain.
+        let (mut caught, mut missed, mut needless) = (0, 0, 0);
+        for (i, t) in proposal.track.iter().enumerate() {
+            let Some(t) = t else { continue };
+            let inside = gt
+                .get(&(i as u64 + 1))
+                .into_iter()
+                .flatten()
+                .any(|o| o.track != id && redact::within(&o.bbox, t) >= 0.7);
+            match (inside, proposal.crowded[i]) {
+                (true, true) => caught += 1,
+                (true, false) => missed += 1,
+                (false, true) => needless += 1,
+                _ => {}
+            }
+        }
         let out = work.join(format!("requester-{id}.mp4"));
         let r = site::redaction::render(
             &source,
@@ -411,6 +428,9 @@ fn main() {
         let src = &sources;
         assert_eq!(decoded.len(), FRAMES, "output frames");
         let (mut seen, mut theirs, mut others, mut others_ok, mut whole) = (0, 0, 0, 0, 0);
+        // Why a frame of theirs is hidden: masked whole as uncertain, their track lost, the track on someone
+        // else, or their box covered by others' masks.
+        let (mut uncertain, mut lost_here, mut wrong, mut covered) = (0, 0, 0, 0);
         let mut worst_other = 1.0f64;
         for (i, f) in decoded.iter().enumerate() {
             let lost = r.lost_frames.contains(&i);
@@ -433,6 +453,20 @@ fn main() {
                 if g.track == id {
                     theirs += 1;
                     seen += usize::from(c < 0.5);
+                    if c >= 0.5 {
+                        let box_of = |t: [f32; 4]| detect::BBox {
+                            x0: t[0],
+                            y0: t[1],
+                            x1: t[2],
+                            y1: t[3],
+                        };
+                        match r.requester[i].map(box_of) {
+                            None if proposal.crowded[i] => uncertain += 1,
+                            None => lost_here += 1,
+                            Some(t) if t.iou(&g.bbox) < 0.3 => wrong += 1,
+                            Some(_) => covered += 1,
+                        }
+                    }
                     if std::env::var_os("GARIM_REDACT_DEBUG").is_some() {
                         let iou = r.requester[i].map(|t| {
                             g.bbox.iou(&detect::BBox {
@@ -515,7 +549,7 @@ fn main() {
         }
         let visible = seen as f64 / theirs as f64;
         let line = format!(
-            "requester {id:>2}: {actions} operator actions ({} marks, {} not-them, {} not-in-frame, {}confirmed), visible in {seen}/{theirs} of their frames ({:.1}%), others ≥ 50% covered {others_ok}/{others} (least {:.0}%), {whole} frames masked whole ({} crowded, {} lost, {} unconfirmed suggestion), render {:.1} s, detect + render {:.1} fps",
+            "requester {id:>2}: {actions} operator actions ({} marks, {} not-them, {} not-in-frame, {}confirmed), visible in {seen}/{theirs} of their frames ({:.1}%), others ≥ 50% covered {others_ok}/{others} (least {:.0}%), {whole} frames masked whole ({} crowded, {} lost, {} unconfirmed suggestion), render {:.1} s, detect + render {:.1} fps; hidden where uncertain {uncertain}, lost {lost_here}, on someone else {wrong}, under others' masks {covered}; uncertain frames with someone inside their box {caught}, without {needless}, such frames missed {missed}",
             review.marks.len(),
             review.not_them.len(),
             review.absent.len(),

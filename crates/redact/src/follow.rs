@@ -12,10 +12,11 @@
 //! 3. The operator's corrections: "this is them" (a mark), "not them" (that run is never theirs; a run both
 //!    marked and called "not them" is cut at its largest jump between the two), "not in this frame" (before
 //!    every mark: they came in later; after: they had left).
-//! 4. Short gaps between two of their runs are filled between the boxes on either side. Frames where
-//!    someone else's box overlaps theirs heavily are crowded (an identity could swap there): masked whole.
+//! 4. Short gaps between two of their runs are filled between the boxes on either side. Frames where someone
+//!    else may be inside their box are uncertain (see `uncertain`): masked whole.
 
 use crate::hist::{Hist, similarity};
+use crate::uncertain::{Run, uncertain};
 use detect::BBox;
 
 /// One person detection of a frame, with its appearance.
@@ -366,6 +367,19 @@ pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
     out
 }
 
+/// For every detection, the number of boxes in its run (a detection seen once is a run of one).
+pub fn run_lengths(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<usize>> {
+    let (all, owner) = tracklets(frames, cfg);
+    owner
+        .iter()
+        .map(|own| {
+            own.iter()
+                .map(|t| t.map_or(1, |t| all[t].boxes.len()))
+                .collect()
+        })
+        .collect()
+}
+
 /// What the operator said about the requester's track.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Review {
@@ -388,7 +402,8 @@ pub struct Proposal {
     /// Frames where the box rests only on suggested links (or spans a gap between them): shown to the
     /// operator, kept only once the track is confirmed.
     pub suggested: Vec<bool>,
-    /// Frames where someone else's box lies over theirs (an identity could swap there): always masked whole.
+    /// Frames where someone else may be inside their box (a second box over theirs, someone who walked into
+    /// it, or their box grown around someone beside them): always masked whole.
     pub crowded: Vec<bool>,
 }
 
@@ -556,8 +571,12 @@ pub fn follow(
             banned[t] = true;
             continue;
         }
+        let others: Vec<Run> = (0..all.len())
+            .filter(|t| !order.contains(t))
+            .map(|t| Run(&all[t].boxes))
+            .collect();
         return Ok(Proposal {
-            crowded: crowded(frames, &track, cfg),
+            crowded: uncertain(frames, &others, &track, cfg),
             track,
             suggested,
         });
@@ -663,28 +682,6 @@ fn assemble(
         }
     }
     (track, suggested)
-}
-
-/// Frames where someone else's box lies over theirs: an identity could swap there.
-fn crowded(frames: &[Vec<Person>], track: &[Option<BBox>], cfg: &FollowConfig) -> Vec<bool> {
-    // Their own box (or the one detection a filled box snapped to) is one of those on it; a second is
-    // someone else.
-    let n = frames.len();
-    (0..n)
-        .map(|f| {
-            track[f].is_some_and(|r| {
-                frames[f]
-                    .iter()
-                    .filter(|p| {
-                        !crate::is_duplicate(&p.bbox, &r)
-                            && !crate::is_duplicate(&r, &p.bbox)
-                            && p.bbox.iou(&r) >= cfg.overlap_uncertain
-                    })
-                    .count()
-                    >= 2
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -12,10 +12,15 @@
 
 mod follow;
 mod hist;
+mod uncertain;
 mod watermark;
 
-pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow};
+pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow, run_lengths};
 pub use hist::{BINS, Hist, histogram, similarity};
+pub use uncertain::{
+    BESIDE_SPAN, GROWN_SPAN, GROWN_TALL, GROWN_WIDE, MERGE_HOLD, MERGE_INSIDE, MERGE_MIN_RUN,
+    MERGE_TOUCH,
+};
 pub use watermark::watermark;
 
 use detect::{BBox, Class, Detection, Tracker, TrackerConfig};
@@ -50,7 +55,7 @@ pub enum Plan {
 pub const ERASE_GROW: f32 = 0.1;
 
 /// The masks of frame `i` when the requester's presence is erased from a recording: their box (grown), and the
-/// whole frame where their confirmed track has no box between its first and last box (lost or crowded there:
+/// whole frame where their confirmed track has no box between its first and last box (lost there:
 /// they may be in it). Outside that span they are not in the recording, and the frame is kept.
 pub fn erase_plan(track: &[Option<BBox>], i: usize) -> Plan {
     if let Some(b) = track[i] {
@@ -81,30 +86,39 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
 /// Everyone else's boxes per frame: the people detected, bridged across missed detections where their runs
 /// link (see [`bridged`]), then carried by the live tracker run forward and backward (a person missed for up
 /// to its hold on either side is still covered) and dilated as live. `track` is the requester's box per frame:
-/// their own detections (and anything lying on their box at IoU ≥ 0.5: anyone else that close makes the frame
-/// crowded, masked whole) stay out, and a carried box that is their own, lagging behind them, is left out.
+/// their own detections stay out (anything lying on their box at IoU ≥ 0.5, which makes the frame crowded
+/// when it is someone else, and boxes of a part of them: see [`is_part`]). A detection seen for at most
+/// [`FLICKER`] frames that touches the requester is masked in its own frame but not carried: a stray second
+/// box of theirs, carried, would hide them for the whole hold.
 pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
     let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
     let between = bridged(&persons, &FollowConfig::default());
-    let inputs: Vec<Vec<Detection>> = dets
-        .iter()
-        .zip(track)
-        .zip(&between)
-        .map(|((d, own), between)| {
-            d.persons
-                .iter()
-                .map(|p| p.bbox)
-                .chain(between.iter().copied())
-                .filter(|b| own.is_none_or(|r| b.iou(&r) < 0.5 && !is_duplicate(b, &r)))
-                .map(|b| Detection {
-                    bbox: b,
-                    score: 1.0,
-                    class: Class::Person,
-                })
-                .collect()
-        })
-        .collect();
+    let lengths = run_lengths(&persons, &FollowConfig::default());
     let mut out = vec![Vec::new(); dets.len()];
+    let mut inputs: Vec<Vec<Detection>> = Vec::with_capacity(dets.len());
+    for (i, ((d, own), between)) in dets.iter().zip(track).zip(&between).enumerate() {
+        let mut carried = Vec::new();
+        let detected = d
+            .persons
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.bbox, lengths[i][k]));
+        for (b, seen) in detected.chain(between.iter().map(|b| (*b, usize::MAX))) {
+            if own.is_some_and(|r| b.iou(&r) >= 0.5 || is_part(&b, &r)) {
+                continue;
+            }
+            if seen <= FLICKER && own.is_some_and(|r| b.iou(&r) >= 0.2) {
+                out[i].push(b.dilate(cfg.dilate_frac));
+                continue;
+            }
+            carried.push(Detection {
+                bbox: b,
+                score: 1.0,
+                class: Class::Person,
+            });
+        }
+        inputs.push(carried);
+    }
     for backward in [false, true] {
         let mut t = Tracker::new(cfg);
         let order: Vec<usize> = if backward {
@@ -114,36 +128,40 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
         };
         for i in order {
             t.update(&inputs[i]);
-            for b in t.boxes() {
-                if !track[i].is_some_and(|r| ghost_of(&b.bbox, &r, cfg.dilate_frac)) {
-                    out[i].push(b.bbox);
-                }
-            }
+            out[i].extend(t.boxes().into_iter().map(|b| b.bbox));
         }
     }
     out
 }
 
+/// Runs of at most this many detections that touch the requester are not carried (see [`others`]).
+pub const FLICKER: usize = 2;
+
+/// Whether `small` is a box of a part of the person in `big`: their upper body (see [`is_duplicate`]) or
+/// their lower body (almost all of it inside `big`, at most 80% of its height, sharing its bottom, centred on
+/// it).
+pub fn is_part(small: &BBox, big: &BBox) -> bool {
+    is_duplicate(small, big)
+        || (within(small, big) >= 0.8
+            && small.height() <= 0.8 * big.height()
+            && (small.y1 - big.y1).abs() <= 0.15 * big.height()
+            && (small.center().0 - big.center().0).abs() <= 0.25 * big.width())
+}
+
+/// The share of `a` that lies inside `b`.
+pub fn within(a: &BBox, b: &BBox) -> f32 {
+    let ix = (a.x1.min(b.x1) - a.x0.max(b.x0)).max(0.0);
+    let iy = (a.y1.min(b.y1) - a.y0.max(b.y0)).max(0.0);
+    ix * iy / a.area().max(1.0)
+}
+
 /// Whether `small` is a second, partial box of the person in `big` (the detector sometimes adds one for the
 /// upper body): almost all of it inside `big`, sharing its top, centred on it.
 pub fn is_duplicate(small: &BBox, big: &BBox) -> bool {
-    let ix = (small.x1.min(big.x1) - small.x0.max(big.x0)).max(0.0);
-    let iy = (small.y1.min(big.y1) - small.y0.max(big.y0)).max(0.0);
-    let inside = ix * iy / small.area().max(1.0);
-    inside >= 0.8
+    within(small, big) >= 0.8
         && small.area() < big.area()
         && (small.y0 - big.y0).abs() <= 0.15 * big.height()
         && (small.center().0 - big.center().0).abs() <= 0.25 * big.width()
-}
-
-/// Whether a carried box is the requester's own (a detection of them from a frame where their track was lost,
-/// carried on): its undilated centre lies in the middle of their box and it is about their size.
-fn ghost_of(carried: &BBox, requester: &BBox, dilate: f32) -> bool {
-    let b = carried.dilate(-dilate / (1.0 + 2.0 * dilate));
-    let (cx, cy) = b.center();
-    let inner = grown(requester, -0.25);
-    let ratio = b.height() / requester.height().max(1.0);
-    inside((cx, cy), &inner) && (0.7..=1.5).contains(&ratio)
 }
 
 /// The masks of frame `i`: everyone else (`others`, from [`others`]) and every face and plate of this and the
@@ -171,17 +189,17 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i:
     Plan::Boxes { requester, hide }
 }
 
-/// Share of another person's box that must stay hidden for the requester's box to be cut out of it.
-pub const KEEP_HIDDEN: f32 = 0.9;
+/// Share of another person's box that stays hidden where the requester's box is cut out of it.
+pub const KEEP_HIDDEN: f32 = 0.6;
 
 /// A box this many times the requester's area is not one other person (a group merged in one detection, or a
 /// carried box grown stale): the requester is cut out of it however much they overlap.
 pub const NOT_ONE_PERSON: f32 = 2.5;
 
 /// Another person's box with the requester's box cut out of it (up to four strips), so someone passing in
-/// front of or behind the requester does not hide them; kept whole where the cut would leave less than
-/// [`KEEP_HIDDEN`] of a box of about one person hidden (they mostly overlap: the requester is hidden there
-/// rather than them shown).
+/// front of or behind the requester does not hide them. Where the whole overlap would leave less than
+/// [`KEEP_HIDDEN`] of a box of about one person hidden, only a strip of it is cut: on the requester's side,
+/// away from the other's middle, as wide as keeps that share hidden.
 fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
     let ix0 = b.x0.max(requester.x0);
     let iy0 = b.y0.max(requester.y0);
@@ -191,9 +209,17 @@ fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
         return vec![*b];
     }
     let cut = (ix1 - ix0) * (iy1 - iy0);
-    if 1.0 - cut / b.area().max(1.0) < KEEP_HIDDEN && b.area() < NOT_ONE_PERSON * requester.area() {
-        return vec![*b];
-    }
+    let allowed = (1.0 - KEEP_HIDDEN) * b.area();
+    let (ix0, ix1) = if cut <= allowed || b.area() >= NOT_ONE_PERSON * requester.area() {
+        (ix0, ix1)
+    } else {
+        let w = allowed / (iy1 - iy0);
+        if b.center().0 <= (ix0 + ix1) / 2.0 {
+            (ix1 - w, ix1)
+        } else {
+            (ix0, ix0 + w)
+        }
+    };
     let mut out = Vec::with_capacity(4);
     let mut push = |x0: f32, y0: f32, x1: f32, y1: f32| {
         if x1 > x0 && y1 > y0 {
@@ -294,14 +320,17 @@ mod tests {
         let area: f32 = parts.iter().map(BBox::area).sum();
         assert!((area - 9500.0).abs() < 1.0, "{parts:?}");
         assert!(parts.iter().all(|p| p.iou(&req) == 0.0), "{parts:?}");
-        // Half of it overlaps: the other stays hidden whole (the requester is hidden there instead).
+        // Half of it overlaps: only a strip on the requester's side is cut, so 60% of the other stays hidden.
         let req = BBox {
             x0: 50.0,
             y0: 0.0,
             x1: 150.0,
             y1: 200.0,
         };
-        assert_eq!(around(&other, &req), vec![other]);
+        let parts = around(&other, &req);
+        let area: f32 = parts.iter().map(BBox::area).sum();
+        assert!((area - KEEP_HIDDEN * other.area()).abs() < 1.0, "{parts:?}");
+        assert!(parts.iter().all(|p| p.x1 <= 60.01), "{parts:?}");
         // No overlap: unchanged.
         let req = BBox {
             x0: 200.0,
@@ -313,13 +342,81 @@ mod tests {
     }
 
     #[test]
+    fn a_box_of_their_upper_or_lower_body_is_a_part_of_them() {
+        let body = BBox {
+            x0: 100.0,
+            y0: 100.0,
+            x1: 140.0,
+            y1: 200.0,
+        };
+        let upper = BBox { y1: 150.0, ..body };
+        let lower = BBox {
+            x0: 102.0,
+            y0: 140.0,
+            x1: 138.0,
+            y1: 198.0,
+        };
+        assert!(is_part(&upper, &body) && is_part(&lower, &body));
+        // Someone beside them (half outside), or a whole person standing inside their box: not a part.
+        let beside = BBox {
+            x0: 125.0,
+            x1: 165.0,
+            ..lower
+        };
+        assert!(!is_part(&beside, &body));
+        let middle = BBox {
+            x0: 105.0,
+            y0: 120.0,
+            x1: 135.0,
+            y1: 180.0,
+        };
+        assert!(!is_part(&middle, &body));
+    }
+
+    #[test]
+    fn a_stray_box_beside_them_is_masked_in_its_own_frame_only() {
+        // The requester walks at x 10..; on frame 4 the detector adds a second box overlapping them (seen on
+        // that frame only); someone else stands at 200 on frames 0..=4, then is missed.
+        let dets: Vec<FrameDets> = (0..10)
+            .map(|i| {
+                let mut xs = vec![10.0 + i as f32];
+                if i == 4 {
+                    xs.push(22.0);
+                }
+                if i <= 4 {
+                    xs.push(200.0);
+                }
+                frame(&xs)
+            })
+            .collect();
+        let track: Vec<Option<BBox>> = (0..10).map(|i| Some(b(10.0 + i as f32))).collect();
+        let others = others(&dets, &track, TrackerConfig::default());
+        assert!(
+            others[4].iter().any(|o| o.x0 < 22.0 && o.x1 > 42.0),
+            "{:?}",
+            others[4]
+        );
+        for (i, o) in others.iter().enumerate() {
+            if i != 4 {
+                assert!(o.iter().all(|o| o.x0 > 100.0), "frame {i}: {o:?}");
+            }
+            // The one seen on five frames is carried on after them.
+            assert!(
+                o.iter().any(|o| o.x0 < 200.0 && o.x1 > 220.0),
+                "frame {i}: {o:?}"
+            );
+        }
+    }
+
+    #[test]
     fn others_are_carried_across_a_missed_detection_and_a_lost_frame_is_whole() {
-        // Frame 2 misses the other person (at 100): its neighbours still cover them.
+        // Frame 2 misses the other person (at 100): its neighbours still cover them. Frame 3 is lost (the
+        // requester is not detected there).
         let dets = vec![
             frame(&[10.0, 100.0]),
             frame(&[12.0, 100.0]),
             frame(&[14.0]),
-            frame(&[16.0, 100.0]),
+            frame(&[100.0]),
         ];
         let track = vec![Some(b(10.0)), Some(b(12.0)), Some(b(14.0)), None];
         let others = others(&dets, &track, TrackerConfig::default());

@@ -370,7 +370,9 @@ pub fn erase(
     if !said.confirmed {
         return Err(anyhow!("confirm the track first"));
     }
-    let track = ready.window.propose(&said)?.decided(true);
+    // Their box where someone else may be inside it too (uncertain for an export) still holds them: erasing it
+    // erases them, and the rest of the frame is others' footage, kept.
+    let track = ready.window.propose(&said)?.theirs(true);
     let mut out = Vec::new();
     let mut i = 0usize;
     for (row, key) in &review.segments {
