@@ -312,8 +312,9 @@ fn cost(t: &Tracklet, c: &Tracklet, forward: bool, loose: bool, cfg: &FollowConf
 
 /// The tracklet that best continues `from` (forward: starting after it ends; backward: ending before it
 /// starts), with whether it was the only one that fits the strict gates. Only a mutual best is taken: `from`
-/// must also be the best that run could continue from the other side. `skip` says which tracklets may not
-/// be taken.
+/// must also be the best that run could continue from the other side, or else the run that run prefers lies
+/// between the two and fits `from` as well (a short run of the same person, cut off by a brush with someone):
+/// that one is taken instead, by the same test. `skip` says which tracklets may not be taken.
 fn link(
     all: &[Tracklet],
     skip: &dyn Fn(usize) -> bool,
@@ -333,17 +334,40 @@ fn link(
         .filter_map(|c| cost(t, &all[c], forward, true, cfg).map(|k| (k, c)))
         .collect();
     candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let &(k, best) = candidates.first()?;
-    // Seen from the candidate's side, nobody else would fit it better than `from`.
-    if best_of(&all[best], !forward, best).is_some_and(|(kb, other)| other != from && kb < k) {
+    let mut pick = *candidates.first()?;
+    // Seen from the candidate's side, nobody else would fit it better than `from`; unless that one lies
+    // between the two and fits `from` too (a short run of theirs between two longer ones): it comes first.
+    let mut mutual = false;
+    for _ in 0..4 {
+        let (k, best) = pick;
+        match best_of(&all[best], !forward, best) {
+            Some((kb, other)) if other != from && kb < k => {
+                let between = if forward {
+                    all[other].last().0 < all[best].first().0
+                } else {
+                    all[other].first().0 > all[best].last().0
+                };
+                match candidates.iter().find(|c| c.1 == other) {
+                    Some(&c) if between => pick = c,
+                    _ => return None,
+                }
+            }
+            _ => {
+                mutual = true;
+                break;
+            }
+        }
+    }
+    if !mutual {
         return None;
     }
+    let (_, best) = pick;
     // Alternatives are the candidates seen while the best one is (a later run may be its continuation, not a
     // rival): it is decided alone only when none fits even loosely and it fits the strict gates.
     let (b0, b1) = (all[best].first().0, all[best].last().0);
-    let rivals = candidates.iter().skip(1).any(|&(_, c)| {
+    let rivals = candidates.iter().any(|&(_, c)| {
         let (c0, c1) = (all[c].first().0, all[c].last().0);
-        c0 <= b1 && b0 <= c1
+        c != best && c0 <= b1 && b0 <= c1
     });
     let strict = cost(t, &all[best], forward, false, cfg).is_some();
     Some((best, strict && !rivals))
@@ -851,6 +875,51 @@ mod tests {
             cut.track[10..].iter().all(Option::is_none),
             "{:?}",
             cut.track
+        );
+    }
+
+    /// A one-frame run of theirs between two longer ones (someone brushed past them on frame 10): the run
+    /// after it fits it better than the run before, which fits the one after best; the short run comes first
+    /// and the chain goes on through it.
+    #[test]
+    fn a_short_run_between_two_of_theirs_joins_the_chain() {
+        let look = Hist::one_hot(3).blend(&Hist::one_hot(4), 0.1);
+        let frames: Vec<Vec<Person>> = (0..20)
+            .map(|i| {
+                let x = 100.0 + 2.0 * i as f32;
+                let hist = if i < 10 {
+                    Hist::one_hot(3)
+                } else {
+                    look.clone()
+                };
+                if i == 10 {
+                    vec![
+                        Person {
+                            bbox: b(x + 5.0, 200.0),
+                            hist,
+                        },
+                        person(x + 20.0, 200.0, 40),
+                    ]
+                } else {
+                    vec![Person {
+                        bbox: b(x, 200.0),
+                        hist,
+                    }]
+                }
+            })
+            .collect();
+        let p = follow(
+            &frames,
+            &marked(0, b(100.0, 200.0)),
+            &FollowConfig::default(),
+        )
+        .unwrap();
+        let track = p.decided(true);
+        assert!(track.iter().all(Option::is_some), "{track:?}");
+        assert!(
+            (track[15].unwrap().x0 - 130.0).abs() < 0.1,
+            "{:?}",
+            track[15]
         );
     }
 
