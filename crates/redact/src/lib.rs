@@ -55,11 +55,22 @@ pub enum Plan {
 pub const ERASE_GROW: f32 = 0.1;
 
 /// The masks of frame `i` when the requester's presence is erased from a recording: their box (grown), and the
-/// whole frame where their confirmed track has no box between its first and last box (lost there:
-/// they may be in it). Outside that span they are not in the recording, and the frame is kept.
-pub fn erase_plan(track: &[Option<BBox>], i: usize) -> Plan {
+/// whole frame where their confirmed track has no box between its first and last box (lost there: they may be
+/// in it). Outside that span they are not in the recording, and the frame is kept. On a frame where the track
+/// is `uncertain` (someone else may be inside their box, or theirs may be the other box over it), every
+/// person box touching theirs (`persons`) is erased with it.
+pub fn erase_plan(track: &[Option<BBox>], uncertain: bool, persons: &[BBox], i: usize) -> Plan {
     if let Some(b) = track[i] {
-        return Plan::Erase(vec![grown(&b, ERASE_GROW)]);
+        let mut hide = vec![grown(&b, ERASE_GROW)];
+        if uncertain {
+            hide.extend(
+                persons
+                    .iter()
+                    .filter(|p| p.iou(&b) > 0.0)
+                    .map(|p| grown(p, ERASE_GROW)),
+            );
+        }
+        return Plan::Erase(hide);
     }
     let first = track.iter().position(Option::is_some);
     let last = track.iter().rposition(Option::is_some);
@@ -292,13 +303,19 @@ mod tests {
     #[test]
     fn erasing_hides_their_box_and_the_frames_where_they_were_lost() {
         let track = vec![None, Some(b(10.0)), None, Some(b(14.0)), None];
-        assert_eq!(erase_plan(&track, 0), Plan::Erase(vec![]));
-        match erase_plan(&track, 1) {
+        let near = [b(25.0), b(200.0)];
+        assert_eq!(erase_plan(&track, false, &near, 0), Plan::Erase(vec![]));
+        match erase_plan(&track, false, &near, 1) {
             Plan::Erase(h) => assert!(h.len() == 1 && h[0].x0 < 10.0 && h[0].x1 > 30.0, "{h:?}"),
             p => panic!("{p:?}"),
         }
-        assert_eq!(erase_plan(&track, 2), Plan::Whole);
-        assert_eq!(erase_plan(&track, 4), Plan::Erase(vec![]));
+        // Uncertain there: the box touching theirs goes too, the one far off stays.
+        match erase_plan(&track, true, &near, 1) {
+            Plan::Erase(h) => assert!(h.len() == 2 && h[1].x0 < 25.0 && h[1].x1 > 45.0, "{h:?}"),
+            p => panic!("{p:?}"),
+        }
+        assert_eq!(erase_plan(&track, false, &near, 2), Plan::Whole);
+        assert_eq!(erase_plan(&track, false, &near, 4), Plan::Erase(vec![]));
     }
 
     #[test]

@@ -370,9 +370,10 @@ pub fn erase(
     if !said.confirmed {
         return Err(anyhow!("confirm the track first"));
     }
-    // Their box where someone else may be inside it too (uncertain for an export) still holds them: erasing it
-    // erases them, and the rest of the frame is others' footage, kept.
-    let track = ready.window.propose(&said)?.theirs(true);
+    // Their box where someone else may be inside it too (uncertain for an export) still holds them: it is
+    // erased with every person box touching it, and the rest of the frame, others' footage, is kept.
+    let proposal = ready.window.propose(&said)?;
+    let track = proposal.theirs(true);
     let mut out = Vec::new();
     let mut i = 0usize;
     for (row, key) in &review.segments {
@@ -387,7 +388,12 @@ pub fn erase(
                 redact::Plan::Erase(Vec::new())
             } else {
                 i += 1;
-                redact::erase_plan(&track, i - 1)
+                let persons: Vec<detect::BBox> = ready.window.dets[i - 1]
+                    .persons
+                    .iter()
+                    .map(|p| p.bbox)
+                    .collect();
+                redact::erase_plan(&track, proposal.crowded[i - 1], &persons, i - 1)
             };
             whole += usize::from(plan == redact::Plan::Whole);
             let masked = stage::redact_frame(f.layout, f.data, &plan, redaction::STYLE, &[], "")
