@@ -405,7 +405,7 @@ fn main() {
                 .into_iter()
                 .flatten()
                 .any(|o| o.track != id && redact::within(&o.bbox, t) >= 0.7);
-            match (inside, proposal.crowded[i]) {
+            match (inside, proposal.uncertain[i]) {
                 (true, true) => caught += 1,
                 (true, false) => missed += 1,
                 (false, true) => needless += 1,
@@ -461,7 +461,7 @@ fn main() {
                             y1: t[3],
                         };
                         match r.requester[i].map(box_of) {
-                            None if proposal.crowded[i] => uncertain += 1,
+                            None if proposal.uncertain[i] => uncertain += 1,
                             None => lost_here += 1,
                             Some(t) if t.iou(&g.bbox) < 0.3 => wrong += 1,
                             Some(_) => covered += 1,
@@ -549,14 +549,14 @@ fn main() {
         }
         let visible = seen as f64 / theirs as f64;
         let line = format!(
-            "requester {id:>2}: {actions} operator actions ({} marks, {} not-them, {} not-in-frame, {}confirmed), visible in {seen}/{theirs} of their frames ({:.1}%), others ≥ 50% covered {others_ok}/{others} (least {:.0}%), {whole} frames masked whole ({} crowded, {} lost, {} unconfirmed suggestion), render {:.1} s, detect + render {:.1} fps; hidden where uncertain {uncertain}, lost {lost_here}, on someone else {wrong}, under others' masks {covered}; uncertain frames with someone inside their box {caught}, without {needless}, such frames missed {missed}",
+            "requester {id:>2}: {actions} operator actions ({} marks, {} not-them, {} not-in-frame, {}confirmed), visible in {seen}/{theirs} of their frames ({:.1}%), others ≥ 50% covered {others_ok}/{others} (least {:.0}%), {whole} frames masked whole ({} uncertain, {} lost, {} unconfirmed suggestion), render {:.1} s, detect + render {:.1} fps; hidden where uncertain {uncertain}, lost {lost_here}, on someone else {wrong}, under others' masks {covered}; uncertain frames with someone inside their box {caught}, without {needless}, such frames missed {missed}",
             review.marks.len(),
             review.not_them.len(),
             review.absent.len(),
             if review.confirmed { "" } else { "NOT " },
             100.0 * visible,
             100.0 * worst_other,
-            proposal.crowded.iter().filter(|c| **c).count(),
+            proposal.uncertain.iter().filter(|c| **c).count(),
             proposal.track.iter().filter(|t| t.is_none()).count(),
             if review.confirmed {
                 0

@@ -392,7 +392,7 @@ pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
 }
 
 /// For every detection, the number of boxes in its run (a detection seen once is a run of one).
-pub fn run_lengths(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<usize>> {
+pub(crate) fn run_lengths(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<usize>> {
     let (all, owner) = tracklets(frames, cfg);
     owner
         .iter()
@@ -428,11 +428,11 @@ pub struct Proposal {
     pub suggested: Vec<bool>,
     /// Frames where someone else may be inside their box (a second box over theirs, someone who walked into
     /// it, or their box grown around someone beside them): always masked whole.
-    pub crowded: Vec<bool>,
+    pub uncertain: Vec<bool>,
 }
 
 impl Proposal {
-    /// Their boxes, where taken for theirs: none on suggestions unless confirmed (crowded frames keep theirs;
+    /// Their boxes, where taken for theirs: none on suggestions unless confirmed (uncertain frames keep theirs;
     /// those are masked whole, but what is theirs there is not carried onto others' masks nearby).
     pub fn theirs(&self, confirmed: bool) -> Vec<Option<BBox>> {
         self.track
@@ -442,11 +442,11 @@ impl Proposal {
             .collect()
     }
 
-    /// The boxes the export may rely on: none where crowded, and none on suggestions unless confirmed.
+    /// The boxes the export may rely on: none where uncertain, and none on suggestions unless confirmed.
     pub fn decided(&self, confirmed: bool) -> Vec<Option<BBox>> {
         self.theirs(confirmed)
             .into_iter()
-            .zip(&self.crowded)
+            .zip(&self.uncertain)
             .map(|(b, &c)| b.filter(|_| !c))
             .collect()
     }
@@ -600,7 +600,7 @@ pub fn follow(
             .map(|t| Run(&all[t].boxes))
             .collect();
         return Ok(Proposal {
-            crowded: uncertain(frames, &others, &track, cfg),
+            uncertain: uncertain(frames, &others, &track, cfg),
             track,
             suggested,
         });
@@ -763,7 +763,7 @@ mod tests {
         let six = track[6].expect("frame 6 is filled in");
         assert!((six.x0 - 124.0).abs() < 0.1, "{six:?}");
         // Where the other's box lies over theirs, the frame is masked whole.
-        assert!(p.crowded[10] && track[10].is_none(), "{:?}", p.crowded);
+        assert!(p.uncertain[10] && track[10].is_none(), "{:?}", p.uncertain);
         for i in [1, 5, 7, 15, 19] {
             let got = track[i].unwrap_or_else(|| panic!("frame {i} lost"));
             assert!(
@@ -952,7 +952,7 @@ mod tests {
                 .map(|i| (!(15..35).contains(&i)).then(|| b(0.0, 0.0)))
                 .collect(),
             suggested: vec![false; 40],
-            crowded: vec![false; 40],
+            uncertain: vec![false; 40],
         };
         assert_eq!(p.review_frames(10), vec![4, 12, 19, 29, 37]);
     }

@@ -15,7 +15,8 @@ mod hist;
 mod uncertain;
 mod watermark;
 
-pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow, run_lengths};
+use follow::run_lengths;
+pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow};
 pub use hist::{BINS, Hist, histogram, similarity};
 pub use uncertain::{
     BESIDE_SPAN, GROWN_SPAN, GROWN_TALL, GROWN_WIDE, MERGE_HOLD, MERGE_INSIDE, MERGE_MIN_RUN,

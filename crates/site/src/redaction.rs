@@ -159,7 +159,7 @@ impl Window {
     }
 }
 
-/// Pass 2: hides everyone but the requester (the whole frame where their track is lost, crowded, or a
+/// Pass 2: hides everyone but the requester (the whole frame where their track is lost, uncertain, or a
 /// suggestion not `confirmed`), burns in the watermark and encodes the MP4.
 pub fn render(
     frames: &Frames<'_>,

@@ -255,10 +255,10 @@ impl Review {
             let (fw, fh) = (w.size.0 as f32, w.size.1 as f32);
             [b.x0 / fw, b.y0 / fh, b.width() / fw, b.height() / fh]
         };
-        let frame = |i: usize, b: Option<detect::BBox>, suggested: bool, crowded: bool| {
+        let frame = |i: usize, b: Option<detect::BBox>, suggested: bool, uncertain: bool| {
             serde_json::json!({
                 "frame": i, "at": w.times[i], "box": b.map(|b| rel(&b)),
-                "suggested": suggested, "crowded": crowded,
+                "suggested": suggested, "uncertain": uncertain,
                 "persons": w.dets[i].persons.iter().map(|p| rel(&p.bbox)).collect::<Vec<_>>(),
             })
         };
@@ -277,7 +277,7 @@ impl Review {
         v["review_frames"] = p
             .review_frames(every)
             .into_iter()
-            .map(|i| frame(i, p.track[i], p.suggested[i], p.crowded[i]))
+            .map(|i| frame(i, p.track[i], p.suggested[i], p.uncertain[i]))
             .collect::<Vec<_>>()
             .into();
         v["lost_frames"] = decided.iter().filter(|t| t.is_none()).count().into();
@@ -393,7 +393,7 @@ pub fn erase(
                     .iter()
                     .map(|p| p.bbox)
                     .collect();
-                redact::erase_plan(&track, proposal.crowded[i - 1], &persons, i - 1)
+                redact::erase_plan(&track, proposal.uncertain[i - 1], &persons, i - 1)
             };
             whole += usize::from(plan == redact::Plan::Whole);
             let masked = stage::redact_frame(f.layout, f.data, &plan, redaction::STYLE, &[], "")

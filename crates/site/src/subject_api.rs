@@ -297,7 +297,7 @@ impl Site {
             "output": {"file": name, "sha256": sha, "frames": done.frames, "render_seconds": done.seconds, "detect_seconds": ready.detect_seconds},
             "lost_frames": {
                 "count": done.lost_frames.len(),
-                "note": "masked whole: the requester's track is lost, crowded or not confirmed there",
+                "note": "masked whole: the requester's track is lost, uncertain (someone else may be inside their box) or not confirmed there",
                 "frames": done.lost_frames,
                 "times": done.lost_frames.iter().map(|&i| times[i]).collect::<Vec<_>>(),
             },
