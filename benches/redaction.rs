@@ -519,7 +519,7 @@ fn main() {
                                     "     hide iou% {h:?}; carried {:?}",
                                     carried[i]
                                         .iter()
-                                        .filter(|o| o.bbox.iou(&g.bbox) > 0.0)
+                                        .filter(|b| b.iou(&g.bbox) > 0.0)
                                         .collect::<Vec<_>>()
                                 );
                             } else {

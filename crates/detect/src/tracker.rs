@@ -149,24 +149,20 @@ impl Tracker {
     /// Boxes to mask now: the last detected box, dilated, stretched to also cover where the track's motion
     /// puts it by now (so the mask errs on the side of covering more).
     pub fn boxes(&self) -> Vec<Detection> {
-        self.boxes_held().into_iter().map(|(d, _)| d).collect()
-    }
-
-    /// The boxes of [`Tracker::boxes`], each with whether it is held: its track was not matched by the latest
-    /// detection run (the box stands where the person was last seen, not where they are seen now).
-    pub fn boxes_held(&self) -> Vec<(Detection, bool)> {
         self.tracks
             .iter()
             .map(|t| {
                 let last = t.det.bbox.dilate(self.cfg.dilate_frac);
                 let now = self.predicted_box(t).dilate(self.cfg.dilate_frac);
-                let bbox = BBox {
-                    x0: last.x0.min(now.x0),
-                    y0: last.y0.min(now.y0),
-                    x1: last.x1.max(now.x1),
-                    y1: last.y1.max(now.y1),
-                };
-                (Detection { bbox, ..t.det }, t.missed_runs > 0)
+                Detection {
+                    bbox: BBox {
+                        x0: last.x0.min(now.x0),
+                        y0: last.y0.min(now.y0),
+                        x1: last.x1.max(now.x1),
+                        y1: last.y1.max(now.y1),
+                    },
+                    ..t.det
+                }
             })
             .collect()
     }

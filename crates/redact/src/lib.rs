@@ -102,7 +102,7 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
 /// when it is someone else, and boxes of a part of them: see [`is_part`]). A detection seen for at most
 /// [`FLICKER`] frames that touches the requester is masked in its own frame but not carried: a stray second
 /// box of theirs, carried, would hide them for the whole hold.
-pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<Other>> {
+pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
     let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
     let between = bridged(&persons, &FollowConfig::default());
     let lengths = run_lengths(&persons, &FollowConfig::default());
@@ -120,10 +120,7 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
                 continue;
             }
             if seen <= FLICKER && own.is_some_and(|r| b.iou(&r) >= 0.2) {
-                out[i].push(Other {
-                    bbox: b.dilate(cfg.dilate_frac),
-                    held: false,
-                });
+                out[i].push(b.dilate(cfg.dilate_frac));
                 continue;
             }
             carried.push(Detection {
@@ -143,22 +140,10 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
         };
         for i in order {
             t.update(&inputs[i]);
-            out[i].extend(
-                t.boxes_held()
-                    .into_iter()
-                    .map(|(d, held)| Other { bbox: d.bbox, held }),
-            );
+            out[i].extend(t.boxes().into_iter().map(|b| b.bbox));
         }
     }
     out
-}
-
-/// Someone else's box on a frame (see [`others`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Other {
-    pub bbox: BBox,
-    /// Not detected on this frame: carried from where they were last seen (or will first be seen).
-    pub held: bool,
 }
 
 /// Runs of at most this many detections that touch the requester are not carried (see [`others`]).
@@ -193,20 +178,13 @@ pub fn is_duplicate(small: &BBox, big: &BBox) -> bool {
 
 /// The masks of frame `i`: everyone else (`others`, from [`others`]) and every face and plate of this and the
 /// neighbouring frames but the requester's own face; the whole frame where the track is lost.
-pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<Other>], i: usize) -> Plan {
+pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i: usize) -> Plan {
     let Some(requester) = track[i] else {
         return Plan::Whole;
     };
     let mut hide: Vec<BBox> = others[i]
         .iter()
-        .flat_map(|o| {
-            let keep = if o.held {
-                KEEP_HIDDEN_HELD
-            } else {
-                KEEP_HIDDEN
-            };
-            around(&o.bbox, &requester, keep)
-        })
+        .flat_map(|b| around(b, &requester))
         .collect();
     let lo = i.saturating_sub(NEIGHBOURS);
     let hi = (i + NEIGHBOURS).min(dets.len() - 1);
@@ -226,20 +204,15 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<Other>], i
 /// Share of another person's box that stays hidden where the requester's box is cut out of it.
 pub const KEEP_HIDDEN: f32 = 0.6;
 
-/// The same for a box held where someone was last seen (not detected on this frame): it is larger than they
-/// are (their last box and where their motion puts them, grown), and someone who went into the requester's box
-/// makes the frame uncertain anyway (see `uncertain`).
-pub const KEEP_HIDDEN_HELD: f32 = 0.4;
-
 /// A box this many times the requester's area is not one other person (a group merged in one detection, or a
 /// carried box grown stale): the requester is cut out of it however much they overlap.
 pub const NOT_ONE_PERSON: f32 = 2.5;
 
 /// Another person's box with the requester's box cut out of it (up to four strips), so someone passing in
-/// front of or behind the requester does not hide them. Where the whole overlap would leave less than `keep`
-/// of a box of about one person hidden, only a strip of it is cut: on the requester's side, away from the
-/// other's middle, as wide as keeps that share hidden.
-fn around(b: &BBox, requester: &BBox, keep: f32) -> Vec<BBox> {
+/// front of or behind the requester does not hide them. Where the whole overlap would leave less than
+/// [`KEEP_HIDDEN`] of a box of about one person hidden, only a strip of it is cut: on the requester's side,
+/// away from the other's middle, as wide as keeps that share hidden.
+fn around(b: &BBox, requester: &BBox) -> Vec<BBox> {
     let ix0 = b.x0.max(requester.x0);
     let iy0 = b.y0.max(requester.y0);
     let ix1 = b.x1.min(requester.x1);
@@ -248,7 +221,7 @@ fn around(b: &BBox, requester: &BBox, keep: f32) -> Vec<BBox> {
         return vec![*b];
     }
     let cut = (ix1 - ix0) * (iy1 - iy0);
-    let allowed = (1.0 - keep) * b.area();
+    let allowed = (1.0 - KEEP_HIDDEN) * b.area();
     let (ix0, ix1) = if cut <= allowed || b.area() >= NOT_ONE_PERSON * requester.area() {
         (ix0, ix1)
     } else {
@@ -361,7 +334,7 @@ mod tests {
             x1: 150.0,
             y1: 200.0,
         };
-        let parts = around(&other, &req, KEEP_HIDDEN);
+        let parts = around(&other, &req);
         let area: f32 = parts.iter().map(BBox::area).sum();
         assert!((area - 9500.0).abs() < 1.0, "{parts:?}");
         assert!(parts.iter().all(|p| p.iou(&req) == 0.0), "{parts:?}");
@@ -372,7 +345,7 @@ mod tests {
             x1: 150.0,
             y1: 200.0,
         };
-        let parts = around(&other, &req, KEEP_HIDDEN);
+        let parts = around(&other, &req);
         let area: f32 = parts.iter().map(BBox::area).sum();
         assert!((area - KEEP_HIDDEN * other.area()).abs() < 1.0, "{parts:?}");
         assert!(parts.iter().all(|p| p.x1 <= 60.01), "{parts:?}");
@@ -383,26 +356,7 @@ mod tests {
             x1: 250.0,
             y1: 100.0,
         };
-        assert_eq!(around(&other, &req, KEEP_HIDDEN), vec![other]);
-    }
-
-    #[test]
-    fn a_held_box_keeps_less_of_itself_over_the_requester() {
-        // Three quarters of someone else's box overlap the requester's: detected on this frame, 60% of it stays
-        // hidden; held where they were last seen, 40%.
-        let dets = vec![frame(&[5.0])];
-        let track = vec![Some(b(5.0))];
-        for (held, keep) in [(false, KEEP_HIDDEN), (true, KEEP_HIDDEN_HELD)] {
-            let other = Other { bbox: b(0.0), held };
-            let Plan::Boxes { hide, .. } = plan(&dets, &track, &[vec![other]], 0) else {
-                panic!("tracked");
-            };
-            let area: f32 = hide.iter().map(BBox::area).sum();
-            assert!(
-                (area - keep * other.bbox.area()).abs() < 1.0,
-                "{held}: {hide:?}"
-            );
-        }
+        assert_eq!(around(&other, &req), vec![other]);
     }
 
     #[test]
@@ -456,19 +410,17 @@ mod tests {
         let track: Vec<Option<BBox>> = (0..10).map(|i| Some(b(10.0 + i as f32))).collect();
         let others = others(&dets, &track, TrackerConfig::default());
         assert!(
-            others[4]
-                .iter()
-                .any(|o| o.bbox.x0 < 22.0 && o.bbox.x1 > 42.0),
+            others[4].iter().any(|o| o.x0 < 22.0 && o.x1 > 42.0),
             "{:?}",
             others[4]
         );
         for (i, o) in others.iter().enumerate() {
             if i != 4 {
-                assert!(o.iter().all(|o| o.bbox.x0 > 100.0), "frame {i}: {o:?}");
+                assert!(o.iter().all(|o| o.x0 > 100.0), "frame {i}: {o:?}");
             }
             // The one seen on five frames is carried on after them.
             assert!(
-                o.iter().any(|o| o.bbox.x0 < 200.0 && o.bbox.x1 > 220.0),
+                o.iter().any(|o| o.x0 < 200.0 && o.x1 > 220.0),
                 "frame {i}: {o:?}"
             );
         }
