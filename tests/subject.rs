@@ -563,6 +563,7 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     let frames = decode_file(&reopened, FRAMES + 10);
     assert_eq!(frames.len(), FRAMES);
     let (mut gone, mut theirs, mut kept, mut others) = (0, 0, 0, 0);
+    let mut still = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         for (id, boxes) in gt.iter().flatten() {
             let Some(b) = boxes.get(&i) else { continue };
@@ -570,6 +571,9 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
             if *id == REQUESTER {
                 theirs += 1;
                 gone += usize::from(c >= 0.5);
+                if c < 0.5 {
+                    still.push((i, (c * 100.0).round()));
+                }
             } else {
                 others += 1;
                 kept += usize::from(c < 0.5);
@@ -577,7 +581,7 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
         }
     }
     eprintln!(
-        "after the deletion: requester hidden in {gone}/{theirs} of their frames; others left visible {kept}/{others}"
+        "after the deletion: requester hidden in {gone}/{theirs} of their frames (still seen: frame, % hidden {still:?}); others left visible {kept}/{others}"
     );
     if gt.is_some() {
         assert!(gone * 10 >= theirs * 9, "the requester is still there");
