@@ -40,6 +40,11 @@ pub struct FollowConfig {
     pub max_speed: f32,
     /// Another box overlapping the requester's this much makes the frame uncertain.
     pub overlap_uncertain: f32,
+    /// The frame's size (pixels), when known: a run that walks out across an edge is not continued after it,
+    /// nor one that walked in across an edge before it (someone else comes and goes there).
+    pub frame: Option<(f32, f32)>,
+    /// How near an edge (share of the frame's width or height) a box counts as at it.
+    pub edge: f32,
 }
 
 impl Default for FollowConfig {
@@ -51,6 +56,8 @@ impl Default for FollowConfig {
             link_similarity: 0.88,
             max_speed: 0.12,
             overlap_uncertain: 0.5,
+            frame: None,
+            edge: 0.04,
         }
     }
 }
@@ -281,7 +288,7 @@ fn cost(t: &Tracklet, c: &Tracklet, forward: bool, loose: bool, cfg: &FollowConf
     } else {
         edge.checked_sub(at)?
     };
-    if gap == 0 || gap > cfg.link_frames {
+    if gap == 0 || gap > cfg.link_frames || crossed_edge(t, forward, cfg) {
         return None;
     }
     // Where they would be by now, walking on as they walked (when the run is long enough to tell).
@@ -308,6 +315,28 @@ fn cost(t: &Tracklet, c: &Tracklet, forward: bool, loose: bool, cfg: &FollowConf
     };
     (miss <= reach && size <= 0.35 * widen && sim >= need)
         .then_some(miss + 0.03 * gap as f32 + 2.0 * (1.0 - sim) + size)
+}
+
+/// Whether run `t` walks out across an edge of the frame at its end (forward) or walked in across one at its
+/// start (backward): its box at that end lies at the edge and its motion there points out of the frame.
+fn crossed_edge(t: &Tracklet, forward: bool, cfg: &FollowConfig) -> bool {
+    let Some((w, h)) = cfg.frame else {
+        return false;
+    };
+    let (b, v) = if forward {
+        (t.last().1, Some(t.velocity).filter(|_| t.boxes.len() >= 3))
+    } else {
+        let v = t
+            .v_start
+            .or(Some(t.velocity).filter(|_| t.boxes.len() >= 3));
+        (t.first().1, v.map(|(x, y)| (-x, -y)))
+    };
+    let Some((vx, vy)) = v else { return false };
+    let (ex, ey) = (cfg.edge * w, cfg.edge * h);
+    (b.x0 <= ex && vx < 0.0)
+        || (b.x1 >= w - ex && vx > 0.0)
+        || (b.y0 <= ey && vy < 0.0)
+        || (b.y1 >= h - ey && vy > 0.0)
 }
 
 /// The tracklet that best continues `from` (forward: starting after it ends; backward: ending before it
@@ -920,6 +949,36 @@ mod tests {
             (track[15].unwrap().x0 - 130.0).abs() < 0.1,
             "{:?}",
             track[15]
+        );
+    }
+
+    /// The requester walks out across the right edge on frame 9; someone alike walks in there on frame 15.
+    /// Knowing the frame's size, the follower does not take the newcomer for them.
+    #[test]
+    fn someone_who_walks_out_across_an_edge_is_not_continued_by_whoever_comes_in_there() {
+        let frames: Vec<Vec<Person>> = (0..30)
+            .map(|i| match i {
+                0..=9 => vec![person(100.0 + 7.0 * i as f32, 200.0, 3)],
+                15.. => vec![person(163.0 - 7.0 * (i - 15) as f32, 200.0, 3)],
+                _ => vec![],
+            })
+            .collect();
+        let mark = marked(0, b(100.0, 200.0));
+        let blind = follow(&frames, &mark, &FollowConfig::default()).unwrap();
+        assert!(
+            blind.track[20].is_some(),
+            "without the frame's size the newcomer is linked"
+        );
+        let cfg = FollowConfig {
+            frame: Some((195.0, 400.0)),
+            ..FollowConfig::default()
+        };
+        let seeing = follow(&frames, &mark, &cfg).unwrap();
+        assert!(seeing.track[9].is_some());
+        assert!(
+            seeing.track[10..].iter().all(Option::is_none),
+            "{:?}",
+            seeing.track
         );
     }
 

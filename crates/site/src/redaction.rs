@@ -154,8 +154,11 @@ impl Window {
         };
         let persons: Vec<Vec<redact::Person>> =
             self.dets.iter().map(|d| d.persons.clone()).collect();
-        redact::follow(&persons, &r, &redact::FollowConfig::default())
-            .map_err(|e| anyhow!("mark: {e}"))
+        let cfg = redact::FollowConfig {
+            frame: Some((self.size.0 as f32, self.size.1 as f32)),
+            ..redact::FollowConfig::default()
+        };
+        redact::follow(&persons, &r, &cfg).map_err(|e| anyhow!("mark: {e}"))
     }
 }
 
