@@ -248,6 +248,28 @@ fn detector() -> (site::DetectorPool, std::sync::Arc<dyn detect::Detector>) {
     (pool, detector)
 }
 
+/// The first `frames` frames of `video` (looped when shorter), each with its time at 10 fps.
+fn play(
+    video: &std::path::Path,
+    frames: usize,
+    f: &mut dyn FnMut(media::file::RawFrame, f64) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut i = 0usize;
+    while i < frames {
+        let start = i;
+        let mut s = media::file::FileSource::open(video)?;
+        while let Some(frame) = s.next_frame()? {
+            if i == frames {
+                break;
+            }
+            f(frame, i as f64 / 10.0)?;
+            i += 1;
+        }
+        anyhow::ensure!(i > start, "{}: no frames", video.display());
+    }
+    Ok(())
+}
+
 /// Peak resident memory of this process (MiB).
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -266,18 +288,7 @@ fn long_window(minutes: f64) {
     let frames = (minutes * 600.0).round() as usize;
     let video = asset("vtest");
     let source = |f: &mut dyn FnMut(media::file::RawFrame, f64) -> anyhow::Result<()>| {
-        let mut i = 0usize;
-        while i < frames {
-            let mut s = media::file::FileSource::open(&video)?;
-            while let Some(frame) = s.next_frame()? {
-                if i == frames {
-                    break;
-                }
-                f(frame, i as f64 / 10.0)?;
-                i += 1;
-            }
-        }
-        Ok(())
+        play(&video, frames, f)
     };
     let (_pool, detector) = detector();
     let t = std::time::Instant::now();
@@ -324,16 +335,7 @@ fn main() {
     }
     let video = asset("vtest");
     let source = |f: &mut dyn FnMut(media::file::RawFrame, f64) -> anyhow::Result<()>| {
-        let mut s = media::file::FileSource::open(&video)?;
-        let mut i = 0usize;
-        while let Some(frame) = s.next_frame()? {
-            if i == FRAMES {
-                break;
-            }
-            f(frame, i as f64 / 10.0)?;
-            i += 1;
-        }
-        Ok(())
+        play(&video, FRAMES, f)
     };
     let work = repo_root().join("target/redaction");
     std::fs::create_dir_all(&work).unwrap();

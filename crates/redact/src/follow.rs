@@ -406,7 +406,16 @@ fn link(
 /// continuation starts a few frames later, the frames between get a box between the two (tight, unlike a box
 /// held and grown while nobody knows where they went).
 pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
-    let (all, _) = tracklets(frames, cfg);
+    bridged_with_lengths(frames, cfg).0
+}
+
+/// [`bridged`], and for every detection the number of boxes in its run (a detection seen once is a run of
+/// one), from one cutting into runs.
+pub(crate) fn bridged_with_lengths(
+    frames: &[Vec<Person>],
+    cfg: &FollowConfig,
+) -> (Vec<Vec<BBox>>, Vec<Vec<usize>>) {
+    let (all, owner) = tracklets(frames, cfg);
     let mut out = vec![Vec::new(); frames.len()];
     for t in 0..all.len() {
         if let Some((c, _)) = link(&all, &|_| false, t, true, cfg) {
@@ -417,20 +426,15 @@ pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
             }
         }
     }
-    out
-}
-
-/// For every detection, the number of boxes in its run (a detection seen once is a run of one).
-pub(crate) fn run_lengths(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<usize>> {
-    let (all, owner) = tracklets(frames, cfg);
-    owner
+    let lengths = owner
         .iter()
         .map(|own| {
             own.iter()
                 .map(|t| t.map_or(1, |t| all[t].boxes.len()))
                 .collect()
         })
-        .collect()
+        .collect();
+    (out, lengths)
 }
 
 /// What the operator said about the requester's track.

@@ -15,7 +15,7 @@ mod hist;
 mod uncertain;
 mod watermark;
 
-use follow::run_lengths;
+use follow::bridged_with_lengths;
 pub use follow::{FollowConfig, Person, Proposal, Review, SeedError, bridged, follow};
 pub use hist::{BINS, Hist, histogram, similarity};
 pub use uncertain::{
@@ -104,8 +104,7 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
 /// box of theirs, carried, would hide them for the whole hold.
 pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
     let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
-    let between = bridged(&persons, &FollowConfig::default());
-    let lengths = run_lengths(&persons, &FollowConfig::default());
+    let (between, lengths) = bridged_with_lengths(&persons, &FollowConfig::default());
     let mut out = vec![Vec::new(); dets.len()];
     let mut inputs: Vec<Vec<Detection>> = Vec::with_capacity(dets.len());
     for (i, ((d, own), between)) in dets.iter().zip(track).zip(&between).enumerate() {

@@ -113,10 +113,10 @@ fn merged(others: &[Run<'_>], track: &[Option<BBox>]) -> Vec<bool> {
                     c != t && at == k && ob.iou(&b) >= MERGE_TOUCH
                 })
             };
-            let frames: Box<dyn Iterator<Item = usize>> = if forward {
-                Box::new(edge + 1..n.min(edge + 1 + MERGE_HOLD))
+            let frames: Vec<usize> = if forward {
+                (edge + 1..n.min(edge + 1 + MERGE_HOLD)).collect()
             } else {
-                Box::new((edge.saturating_sub(MERGE_HOLD)..edge).rev())
+                (edge.saturating_sub(MERGE_HOLD)..edge).rev().collect()
             };
             for k in frames {
                 if comes_out(k) || !track[k].is_some_and(|r| within(&b, &r) >= MERGE_INSIDE) {
