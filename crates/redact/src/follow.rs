@@ -406,7 +406,19 @@ fn link(
 /// continuation starts a few frames later, the frames between get a box between the two (tight, unlike a box
 /// held and grown while nobody knows where they went).
 pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
-    bridged_with_lengths(frames, cfg).0
+    bridged_with_lengths(frames, cfg)
+        .0
+        .into_iter()
+        .map(|f| f.into_iter().map(|b| b.bbox).collect())
+        .collect()
+}
+
+/// A box bridging someone's missed detections, with the boxes (frame, box) it bridges from and to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bridge {
+    pub bbox: BBox,
+    pub from: (usize, BBox),
+    pub to: (usize, BBox),
 }
 
 /// [`bridged`], and for every detection the number of boxes in its run (a detection seen once is a run of
@@ -414,7 +426,7 @@ pub fn bridged(frames: &[Vec<Person>], cfg: &FollowConfig) -> Vec<Vec<BBox>> {
 pub(crate) fn bridged_with_lengths(
     frames: &[Vec<Person>],
     cfg: &FollowConfig,
-) -> (Vec<Vec<BBox>>, Vec<Vec<usize>>) {
+) -> (Vec<Vec<Bridge>>, Vec<Vec<usize>>) {
     let (all, owner) = tracklets(frames, cfg);
     let mut out = vec![Vec::new(); frames.len()];
     for t in 0..all.len() {
@@ -422,7 +434,11 @@ pub(crate) fn bridged_with_lengths(
             let (fa, ba) = all[t].last();
             let (fb, bb) = all[c].first();
             for (f, slot) in out.iter_mut().enumerate().take(fb).skip(fa + 1) {
-                slot.push(lerp(&ba, &bb, (f - fa) as f32 / (fb - fa) as f32));
+                slot.push(Bridge {
+                    bbox: lerp(&ba, &bb, (f - fa) as f32 / (fb - fa) as f32),
+                    from: (fa, ba),
+                    to: (fb, bb),
+                });
             }
         }
     }

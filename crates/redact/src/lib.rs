@@ -99,9 +99,9 @@ fn inside(p: (f32, f32), b: &BBox) -> bool {
 /// link (see [`bridged`]), then carried by the live tracker run forward and backward (a person missed for up
 /// to its hold on either side is still covered) and dilated as live. `track` is the requester's box per frame:
 /// their own detections stay out (anything lying on their box at IoU ≥ 0.5, which makes the frame crowded
-/// when it is someone else, and boxes of a part of them: see [`is_part`]). A detection seen for at most
-/// [`FLICKER`] frames that touches the requester is masked in its own frame but not carried: a stray second
-/// box of theirs, carried, would hide them for the whole hold.
+/// when it is someone else, and boxes of a part of them: see [`is_part`]), and so do bridges from or to one of
+/// their boxes. A detection seen for at most [`FLICKER`] frames that touches the requester is masked in its
+/// own frame but not carried: a stray second box of theirs, carried, would hide them for the whole hold.
 pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) -> Vec<Vec<BBox>> {
     let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
     let (between, lengths) = bridged_with_lengths(&persons, &FollowConfig::default());
@@ -114,8 +114,14 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
             .iter()
             .enumerate()
             .map(|(k, p)| (p.bbox, lengths[i][k]));
-        for (b, seen) in detected.chain(between.iter().map(|b| (*b, usize::MAX))) {
-            if own.is_some_and(|r| b.iou(&r) >= 0.5 || is_part(&b, &r)) {
+        // A bridge from or to a box of theirs is not someone else's path: it joins the requester to whoever
+        // starts (or ends) elsewhere, and would sweep a mask across them.
+        let bridges = between
+            .iter()
+            .filter(|x| !is_theirs(x.from, track) && !is_theirs(x.to, track))
+            .map(|x| (x.bbox, usize::MAX));
+        for (b, seen) in detected.chain(bridges) {
+            if own.is_some_and(|r| is_own(&b, &r)) {
                 continue;
             }
             if seen <= FLICKER && own.is_some_and(|r| b.iou(&r) >= 0.2) {
@@ -143,6 +149,20 @@ pub fn others(dets: &[FrameDets], track: &[Option<BBox>], cfg: TrackerConfig) ->
         }
     }
     out
+}
+
+/// Whether `b` is the requester's box `r` (or a box of a part of them) rather than someone else's.
+fn is_own(b: &BBox, r: &BBox) -> bool {
+    b.iou(r) >= 0.5 || is_part(b, r)
+}
+
+/// Whether the box `b` on frame `f` is the requester's (see [`is_own`]).
+fn is_theirs((f, b): (usize, BBox), track: &[Option<BBox>]) -> bool {
+    track
+        .get(f)
+        .copied()
+        .flatten()
+        .is_some_and(|r| is_own(&b, &r))
 }
 
 /// Runs of at most this many detections that touch the requester are not carried (see [`others`]).
@@ -423,6 +443,58 @@ mod tests {
                 "frame {i}: {o:?}"
             );
         }
+    }
+
+    #[test]
+    fn no_mask_is_swept_from_their_box_to_someone_who_starts_elsewhere() {
+        // The requester is detected on frames 0..=4 (x 10..14), missed, and seen again from frame 12 in a box
+        // twice as tall (which no run of 50-pixel boxes continues). Someone else starts on frame 12 at x 50:
+        // their run is the only continuation of the requester's first one, so the two are bridged.
+        let person = |bbox: BBox| Person {
+            bbox,
+            hist: Hist::one_hot(0),
+        };
+        let tall = |x: f32| BBox { y1: 110.0, ..b(x) };
+        let dets: Vec<FrameDets> = (0..20)
+            .map(|i| FrameDets {
+                persons: match i {
+                    0..=4 => vec![person(b(10.0 + i as f32))],
+                    5..=11 => vec![],
+                    _ => vec![person(tall(14.0)), person(b(50.0 + i as f32 - 12.0))],
+                },
+                others: vec![],
+            })
+            .collect();
+        let track: Vec<Option<BBox>> = (0..20)
+            .map(|i| {
+                Some(if i < 12 {
+                    b(10.0 + i.min(4) as f32)
+                } else {
+                    tall(14.0)
+                })
+            })
+            .collect();
+        let persons: Vec<Vec<Person>> = dets.iter().map(|d| d.persons.clone()).collect();
+        let bridges = bridged(&persons, &FollowConfig::default());
+        assert!(
+            bridges[6].iter().any(|x| x.iou(&track[6].unwrap()) > 0.3),
+            "the test needs the bridge: {bridges:?}"
+        );
+        let others = others(&dets, &track, TrackerConfig::default());
+        for i in 5..=8 {
+            let r = track[i].unwrap();
+            assert!(
+                others[i].iter().all(|o| o.iou(&r) < 0.1),
+                "frame {i}: {:?}",
+                others[i]
+            );
+        }
+        // The other person is still carried back from where they start.
+        assert!(
+            others[8].iter().any(|o| o.x0 <= 50.0 && o.x1 >= 70.0),
+            "{:?}",
+            others[8]
+        );
     }
 
     #[test]
