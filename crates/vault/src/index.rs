@@ -245,21 +245,38 @@ impl IndexDb {
 
     /// Indexes a segment (again: a path already indexed on that node keeps its row) and returns its id.
     pub fn insert_segment(&self, s: &NewSegment<'_>) -> Result<i64, VaultError> {
+        self.insert_replacing(s, None)
+    }
+
+    /// Indexes a segment and deletes the row `old` in one transaction, so that a crash leaves either the old
+    /// row or the new one, never both and never neither.
+    pub fn replace_segment(&self, old: i64, s: &NewSegment<'_>) -> Result<i64, VaultError> {
+        self.insert_replacing(s, Some(old))
+    }
+
+    fn insert_replacing(&self, s: &NewSegment<'_>, old: Option<i64>) -> Result<i64, VaultError> {
         match self {
             IndexDb::Sqlite { conn, .. } => self.sqlite(conn, |db| {
-                db.execute(
+                let tx = db.unchecked_transaction()?;
+                tx.execute(
                     "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![s.camera, s.day, s.start_unix, s.end_unix, s.bytes, s.rel, s.sha256, s.sealed_key],
                 )?;
-                db.query_row(
+                let id = tx.query_row(
                     "SELECT id FROM segments WHERE path = ?1",
                     params![s.rel],
                     |r| r.get(0),
-                )
+                )?;
+                if let Some(old) = old.filter(|&o| o != id) {
+                    tx.execute("DELETE FROM segments WHERE id = ?1", params![old])?;
+                }
+                tx.commit()?;
+                Ok(id)
             }),
             IndexDb::Postgres(pg) => pg.with(|c| {
-                c.execute(
+                let mut tx = c.transaction()?;
+                tx.execute(
                     "INSERT INTO segments (node, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, path) DO NOTHING",
                     &[
@@ -267,11 +284,17 @@ impl IndexDb {
                         &s.sha256, &s.sealed_key,
                     ],
                 )?;
-                c.query_one(
-                    "SELECT id FROM segments WHERE node = $1 AND path = $2",
-                    &[&s.node, &s.rel],
-                )
-                .map(|r| r.get(0))
+                let id: i64 = tx
+                    .query_one(
+                        "SELECT id FROM segments WHERE node = $1 AND path = $2",
+                        &[&s.node, &s.rel],
+                    )?
+                    .get(0);
+                if let Some(old) = old.filter(|&o| o != id) {
+                    tx.execute("DELETE FROM segments WHERE id = $1", &[&old])?;
+                }
+                tx.commit()?;
+                Ok(id)
             }),
         }
     }

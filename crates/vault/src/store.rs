@@ -306,6 +306,19 @@ impl Vault {
         path: &Path,
         sealed_key: Option<&[u8]>,
     ) -> Result<SegmentRow, VaultError> {
+        self.index_as(camera, day, (start, end), path, sealed_key, None)
+    }
+
+    /// [`Self::index`] of the time span (start, end), deleting the row `replaces` in the same transaction.
+    fn index_as(
+        &self,
+        camera: &str,
+        day: i64,
+        (start, end): (i64, i64),
+        path: &Path,
+        sealed_key: Option<&[u8]>,
+        replaces: Option<i64>,
+    ) -> Result<SegmentRow, VaultError> {
         let bytes = std::fs::read(path).map_err(|e| VaultError::io(path, e))?;
         let sha = hex::encode(Sha256::digest(&bytes));
         let rel = path
@@ -313,7 +326,7 @@ impl Vault {
             .unwrap_or(path)
             .display()
             .to_string();
-        let id = self.db.insert_segment(&NewSegment {
+        let row = NewSegment {
             node: &self.node,
             camera,
             day,
@@ -323,7 +336,11 @@ impl Vault {
             rel: &rel,
             sha256: &sha,
             sealed_key,
-        })?;
+        };
+        let id = match replaces {
+            Some(old) => self.db.replace_segment(old, &row)?,
+            None => self.db.insert_segment(&row)?,
+        };
         Ok(SegmentRow {
             id,
             node: self.node.clone(),
@@ -457,9 +474,11 @@ impl Vault {
     }
 
     /// Replaces a sealed segment of `camera` by another recording of the same time (its copy with a person
-    /// masked out): the new one is written, sealed to `public` under a new data key, and indexed first; then the
-    /// old file and its index row (holding its only wrapped key) are removed. Interrupted between the two, both
-    /// exist and the replacement is simply run again.
+    /// masked out): the new one is written and sealed to `public` under a new data key; one index transaction
+    /// then adds its row and deletes the old one (which holds the old file's only wrapped key); then the old
+    /// file is removed. Interrupted before the transaction, the old segment stands and the new file, unindexed,
+    /// is removed when the vault next opens; after it, the old file can no longer be opened and is removed
+    /// then too. Never are both indexed.
     pub fn replace_sealed(
         &self,
         camera: &str,
@@ -473,13 +492,26 @@ impl Vault {
             seg.abort();
             return Err(e);
         }
-        let new = self.commit(seg, old.end_unix)?;
+        let (path, _) = seg.writer.finish()?;
+        let new = match self.index_as(
+            &seg.camera,
+            seg.day,
+            (seg.start_unix, old.end_unix),
+            &path,
+            seg.sealed_key.as_deref(),
+            Some(old.id),
+        ) {
+            Ok(new) => new,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        };
         match std::fs::remove_file(&old.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(VaultError::io(&old.path, e)),
         }
-        self.db.delete_segment(old.id)?;
         Ok(new)
     }
 
@@ -967,6 +999,65 @@ mod tests {
             v.begin_sealed("cam-1", day * 86_400 + 100, &public)
                 .is_err()
         );
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn a_replacement_leaves_one_segment_wherever_it_is_interrupted() {
+        let d = dir("replace");
+        let key = SecretKey::random();
+        let v = Vault::open(&d, key.clone()).unwrap().with_trail(trail().0);
+        let (grant_hex, public_hex) = crate::sealed::new_keypair();
+        let public = crate::SealedPublicKey::parse(&public_hex).unwrap();
+        let grant = crate::Grant::parse(&grant_hex, "test").unwrap();
+        let t = 20_000 * 86_400 + 10;
+        let seal = |v: &Vault, bytes: &[u8]| {
+            let mut s = v.begin_sealed("cam-1", t, &public).unwrap();
+            s.write(bytes).unwrap();
+            v.commit(s, t + 60).unwrap()
+        };
+        let only = |v: &Vault| {
+            let rows = v.list(None, 0, i64::MAX).unwrap();
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            v.read_sealed(&rows[0], &grant).unwrap()
+        };
+        // Segment files on disk, in every camera's every day.
+        let files = |d: &Path| {
+            read_dirs(d)
+                .iter()
+                .flat_map(|c| read_dirs(c))
+                .flat_map(|day| std::fs::read_dir(day).unwrap().flatten())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "gseg"))
+                .count()
+        };
+
+        // Uninterrupted: the new segment alone, the old file gone.
+        let old = seal(&v, b"unmasked");
+        let new = v.replace_sealed("cam-1", &old, b"masked", &public).unwrap();
+        assert_eq!(only(&v), b"masked");
+        assert!(!old.path.exists() && new.path.exists());
+        assert_eq!(files(&d), 1);
+
+        // Killed after the new file was sealed, before the index transaction: the old one stands.
+        let mut s = v.begin_sealed("cam-1", t + 1, &public).unwrap();
+        s.write(b"masked again").unwrap();
+        let (orphan, _) = s.writer.finish().unwrap();
+        drop(v);
+        let v = Vault::open(&d, key.clone()).unwrap().with_trail(trail().0);
+        assert_eq!(only(&v), b"masked");
+        assert!(!orphan.exists());
+
+        // Killed after the transaction, before the old file was removed: that file, keyless now, goes.
+        let kept = std::fs::read(&new.path).unwrap();
+        let newer = v
+            .replace_sealed("cam-1", &new, b"masked twice", &public)
+            .unwrap();
+        std::fs::write(&new.path, kept).unwrap();
+        drop(v);
+        let v = Vault::open(&d, key).unwrap().with_trail(trail().0);
+        assert_eq!(only(&v), b"masked twice");
+        assert!(!new.path.exists() && newer.path.exists());
+        assert_eq!(files(&d), 1);
         std::fs::remove_dir_all(d).unwrap();
     }
 
