@@ -45,6 +45,9 @@ pub struct FollowConfig {
     pub frame: Option<(f32, f32)>,
     /// How near an edge (share of the frame's width or height) a box counts as at it.
     pub edge: f32,
+    /// In a knot of runs (see `assign`), the cost of leaving a run's end without a continuation: a link
+    /// costing more is not worth making.
+    pub unassigned: f32,
 }
 
 impl Default for FollowConfig {
@@ -58,6 +61,7 @@ impl Default for FollowConfig {
             overlap_uncertain: 0.5,
             frame: None,
             edge: 0.04,
+            unassigned: 1.0,
         }
     }
 }
@@ -340,16 +344,18 @@ fn crossed_edge(t: &Tracklet, forward: bool, cfg: &FollowConfig) -> bool {
 }
 
 /// The tracklet that best continues `from` (forward: starting after it ends; backward: ending before it
-/// starts), with whether it was the only one that fits the strict gates. Only a mutual best is taken: `from`
-/// must also be the best that run could continue from the other side, or else the run that run prefers lies
+/// starts), with whether it was the only one that fits the strict gates. A mutual best is taken: `from` must
+/// also be the best that run could continue from the other side, or else the run that run prefers lies
 /// between the two and fits `from` as well (a short run of the same person, cut off by a brush with someone):
-/// that one is taken instead, by the same test. `skip` says which tracklets may not be taken.
+/// that one is taken instead, by the same test. Where there is no mutual best, `undecided` says what happens.
+/// `skip` says which tracklets may not be taken.
 fn link(
     all: &[Tracklet],
     skip: &dyn Fn(usize) -> bool,
     from: usize,
     forward: bool,
     cfg: &FollowConfig,
+    undecided: Undecided,
 ) -> Option<(usize, bool)> {
     let t = &all[from];
     let best_of = |of: &Tracklet, fwd: bool, not: usize| {
@@ -378,7 +384,7 @@ fn link(
                 };
                 match candidates.iter().find(|c| c.1 == other) {
                     Some(&c) if between => pick = c,
-                    _ => return None,
+                    _ => break,
                 }
             }
             _ => {
@@ -388,7 +394,13 @@ fn link(
         }
     }
     if !mutual {
-        return None;
+        return match undecided {
+            Undecided::Stop => None,
+            // Never decided alone: a suggestion the operator's review confirms.
+            Undecided::Assign => {
+                assign(all, skip, from, forward, &candidates, cfg).map(|c| (c, false))
+            }
+        };
     }
     let (_, best) = pick;
     // Alternatives are the candidates seen while the best one is (a later run may be its continuation, not a
@@ -400,6 +412,99 @@ fn link(
     });
     let strict = cost(t, &all[best], forward, false, cfg).is_some();
     Some((best, strict && !rivals))
+}
+
+/// What [`link`] does where `from` and its best candidate do not choose each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undecided {
+    /// No link (everyone's bridges: a wrong one would sweep a mask across someone).
+    Stop,
+    /// The requester's chain: solve the knot jointly (see [`assign`]).
+    Assign,
+}
+
+/// Candidates per run looked at when untying a knot in [`assign`].
+const KNOT_TOP: usize = 3;
+
+/// Where runs end and start near each other (two people who walked side by side, or crossed) and `from` and its
+/// best candidate do not choose each other: the ends in the knot (`from`, and the runs its best candidates
+/// would rather continue) are given the starts (their best candidates) with the least total cost, each start
+/// to at most one end and an end left without one at [`FollowConfig::unassigned`]. `from`'s start, if it gets
+/// one.
+fn assign(
+    all: &[Tracklet],
+    skip: &dyn Fn(usize) -> bool,
+    from: usize,
+    forward: bool,
+    candidates: &[(f32, usize)],
+    cfg: &FollowConfig,
+) -> Option<usize> {
+    let ranked = |of: usize, fwd: bool| {
+        let mut v: Vec<(f32, usize)> = (0..all.len())
+            .filter(|&c| c != of)
+            .filter_map(|c| cost(&all[of], &all[c], fwd, true, cfg).map(|k| (k, c)))
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v.into_iter()
+            .take(KNOT_TOP)
+            .map(|x| x.1)
+            .collect::<Vec<_>>()
+    };
+    let mut starts: Vec<usize> = candidates.iter().take(KNOT_TOP).map(|c| c.1).collect();
+    let mut ends = vec![from];
+    for &c in &starts {
+        for o in ranked(c, !forward) {
+            if !ends.contains(&o) && ends.len() <= KNOT_TOP {
+                ends.push(o);
+            }
+        }
+    }
+    for &e in &ends[1..] {
+        for c in ranked(e, forward) {
+            if !starts.contains(&c) && starts.len() < 2 * KNOT_TOP {
+                starts.push(c);
+            }
+        }
+    }
+    let cost_of = |e: usize, s: usize| {
+        if e == from && skip(s) {
+            return None;
+        }
+        cost(&all[e], &all[s], forward, true, cfg)
+    };
+    // Every assignment (at most 7^4): end k takes start choice[k], or none (choice == starts.len()).
+    let options = starts.len() + 1;
+    let mut best = (f32::INFINITY, None);
+    let mut choice = vec![0usize; ends.len()];
+    'all: loop {
+        let mut total = 0.0;
+        let mut used = vec![false; starts.len()];
+        let mut fits = true;
+        for (k, &c) in choice.iter().enumerate() {
+            if c == starts.len() {
+                total += cfg.unassigned;
+            } else if used[c] {
+                fits = false;
+            } else if let Some(x) = cost_of(ends[k], starts[c]) {
+                used[c] = true;
+                total += x;
+            } else {
+                fits = false;
+            }
+        }
+        if fits && total < best.0 {
+            best = (total, starts.get(choice[0]).copied());
+        }
+        for c in choice.iter_mut() {
+            *c += 1;
+            if *c < options {
+                continue 'all;
+            }
+            *c = 0;
+        }
+        break;
+    }
+    best.1
 }
 
 /// Everyone's boxes across their missed detections: where a run of someone's boxes ends and the mutual best
@@ -430,7 +535,7 @@ pub(crate) fn bridged_with_lengths(
     let (all, owner) = tracklets(frames, cfg);
     let mut out = vec![Vec::new(); frames.len()];
     for t in 0..all.len() {
-        if let Some((c, _)) = link(&all, &|_| false, t, true, cfg) {
+        if let Some((c, _)) = link(&all, &|_| false, t, true, cfg, Undecided::Stop) {
             let (fa, ba) = all[t].last();
             let (fb, bb) = all[c].first();
             for (f, slot) in out.iter_mut().enumerate().take(fb).skip(fa + 1) {
@@ -694,7 +799,8 @@ fn chain(
                         || across
                         || order.iter().any(|&m| overlaps(m, c))
                 };
-                let Some((next, unique)) = link(all, &taken, end, forward, cfg) else {
+                let Some((next, unique)) = link(all, &taken, end, forward, cfg, Undecided::Assign)
+                else {
                     break;
                 };
                 let via = joined[end].expect("grows from a joined run");
@@ -974,6 +1080,52 @@ mod tests {
 
     /// The requester walks out across the right edge on frame 9; someone alike walks in there on frame 15.
     /// Knowing the frame's size, the follower does not take the newcomer for them.
+    #[test]
+    fn where_two_runs_end_beside_two_that_start_the_least_total_cost_links_them() {
+        // A and B walk right, 100 px apart, and are missed on frames 10 and 11; C and D walk on from there.
+        // C would rather continue B (nearer B's last box), so A and C are no mutual best; but B fits D as
+        // well, and A fits only C: A -> C, B -> D costs least.
+        let cfg = FollowConfig::default();
+        let frames: Vec<Vec<Person>> = (0..21)
+            .map(|i| {
+                let x = 2.0 * i as f32;
+                match i {
+                    0..=9 => vec![person(100.0 + x, 100.0, 0), person(200.0 + x, 100.0, 0)],
+                    10 | 11 => vec![],
+                    _ => vec![person(156.0 + x, 100.0, 0), person(238.0 + x, 100.0, 0)],
+                }
+            })
+            .collect();
+        let (all, owner) = tracklets(&frames, &cfg);
+        let run = |f: usize, d: usize| owner[f][d].expect("a run");
+        let (a, c) = (run(9, 0), run(12, 0));
+        let free = |_: usize| false;
+        assert_eq!(
+            link(&all, &free, a, true, &cfg, Undecided::Stop),
+            None,
+            "no mutual best"
+        );
+        assert_eq!(
+            link(&all, &free, a, true, &cfg, Undecided::Assign),
+            Some((c, false)),
+            "a suggestion, never decided alone"
+        );
+        // Left without a fitting start (D gone), A is better left unassigned than given C.
+        let frames: Vec<Vec<Person>> = frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut f)| {
+                if i >= 12 {
+                    f.truncate(1);
+                }
+                f
+            })
+            .collect();
+        let (all, owner) = tracklets(&frames, &cfg);
+        let a = owner[9][0].expect("a run");
+        assert_eq!(link(&all, &free, a, true, &cfg, Undecided::Assign), None);
+    }
+
     #[test]
     fn someone_who_walks_out_across_an_edge_is_not_continued_by_whoever_comes_in_there() {
         let frames: Vec<Vec<Person>> = (0..30)
