@@ -426,11 +426,11 @@ enum Undecided {
 /// Candidates per run looked at when untying a knot in [`assign`].
 const KNOT_TOP: usize = 3;
 
-/// Where runs end and start near each other (two people who walked side by side, or crossed) and `from` and its
-/// best candidate do not choose each other: the ends in the knot (`from`, and the runs its best candidates
-/// would rather continue) are given the starts (their best candidates) with the least total cost, each start
-/// to at most one end and an end left without one at [`FollowConfig::unassigned`]. `from`'s start, if it gets
-/// one.
+/// Where runs end and start near each other (two people who walked side by side, or crossed) and `from` and
+/// its best candidate do not choose each other: the ends in the knot (`from`, and the runs its best
+/// candidates would rather continue) are given the starts (their best candidates) with the least total cost,
+/// each start to at most one end and an end left without one at [`FollowConfig::unassigned`]. `from`'s
+/// start, if it gets one.
 fn assign(
     all: &[Tracklet],
     skip: &dyn Fn(usize) -> bool,
@@ -1078,8 +1078,6 @@ mod tests {
         );
     }
 
-    /// The requester walks out across the right edge on frame 9; someone alike walks in there on frame 15.
-    /// Knowing the frame's size, the follower does not take the newcomer for them.
     #[test]
     fn where_two_runs_end_beside_two_that_start_the_least_total_cost_links_them() {
         // A and B walk right, 100 px apart, and are missed on frames 10 and 11; C and D walk on from there.
@@ -1126,6 +1124,8 @@ mod tests {
         assert_eq!(link(&all, &free, a, true, &cfg, Undecided::Assign), None);
     }
 
+    /// The requester walks out across the right edge on frame 9; someone alike walks in there on frame 15.
+    /// Knowing the frame's size, the follower does not take the newcomer for them.
     #[test]
     fn someone_who_walks_out_across_an_edge_is_not_continued_by_whoever_comes_in_there() {
         let frames: Vec<Vec<Person>> = (0..30)
