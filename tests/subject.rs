@@ -10,7 +10,9 @@
 //! - the console: an operator clicks the requester on a review still, sees the proposed track, confirms it and
 //!   makes the copy (screenshots in target/console/subject-*.png);
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
-//!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not.
+//!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not;
+//! - a deletion that stops part way (a segment's file missing) finishes when run again, passing over the
+//!   segment it replaced already (two synthetic segments and a detector that always sees one person).
 
 mod common;
 
@@ -590,4 +592,122 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
 
     http_server.stop();
     site.stop();
+}
+
+/// The detector of the test below: one person, always in the same place.
+struct StandingStill;
+
+const STILL_BOX: detect::BBox = detect::BBox {
+    x0: 120.0,
+    y0: 60.0,
+    x1: 180.0,
+    y1: 200.0,
+};
+
+impl detect::Detector for StandingStill {
+    fn detect(
+        &self,
+        _: &mask::FrameRef<'_>,
+    ) -> Result<Vec<detect::Detection>, detect::DetectError> {
+        Ok(vec![detect::Detection {
+            bbox: STILL_BOX,
+            score: 0.9,
+            class: detect::Class::Person,
+        }])
+    }
+    fn name(&self) -> &str {
+        "standing still"
+    }
+}
+
+/// A deletion that stops part way (here: the second segment's file is missing) says to run it again; run
+/// again, it passes over the segment it replaced already and finishes the rest.
+#[test]
+fn a_deletion_stopped_part_way_finishes_when_run_again() {
+    let work = temp_dir("erase-again");
+    let trail: vault::Trail = std::sync::Arc::new(|_| Ok(()));
+    let vault = vault::Vault::open(&work.join("data"), vault::SecretKey::random())
+        .unwrap()
+        .with_trail(trail);
+    let (grant_hex, public_hex) = vault::sealed::new_keypair();
+    let public = vault::SealedPublicKey::parse(&public_hex).unwrap();
+    let grant = vault::Grant::parse(&grant_hex, "test").unwrap();
+    // Two 3-second segments of a white picture (10 fps).
+    let clip = work.join("white.mp4");
+    let pipeline = format!(
+        "videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=320,height=240,framerate=10/1 ! \
+         x264enc speed-preset=ultrafast bframes=0 key-int-max=10 ! h264parse ! \
+         mp4mux streamable=true fragment-duration=1000 ! filesink location={}",
+        clip.display()
+    );
+    let status = std::process::Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(pipeline.split_whitespace())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = vault::time::unix_now() - 100;
+    let rows: Vec<vault::SegmentRow> = [start, start + 3]
+        .iter()
+        .map(|&t| {
+            let mut seg = vault.begin_sealed("cam-w", t, &public).unwrap();
+            seg.write(&std::fs::read(&clip).unwrap()).unwrap();
+            vault.commit(seg, t + 3).unwrap()
+        })
+        .collect();
+    let review =
+        site::subject::Review::open("o-1", "cam-w", start, start + 6, &vault, &grant).unwrap();
+    review.detect(&vault, &StandingStill);
+    assert!(review.ready().is_some(), "pass 1 finished");
+    *review.said.lock() = site::redaction::OperatorReview {
+        marks: vec![site::redaction::Mark {
+            at: start as f64 + 1.0,
+            bbox: [120.0 / 320.0, 60.0 / 240.0, 60.0 / 320.0, 140.0 / 240.0],
+        }],
+        confirmed: true,
+        ..Default::default()
+    };
+
+    // Stopped part way: the first segment is replaced, the second cannot be read.
+    let aside = work.join("second.gseg");
+    std::fs::rename(&rows[1].path, &aside).unwrap();
+    let e = site::subject::erase(&review, &vault, &public).unwrap_err();
+    eprintln!("the first run stopped: {e:#}");
+    let now = vault.list(Some("cam-w.sealed"), 0, i64::MAX).unwrap();
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert_ne!(now[0].sha256, rows[0].sha256, "the first is replaced");
+    assert_eq!(now[1].sha256, rows[1].sha256, "the second is not");
+
+    // Run again: the first is passed over, the second replaced.
+    std::fs::rename(&aside, &rows[1].path).unwrap();
+    let done = site::subject::erase(&review, &vault, &public).unwrap();
+    let json = serde_json::to_value(&done).unwrap();
+    eprintln!("run again: {json}");
+    assert_eq!(json[0]["earlier"], true, "{json}");
+    assert_eq!(json[0]["new_sha256"], now[0].sha256.as_str(), "{json}");
+    assert!(json[1].get("earlier").is_none(), "{json}");
+    assert_eq!(done[0].frames + done[1].frames, 60, "{json}");
+    let after = vault.list(Some("cam-w.sealed"), 0, i64::MAX).unwrap();
+    assert_eq!(after.len(), 2);
+    // Both segments now hide the person in every frame, and keep the rest of the picture.
+    for row in &after {
+        assert!(rows.iter().all(|r| r.sha256 != row.sha256), "{row:?}");
+        let file = work.join("check.mp4");
+        std::fs::write(&file, vault.read_sealed(row, &grant).unwrap()).unwrap();
+        let frames = decode_file(&file, 40);
+        assert_eq!(frames.len(), 30);
+        for (i, f) in frames.iter().enumerate() {
+            assert!(
+                f.luma(150, 130) <= 30,
+                "segment {}: frame {i} shows them",
+                row.start_unix
+            );
+            assert!(
+                f.luma(20, 20) >= 200,
+                "segment {}: frame {i} lost the rest",
+                row.start_unix
+            );
+        }
+    }
+    std::fs::remove_dir_all(&work).unwrap();
 }

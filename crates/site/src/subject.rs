@@ -63,6 +63,8 @@ pub struct Ready {
     pub window: Window,
     /// (frame, JPEG) in frame order.
     stills: Vec<(usize, Vec<u8>)>,
+    /// How many of the window's frames each segment holds, in order.
+    per_segment: Vec<usize>,
     pub detect_seconds: f64,
 }
 
@@ -139,12 +141,21 @@ impl Review {
         vault: &vault::Vault,
         f: &mut dyn FnMut(media::file::RawFrame, f64) -> Result<()>,
     ) -> Result<()> {
-        for (row, key) in &self.segments {
+        self.each_frame_of(vault, &mut |_, frame, t| f(frame, t))
+    }
+
+    /// [`Self::each_frame`], with the index of the segment each frame comes from.
+    fn each_frame_of(
+        &self,
+        vault: &vault::Vault,
+        f: &mut dyn FnMut(usize, media::file::RawFrame, f64) -> Result<()>,
+    ) -> Result<()> {
+        for (k, (row, key)) in self.segments.iter().enumerate() {
             segment_frames(vault, row, key, &mut |frame, t| {
                 if t < self.from as f64 || t >= self.to as f64 {
                     return Ok(());
                 }
-                f(frame, t)
+                f(k, frame, t)
             })?;
         }
         Ok(())
@@ -154,9 +165,11 @@ impl Review {
     pub fn detect(&self, vault: &vault::Vault, detector: &dyn detect::Detector) {
         let started = Instant::now();
         let stills: Mutex<Vec<(usize, f64, Vec<u8>)>> = Mutex::new(Vec::new());
+        let per_segment = Mutex::new(vec![0usize; self.segments.len()]);
         let source: &redaction::Frames<'_> = &|sink| {
             let mut n = 0usize;
-            self.each_frame(vault, &mut |f, t| {
+            self.each_frame_of(vault, &mut |k, f, t| {
+                per_segment.lock()[k] += 1;
                 if let Prep::Detecting { frames, at } = &mut *self.prep.lock() {
                     *frames = n + 1;
                     *at = t;
@@ -183,6 +196,7 @@ impl Review {
                 Prep::Ready(Arc::new(Ready {
                     window,
                     stills,
+                    per_segment: per_segment.into_inner(),
                     detect_seconds: started.elapsed().as_secs_f64(),
                 }))
             }
@@ -354,6 +368,10 @@ pub struct Replaced {
     pub new_sha256: String,
     pub frames: usize,
     pub masked_whole: usize,
+    /// Replaced by an earlier run of this deletion that stopped part way (its figures are then this
+    /// window's frames of it, and none masked whole counted).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub earlier: bool,
 }
 
 /// Erases the requester from the window's sealed segments: each is decoded, their box (and the frames where
@@ -376,7 +394,22 @@ pub fn erase(
     let track = proposal.theirs(true);
     let mut out = Vec::new();
     let mut i = 0usize;
-    for (row, key) in &review.segments {
+    for (k, (row, key)) in review.segments.iter().enumerate() {
+        // A run of this deletion that stopped part way (it says to run it again) replaced this one already:
+        // its frames are passed over, and its replacement is reported as it stands.
+        if let Some(now) = replaced_already(vault, row)? {
+            let n = ready.per_segment.get(k).copied().unwrap_or(0);
+            i += n;
+            out.push(Replaced {
+                start: vault::time::utc_stamp(row.start_unix),
+                old_sha256: row.sha256.clone(),
+                new_sha256: now.sha256,
+                frames: n,
+                masked_whole: 0,
+                earlier: true,
+            });
+            continue;
+        }
         let mut sink = media::file::FileSink::in_memory(&format!(
             "segment {} without the requester",
             vault::time::utc_stamp(row.start_unix)
@@ -410,7 +443,34 @@ pub fn erase(
             new_sha256: new.sha256,
             frames,
             masked_whole: whole,
+            earlier: false,
         });
     }
     Ok(out)
+}
+
+/// The segment that now stands where `row` stood, when `row` was replaced ([`vault::Vault::replace_sealed`]);
+/// None while `row` itself is still indexed.
+fn replaced_already(
+    vault: &vault::Vault,
+    row: &vault::SegmentRow,
+) -> Result<Option<vault::SegmentRow>> {
+    let now = vault.list(
+        Some(&row.camera),
+        row.start_unix,
+        row.end_unix.max(row.start_unix + 1),
+    )?;
+    if now.iter().any(|r| r.id == row.id) {
+        return Ok(None);
+    }
+    now.into_iter()
+        .find(|r| r.start_unix == row.start_unix && r.sealed)
+        .map(Some)
+        .ok_or_else(|| {
+            anyhow!(
+                "segment {} of {} is no longer in the index, and nothing stands in its place",
+                vault::time::utc_stamp(row.start_unix),
+                row.camera
+            )
+        })
 }
