@@ -12,7 +12,7 @@
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
 //!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not;
 //! - a deletion that stops part way (a segment's file missing) finishes when run again, passing over the
-//!   segment it replaced already (two synthetic segments and a detector that always sees one person).
+//!   segment it replaced already (two synthetic segments and a detector that sees one person walk across).
 
 mod common;
 
@@ -594,29 +594,33 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     site.stop();
 }
 
-/// The detector of the test below: one person, always in the same place.
-struct StandingStill;
+/// The detector of the test below: one person, walking right 3 px a frame (40×140, from x 10).
+struct Walker(std::sync::atomic::AtomicUsize);
 
-const STILL_BOX: detect::BBox = detect::BBox {
-    x0: 120.0,
-    y0: 60.0,
-    x1: 180.0,
-    y1: 200.0,
-};
+fn walker_box(n: usize) -> detect::BBox {
+    let x = 10.0 + 3.0 * n as f32;
+    detect::BBox {
+        x0: x,
+        y0: 60.0,
+        x1: x + 40.0,
+        y1: 200.0,
+    }
+}
 
-impl detect::Detector for StandingStill {
+impl detect::Detector for Walker {
     fn detect(
         &self,
         _: &mask::FrameRef<'_>,
     ) -> Result<Vec<detect::Detection>, detect::DetectError> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(vec![detect::Detection {
-            bbox: STILL_BOX,
+            bbox: walker_box(n),
             score: 0.9,
             class: detect::Class::Person,
         }])
     }
     fn name(&self) -> &str {
-        "standing still"
+        "walker"
     }
 }
 
@@ -657,12 +661,20 @@ fn a_deletion_stopped_part_way_finishes_when_run_again() {
         .collect();
     let review =
         site::subject::Review::open("o-1", "cam-w", start, start + 6, &vault, &grant).unwrap();
-    review.detect(&vault, &StandingStill);
+    review.detect(&vault, &Walker(std::sync::atomic::AtomicUsize::new(0)));
     assert!(review.ready().is_some(), "pass 1 finished");
     *review.said.lock() = site::redaction::OperatorReview {
         marks: vec![site::redaction::Mark {
             at: start as f64 + 1.0,
-            bbox: [120.0 / 320.0, 60.0 / 240.0, 60.0 / 320.0, 140.0 / 240.0],
+            bbox: {
+                let b = walker_box(10);
+                [
+                    b.x0 / 320.0,
+                    b.y0 / 240.0,
+                    b.width() / 320.0,
+                    b.height() / 240.0,
+                ]
+            },
         }],
         confirmed: true,
         ..Default::default()
@@ -689,23 +701,30 @@ fn a_deletion_stopped_part_way_finishes_when_run_again() {
     assert_eq!(done[0].frames + done[1].frames, 60, "{json}");
     let after = vault.list(Some("cam-w.sealed"), 0, i64::MAX).unwrap();
     assert_eq!(after.len(), 2);
-    // Both segments now hide the person in every frame, and keep the rest of the picture.
-    for row in &after {
+    // Both segments now hide the person where they were on each frame of the window (the second segment's
+    // frames follow pass 1's count past the first), and keep the rest of the picture.
+    for (k, row) in after.iter().enumerate() {
         assert!(rows.iter().all(|r| r.sha256 != row.sha256), "{row:?}");
         let file = work.join("check.mp4");
         std::fs::write(&file, vault.read_sealed(row, &grant).unwrap()).unwrap();
         let frames = decode_file(&file, 40);
         assert_eq!(frames.len(), 30);
         for (i, f) in frames.iter().enumerate() {
+            let (x, y) = walker_box(30 * k + i).center();
             assert!(
-                f.luma(150, 130) <= 30,
-                "segment {}: frame {i} shows them",
-                row.start_unix
+                f.luma(x as u32, y as u32) <= 30,
+                "segment {k}: frame {i} shows them"
             );
+            if k == 1 {
+                let (x, y) = walker_box(i).center();
+                assert!(
+                    f.luma(x as u32, y as u32) >= 200,
+                    "segment 1: frame {i} masked out of step"
+                );
+            }
             assert!(
-                f.luma(20, 20) >= 200,
-                "segment {}: frame {i} lost the rest",
-                row.start_unix
+                f.luma(300, 20) >= 200,
+                "segment {k}: frame {i} lost the rest"
             );
         }
     }

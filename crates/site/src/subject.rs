@@ -82,6 +82,9 @@ pub struct Review {
     pub viewers: Mutex<BTreeSet<String>>,
     /// One job at a time.
     pub job: Mutex<()>,
+    /// Segments this window's deletion replaced already, by the old row's id (a deletion that stopped part
+    /// way passes over them when run again).
+    replaced: Mutex<HashMap<i64, vault::SegmentRow>>,
 }
 
 impl Review {
@@ -119,6 +122,7 @@ impl Review {
             said: Mutex::new(OperatorReview::default()),
             viewers: Mutex::new(BTreeSet::new()),
             job: Mutex::new(()),
+            replaced: Mutex::new(HashMap::new()),
         })
     }
 
@@ -396,8 +400,10 @@ pub fn erase(
     let mut i = 0usize;
     for (k, (row, key)) in review.segments.iter().enumerate() {
         // A run of this deletion that stopped part way (it says to run it again) replaced this one already:
-        // its frames are passed over, and its replacement is reported as it stands.
-        if let Some(now) = replaced_already(vault, row)? {
+        // its frames are passed over, and its replacement is reported as it stands. (A segment another
+        // deletion replaced meanwhile is not this one's: replacing it again fails, naming it.)
+        let already = review.replaced.lock().get(&row.id).cloned();
+        if let Some(now) = already {
             let n = ready.per_segment.get(k).copied().unwrap_or(0);
             i += n;
             out.push(Replaced {
@@ -437,6 +443,7 @@ pub fn erase(
         })?;
         let plain = sink.finish_in_memory()?;
         let new = vault.replace_sealed(&review.camera, row, &plain, public)?;
+        review.replaced.lock().insert(row.id, new.clone());
         out.push(Replaced {
             start: vault::time::utc_stamp(row.start_unix),
             old_sha256: row.sha256.clone(),
@@ -447,30 +454,4 @@ pub fn erase(
         });
     }
     Ok(out)
-}
-
-/// The segment that now stands where `row` stood, when `row` was replaced ([`vault::Vault::replace_sealed`]);
-/// None while `row` itself is still indexed.
-fn replaced_already(
-    vault: &vault::Vault,
-    row: &vault::SegmentRow,
-) -> Result<Option<vault::SegmentRow>> {
-    let now = vault.list(
-        Some(&row.camera),
-        row.start_unix,
-        row.end_unix.max(row.start_unix + 1),
-    )?;
-    if now.iter().any(|r| r.id == row.id) {
-        return Ok(None);
-    }
-    now.into_iter()
-        .find(|r| r.start_unix == row.start_unix && r.sealed)
-        .map(Some)
-        .ok_or_else(|| {
-            anyhow!(
-                "segment {} of {} is no longer in the index, and nothing stands in its place",
-                vault::time::utc_stamp(row.start_unix),
-                row.camera
-            )
-        })
 }

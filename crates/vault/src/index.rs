@@ -43,6 +43,42 @@ pub(crate) struct IndexRow {
     pub sealed: bool,
 }
 
+const INSERT_SQLITE: &str = "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const SELECT_SQLITE: &str = "SELECT id FROM segments WHERE path = ?1";
+const INSERT_PG: &str = "INSERT INTO segments (node, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, path) DO NOTHING";
+const SELECT_PG: &str = "SELECT id FROM segments WHERE node = $1 AND path = $2";
+
+/// A [`NewSegment`]'s columns, in the order of `INSERT_SQLITE`.
+fn sqlite_row<'a>(s: &'a NewSegment<'_>) -> [&'a dyn rusqlite::ToSql; 8] {
+    [
+        &s.camera,
+        &s.day,
+        &s.start_unix,
+        &s.end_unix,
+        &s.bytes,
+        &s.rel,
+        &s.sha256,
+        &s.sealed_key,
+    ]
+}
+
+/// A [`NewSegment`]'s columns, in the order of `INSERT_PG`.
+fn pg_row<'a>(s: &'a NewSegment<'_>) -> [&'a (dyn postgres::types::ToSql + Sync); 9] {
+    [
+        &s.node,
+        &s.camera,
+        &s.day,
+        &s.start_unix,
+        &s.end_unix,
+        &s.bytes,
+        &s.rel,
+        &s.sha256,
+        &s.sealed_key,
+    ]
+}
+
 pub(crate) struct NewSegment<'a> {
     pub node: &'a str,
     pub camera: &'a str,
@@ -245,58 +281,54 @@ impl IndexDb {
 
     /// Indexes a segment (again: a path already indexed on that node keeps its row) and returns its id.
     pub fn insert_segment(&self, s: &NewSegment<'_>) -> Result<i64, VaultError> {
-        self.insert_replacing(s, None)
+        match self {
+            IndexDb::Sqlite { conn, .. } => self.sqlite(conn, |db| {
+                db.execute(INSERT_SQLITE, sqlite_row(s))?;
+                db.query_row(SELECT_SQLITE, params![s.rel], |r| r.get(0))
+            }),
+            IndexDb::Postgres(pg) => pg.with(|c| {
+                c.execute(INSERT_PG, &pg_row(s))?;
+                c.query_one(SELECT_PG, &[&s.node, &s.rel]).map(|r| r.get(0))
+            }),
+        }
     }
 
     /// Indexes a segment and deletes the row `old` in one transaction, so that a crash leaves either the old
-    /// row or the new one, never both and never neither.
+    /// row or the new one, never both and never neither. Where `old` is no longer indexed (replaced or deleted
+    /// meanwhile) or the new path is indexed already, nothing changes: [`VaultError::NotReplaced`].
     pub fn replace_segment(&self, old: i64, s: &NewSegment<'_>) -> Result<i64, VaultError> {
-        self.insert_replacing(s, Some(old))
-    }
-
-    fn insert_replacing(&self, s: &NewSegment<'_>, old: Option<i64>) -> Result<i64, VaultError> {
-        match self {
+        // Some(id) when both the insert and the delete touched exactly one row; None rolls back (the
+        // transaction is dropped uncommitted).
+        let done = match self {
             IndexDb::Sqlite { conn, .. } => self.sqlite(conn, |db| {
                 let tx = db.unchecked_transaction()?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO segments (camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![s.camera, s.day, s.start_unix, s.end_unix, s.bytes, s.rel, s.sha256, s.sealed_key],
-                )?;
-                let id = tx.query_row(
-                    "SELECT id FROM segments WHERE path = ?1",
-                    params![s.rel],
-                    |r| r.get(0),
-                )?;
-                if let Some(old) = old.filter(|&o| o != id) {
-                    tx.execute("DELETE FROM segments WHERE id = ?1", params![old])?;
+                if tx.execute(INSERT_SQLITE, sqlite_row(s))? != 1
+                    || tx.execute("DELETE FROM segments WHERE id = ?1", params![old])? != 1
+                {
+                    return Ok(None);
                 }
+                let id = tx.query_row(SELECT_SQLITE, params![s.rel], |r| r.get(0))?;
                 tx.commit()?;
-                Ok(id)
-            }),
+                Ok(Some(id))
+            })?,
             IndexDb::Postgres(pg) => pg.with(|c| {
                 let mut tx = c.transaction()?;
-                tx.execute(
-                    "INSERT INTO segments (node, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, path) DO NOTHING",
-                    &[
-                        &s.node, &s.camera, &s.day, &s.start_unix, &s.end_unix, &s.bytes, &s.rel,
-                        &s.sha256, &s.sealed_key,
-                    ],
-                )?;
-                let id: i64 = tx
-                    .query_one(
-                        "SELECT id FROM segments WHERE node = $1 AND path = $2",
-                        &[&s.node, &s.rel],
-                    )?
-                    .get(0);
-                if let Some(old) = old.filter(|&o| o != id) {
-                    tx.execute("DELETE FROM segments WHERE id = $1", &[&old])?;
+                if tx.execute(INSERT_PG, &pg_row(s))? != 1
+                    || tx.execute("DELETE FROM segments WHERE id = $1", &[&old])? != 1
+                {
+                    return Ok(None);
                 }
+                let id: i64 = tx.query_one(SELECT_PG, &[&s.node, &s.rel])?.get(0);
                 tx.commit()?;
-                Ok(id)
-            }),
-        }
+                Ok(Some(id))
+            })?,
+        };
+        done.ok_or_else(|| {
+            VaultError::NotReplaced(format!(
+                "segment row {old} is no longer indexed, or {} is indexed already",
+                s.rel
+            ))
+        })
     }
 
     /// Segments matching `f`, ordered by camera and start. With SQLite every row is this node's, so the node

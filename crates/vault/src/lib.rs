@@ -30,6 +30,10 @@ pub enum VaultError {
     Tampered(String),
     #[error("index {path}: {reason}")]
     Index { path: String, reason: String },
+    /// A replacement found its old row gone (replaced or deleted meanwhile) or its new path indexed already:
+    /// nothing was changed.
+    #[error("{0}: nothing was changed")]
+    NotReplaced(String),
     #[error(
         "{what}: not on this node's storage: its file is on node {node} (this is {here}); export it there"
     )]

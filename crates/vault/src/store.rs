@@ -478,7 +478,8 @@ impl Vault {
     /// then adds its row and deletes the old one (which holds the old file's only wrapped key); then the old
     /// file is removed. Interrupted before the transaction, the old segment stands and the new file, unindexed,
     /// is removed when the vault next opens; after it, the old file can no longer be opened and is removed
-    /// then too. Never are both indexed.
+    /// then too. Never are both indexed: where the old row is gone already (another deletion replaced it
+    /// meanwhile), nothing changes and the error says so ([`VaultError::NotReplaced`]).
     pub fn replace_sealed(
         &self,
         camera: &str,
@@ -502,10 +503,14 @@ impl Vault {
             Some(old.id),
         ) {
             Ok(new) => new,
-            Err(e) => {
+            // Rolled back for certain: the new file is nobody's.
+            Err(e @ VaultError::NotReplaced(_)) => {
                 let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
+            // Perhaps committed after all (a connection lost at the commit): the file stays, and the next
+            // open keeps it if its row is there, or removes it.
+            Err(e) => return Err(e),
         };
         match std::fs::remove_file(&old.path) {
             Ok(()) => {}
@@ -1036,6 +1041,14 @@ mod tests {
         let new = v.replace_sealed("cam-1", &old, b"masked", &public).unwrap();
         assert_eq!(only(&v), b"masked");
         assert!(!old.path.exists() && new.path.exists());
+        assert_eq!(files(&d), 1);
+
+        // Replacing a row that is gone (another deletion replaced it meanwhile) changes nothing.
+        let e = v
+            .replace_sealed("cam-1", &old, b"another copy", &public)
+            .unwrap_err();
+        assert!(matches!(e, VaultError::NotReplaced(_)), "{e}");
+        assert_eq!(only(&v), b"masked");
         assert_eq!(files(&d), 1);
 
         // Killed after the new file was sealed, before the index transaction: the old one stands.

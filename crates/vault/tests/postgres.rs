@@ -354,6 +354,34 @@ fn node_name_stays_with_the_folder(pg: &Cluster) {
     std::fs::remove_dir_all(w).unwrap();
 }
 
+/// A sealed segment's replacement swaps the rows in one transaction; a row replaced meanwhile is not replaced
+/// twice.
+fn a_sealed_segment_is_replaced_once(pg: &Cluster) {
+    let index = pg.database("replacing");
+    let w = work("replacing");
+    let v = replica(&index, &SecretKey::random(), &w, "node-r", "cam")
+        .with_trail(Arc::new(|_: &serde_json::Value| Ok(())));
+    let (grant_hex, public_hex) = vault::sealed::new_keypair();
+    let public = vault::SealedPublicKey::parse(&public_hex).unwrap();
+    let grant = vault::Grant::parse(&grant_hex, "test").unwrap();
+    let t = 20_000 * 86_400 + 10;
+    let mut s = v.begin_sealed("cam-1", t, &public).unwrap();
+    s.write(b"unmasked").unwrap();
+    let old = v.commit(s, t + 60).unwrap();
+    let new = v.replace_sealed("cam-1", &old, b"masked", &public).unwrap();
+    let rows = v.list(None, 0, i64::MAX).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(v.read_sealed(&rows[0], &grant).unwrap(), b"masked");
+    assert!(!old.path.exists() && new.path.exists());
+    let e = v
+        .replace_sealed("cam-1", &old, b"again", &public)
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing was changed"), "{e}");
+    assert_eq!(v.list(None, 0, i64::MAX).unwrap().len(), 1);
+    assert_eq!(files(&w, ".gseg").len(), 1);
+    std::fs::remove_dir_all(w).unwrap();
+}
+
 /// Errors name the index by its URL without the credentials.
 fn errors_never_show_the_password(pg: &Cluster) {
     let missing = PostgresIndex {
@@ -433,5 +461,6 @@ fn postgres_index_shared_by_two_replicas() {
     sweep_destroys_the_key_and_the_owning_nodes_files(&pg);
     node_name_stays_with_the_folder(&pg);
     errors_never_show_the_password(&pg);
+    a_sealed_segment_is_replaced_once(&pg);
     a_shard_is_leased_by_one_replica_at_a_time(&pg);
 }
