@@ -466,12 +466,20 @@ fn assign(
             }
         }
     }
-    let cost_of = |e: usize, s: usize| {
-        if e == from && skip(s) {
-            return None;
-        }
-        cost(&all[e], &all[s], forward, true, cfg)
-    };
+    // What each end costs with each start (None: it may not take it), worked out once.
+    let costs: Vec<Vec<Option<f32>>> = ends
+        .iter()
+        .map(|&e| {
+            starts
+                .iter()
+                .map(|&s| {
+                    (e != from || !skip(s))
+                        .then(|| cost(&all[e], &all[s], forward, true, cfg))
+                        .flatten()
+                })
+                .collect()
+        })
+        .collect();
     // Every assignment (at most 7^4): end k takes start choice[k], or none (choice == starts.len()).
     let options = starts.len() + 1;
     let mut best = (f32::INFINITY, None);
@@ -485,7 +493,7 @@ fn assign(
                 total += cfg.unassigned;
             } else if used[c] {
                 fits = false;
-            } else if let Some(x) = cost_of(ends[k], starts[c]) {
+            } else if let Some(x) = costs[k][c] {
                 used[c] = true;
                 total += x;
             } else {
