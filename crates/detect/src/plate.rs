@@ -161,13 +161,33 @@ pub struct PlatesFromVehicles<D: Detector, B: Backend> {
     /// Also return the vehicle detections themselves (when vehicles are masked too).
     pub keep_vehicles: bool,
     /// A vehicle whose crop is where it was and looks as it did (a parked car) keeps the plates found in it
-    /// for this long before the plate model looks again; zero runs the model on every detection.
-    pub recheck: Duration,
+    /// this long before the plate model looks again.
+    pub recheck: Recheck,
     cache: Mutex<Vec<CachedCrop>>,
+    /// Detections run so far (the clock of [`Recheck::Detections`]).
+    runs: std::sync::atomic::AtomicU64,
+}
+
+/// How long an unchanged vehicle keeps its plates; zero in either runs the model on every detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recheck {
+    /// By the wall clock: live cameras.
+    Time(Duration),
+    /// Counted in this detector's detections: footage read faster or slower than it was recorded, where the
+    /// same footage must give the same plates however busy the machine is.
+    Detections(u64),
+}
+
+impl Recheck {
+    fn is_zero(self) -> bool {
+        matches!(self, Recheck::Time(Duration::ZERO) | Recheck::Detections(0))
+    }
 }
 
 /// How long an unchanged parked vehicle keeps its plates before the plate model looks again (the track hold).
 pub const PLATE_RECHECK: Duration = Duration::from_millis(1500);
+/// [`PLATE_RECHECK`] for footage, in detections (1.5 s at 10 frames a second; less at higher rates).
+pub const PLATE_RECHECK_DETECTIONS: u64 = 15;
 
 /// The plates found in a crop, and what the crop looked like then.
 struct CachedCrop {
@@ -175,6 +195,8 @@ struct CachedCrop {
     thumb: [u8; THUMB_CELLS],
     plates: Vec<PlateQuad>,
     at: Instant,
+    /// The detection it was found in.
+    run: u64,
 }
 
 const THUMB_W: usize = 16;
@@ -238,13 +260,14 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
             crop_margin: 0.05,
             max_crops: 8,
             keep_vehicles,
-            recheck: PLATE_RECHECK,
+            recheck: Recheck::Time(PLATE_RECHECK),
             cache: Mutex::new(Vec::new()),
+            runs: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// How long an unchanged vehicle keeps its plates before the model looks again (zero: every detection).
-    pub fn with_recheck(mut self, recheck: Duration) -> Self {
+    pub fn with_recheck(mut self, recheck: Recheck) -> Self {
         self.recheck = recheck;
         self
     }
@@ -256,6 +279,7 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
         &self,
         frame: &FrameRef<'_>,
         crop: BBox,
+        run: u64,
     ) -> Result<Vec<PlateQuad>, DetectError> {
         if self.recheck.is_zero() {
             return self.plates_in(frame, crop);
@@ -264,7 +288,10 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
         let now = Instant::now();
         {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.retain(|c| now.duration_since(c.at) < self.recheck);
+            cache.retain(|c| match self.recheck {
+                Recheck::Time(d) => now.duration_since(c.at) < d,
+                Recheck::Detections(n) => run.saturating_sub(c.run) < n,
+            });
             if let Some(hit) = cache.iter().find(|c| {
                 c.crop.iou(&crop) >= SAME_PLACE_IOU && look_diff(&c.thumb, &thumb) <= SAME_LOOK
             }) {
@@ -281,6 +308,7 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
             thumb,
             plates: plates.clone(),
             at: now,
+            run,
         });
         Ok(plates)
     }
@@ -327,13 +355,18 @@ impl<D: Detector, B: Backend> PlatesFromVehicles<D, B> {
 impl<D: Detector, B: Backend> Detector for PlatesFromVehicles<D, B> {
     fn detect(&self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
         let dets = self.inner.detect(frame)?;
+        let run = self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut plates = Vec::new();
         for crop in self.crops(&dets, frame.width(), frame.height()) {
-            plates.extend(self.plates_cached(frame, crop)?.iter().map(|q| Detection {
-                bbox: q.bbox(),
-                score: q.score,
-                class: Class::Plate,
-            }));
+            plates.extend(
+                self.plates_cached(frame, crop, run)?
+                    .iter()
+                    .map(|q| Detection {
+                        bbox: q.bbox(),
+                        score: q.score,
+                        class: Class::Plate,
+                    }),
+            );
         }
         // Overlapping vehicles give overlapping crops and so the same plate twice.
         let mut out: Vec<Detection> = dets
@@ -613,7 +646,7 @@ mod tests {
         let runs = |p: &PlatesFromVehicles<Fixed, CentrePlate>| p.backend.0.lock().unwrap().len();
         let p =
             PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
-                .with_recheck(Duration::from_millis(300));
+                .with_recheck(Recheck::Time(Duration::from_millis(300)));
         let f = FrameRef::new(l, &data).unwrap();
         let first = p.detect(&f).unwrap();
         assert_eq!(first.len(), 1);
@@ -644,7 +677,38 @@ mod tests {
         // Zero recheck: every detection runs the model.
         let always =
             PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
-                .with_recheck(Duration::ZERO);
+                .with_recheck(Recheck::Time(Duration::ZERO));
+        always.detect(&f).unwrap();
+        always.detect(&f).unwrap();
+        assert_eq!(runs(&always), 2);
+    }
+
+    #[test]
+    fn on_footage_the_recheck_counts_detections_not_seconds() {
+        let l = Layout::packed(PixelFormat::I420, 640, 480);
+        let data = vec![128u8; l.min_len()];
+        let f = FrameRef::new(l, &data).unwrap();
+        let car = det(Class::Vehicle, 100.0, 200.0, 420.0, 360.0);
+        let runs = |p: &PlatesFromVehicles<Fixed, CentrePlate>| p.backend.0.lock().unwrap().len();
+        let p =
+            PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
+                .with_recheck(Recheck::Detections(3));
+        // However slowly the frames come, the 4th detection looks again, and so on every 3rd.
+        for _ in 0..3 {
+            p.detect(&f).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(runs(&p), 1);
+        p.detect(&f).unwrap();
+        assert_eq!(runs(&p), 2);
+        for _ in 0..3 {
+            p.detect(&f).unwrap();
+        }
+        assert_eq!(runs(&p), 3);
+        // Zero: every detection.
+        let always =
+            PlatesFromVehicles::new(Fixed(vec![car]), CentrePlate(Mutex::new(Vec::new())), false)
+                .with_recheck(Recheck::Detections(0));
         always.detect(&f).unwrap();
         always.detect(&f).unwrap();
         assert_eq!(runs(&always), 2);

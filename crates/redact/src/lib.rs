@@ -220,8 +220,11 @@ pub fn plan(dets: &[FrameDets], track: &[Option<BBox>], others: &[Vec<BBox>], i:
     Plan::Boxes { requester, hide }
 }
 
-/// Share of another person's box that stays hidden where the requester's box is cut out of it.
-pub const KEEP_HIDDEN: f32 = 0.6;
+/// Share of another person's box that stays hidden where the requester's box is cut out of it. Their box is
+/// the detector's, not where they are: at 60% a person half behind the requester was left 53% hidden by one
+/// encoding of vtest and 49% by another (in CI); 70% keeps ≥ 62% (bench), for 1–3 frames fewer of the
+/// requester visible per requester.
+pub const KEEP_HIDDEN: f32 = 0.7;
 
 /// A box this many times the requester's area is not one other person (a group merged in one detection, or a
 /// carried box grown stale): the requester is cut out of it however much they overlap.
@@ -357,7 +360,7 @@ mod tests {
         let area: f32 = parts.iter().map(BBox::area).sum();
         assert!((area - 9500.0).abs() < 1.0, "{parts:?}");
         assert!(parts.iter().all(|p| p.iou(&req) == 0.0), "{parts:?}");
-        // Half of it overlaps: only a strip on the requester's side is cut, so 60% of the other stays hidden.
+        // Half of it overlaps: only a strip on the requester's side is cut, so 70% of the other stays hidden.
         let req = BBox {
             x0: 50.0,
             y0: 0.0,
@@ -366,8 +369,8 @@ mod tests {
         };
         let parts = around(&other, &req);
         let area: f32 = parts.iter().map(BBox::area).sum();
-        assert!((area - KEEP_HIDDEN * other.area()).abs() < 1.0, "{parts:?}");
-        assert!(parts.iter().all(|p| p.x1 <= 60.01), "{parts:?}");
+        assert!((area - 7000.0).abs() < 1.0, "{parts:?}");
+        assert!(parts.iter().all(|p| p.x1 <= 70.01), "{parts:?}");
         // No overlap: unchanged.
         let req = BBox {
             x0: 200.0,

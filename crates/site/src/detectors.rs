@@ -61,10 +61,19 @@ impl std::fmt::Display for ModelsState {
     }
 }
 
+/// What a detector slot is for: its classes, and whether it reads recorded footage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SlotKey {
+    classes: Vec<Class>,
+    /// Footage read faster or slower than it was recorded: the plates of a parked vehicle are kept for a number
+    /// of frames, not of seconds, so the same footage always gives the same detections.
+    footage: bool,
+}
+
 pub struct DetectorPool {
     runtime: Arc<Runtime>,
     tuning: Tuning,
-    slots: Mutex<Vec<(Vec<Class>, Arc<DetectorSlot>)>>,
+    slots: Mutex<Vec<(SlotKey, Arc<DetectorSlot>)>>,
     state: Arc<Mutex<ModelsState>>,
 }
 
@@ -127,31 +136,42 @@ impl DetectorPool {
 
     /// A detector for `classes`; it reports "not loaded" until `load_*` has run.
     pub fn detector_for(&self, classes: &[Class]) -> Result<Arc<dyn Detector>> {
-        Ok(self.slot_for(classes)?.1)
+        Ok(self.slot_for(classes, false)?.1)
     }
 
     /// A detector for `classes` with its models loaded now if they were not (a job on a running site whose
     /// cameras detect other classes).
     pub fn loaded_detector_for(&self, classes: &[Class]) -> Result<Arc<dyn Detector>> {
-        let (key, slot) = self.slot_for(classes)?;
+        self.loaded(self.slot_for(classes, false)?)
+    }
+
+    /// [`Self::loaded_detector_for`] for recorded footage (a redacted export, a deletion): nothing it keeps
+    /// expires by the wall clock, so the same footage gives the same detections however fast it is read.
+    pub fn loaded_footage_detector_for(&self, classes: &[Class]) -> Result<Arc<dyn Detector>> {
+        self.loaded(self.slot_for(classes, true)?)
+    }
+
+    fn loaded(&self, (key, slot): (SlotKey, Arc<DetectorSlot>)) -> Result<Arc<dyn Detector>> {
         if !slot.is_loaded() {
             load(&self.runtime, self.tuning, &[(key, slot.clone())])?;
         }
         Ok(slot)
     }
 
-    fn slot_for(&self, classes: &[Class]) -> Result<(Vec<Class>, Arc<DetectorSlot>)> {
+    fn slot_for(&self, classes: &[Class], footage: bool) -> Result<(SlotKey, Arc<DetectorSlot>)> {
         for m in models_for(classes)? {
             self.runtime.store().verified_path(m)?;
         }
-        let mut key = classes.to_vec();
-        key.sort();
-        key.dedup();
+        let mut classes = classes.to_vec();
+        classes.sort();
+        classes.dedup();
+        let key = SlotKey { classes, footage };
         let mut slots = self.slots.lock();
         if let Some((_, s)) = slots.iter().find(|(k, _)| *k == key) {
             return Ok((key, s.clone()));
         }
         let name = key
+            .classes
             .iter()
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
@@ -195,11 +215,7 @@ impl DetectorPool {
     }
 }
 
-fn load(
-    runtime: &Runtime,
-    tuning: Tuning,
-    slots: &[(Vec<Class>, Arc<DetectorSlot>)],
-) -> Result<()> {
+fn load(runtime: &Runtime, tuning: Tuning, slots: &[(SlotKey, Arc<DetectorSlot>)]) -> Result<()> {
     let mut sessions: BTreeMap<&str, Arc<OrtBackend>> = BTreeMap::new();
     let mut session = |model: &'static str| -> Result<Arc<OrtBackend>> {
         if let Some(b) = sessions.get(model) {
@@ -209,7 +225,15 @@ fn load(
         sessions.insert(model, b.clone());
         Ok(b)
     };
-    for (classes, slot) in slots {
+    for (key, slot) in slots {
+        let classes = &key.classes;
+        let recheck = match (key.footage, tuning.plate_recheck.is_zero()) {
+            (_, true) => detect::plate::Recheck::Time(std::time::Duration::ZERO),
+            (true, false) => {
+                detect::plate::Recheck::Detections(detect::plate::PLATE_RECHECK_DETECTIONS)
+            }
+            (false, false) => detect::plate::Recheck::Time(tuning.plate_recheck),
+        };
         let mut members: Vec<Arc<dyn Detector>> = Vec::new();
         for model in models_for(classes)? {
             let backend = session(model)?;
@@ -237,7 +261,7 @@ fn load(
                     if has(Class::Plate) {
                         d = Box::new(
                             PlatesFromVehicles::new(d, session(HYPERLPR)?, has(Class::Vehicle))
-                                .with_recheck(tuning.plate_recheck),
+                                .with_recheck(recheck),
                         );
                     }
                     Arc::from(d)

@@ -33,7 +33,7 @@ impl Site {
         };
         let detector = self
             .detectors()
-            .loaded_detector_for(&[
+            .loaded_footage_detector_for(&[
                 detect::Class::Person,
                 detect::Class::Face,
                 detect::Class::Plate,
