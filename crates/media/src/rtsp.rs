@@ -222,8 +222,14 @@ impl RtspOut {
 
 impl Drop for RtspOut {
     fn drop(&mut self) {
-        self.main_loop.quit();
         if let Some(t) = self.thread.take() {
+            // A quit before the thread's loop has begun running is lost (GLib's run() starts by marking the
+            // loop running), and the join then waited forever: a site failing to start right after opening its
+            // RTSP port hung instead of saying why. So quit until the thread has ended.
+            while !t.is_finished() {
+                self.main_loop.quit();
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             let _ = t.join();
         }
     }

@@ -278,3 +278,21 @@ fn access_units_on_one_time_still_export() {
     let n = frames(&format!("filesrc location={}", file.display()), usize::MAX).len();
     assert_eq!(n, 30, "{n} of 30 frames exported");
 }
+
+/// A server dropped at once (a site that fails to start right after opening its RTSP port) stops: it used to
+/// wait forever for a thread whose loop had not begun when it was told to quit.
+#[test]
+fn an_rtsp_server_dropped_at_once_stops() {
+    media::init().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..50 {
+            drop(RtspOut::start("127.0.0.1", 0).unwrap());
+        }
+        tx.send(()).unwrap();
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(60)).is_ok(),
+        "50 servers started and dropped at once did not all stop within 60 s"
+    );
+}
