@@ -441,6 +441,63 @@ detect = ["person"]
     let metrics = telemetry::metrics().encode_text();
     assert_eq!(metric(&metrics, "garim_requests_open"), Some(4.0));
     assert_eq!(metric(&metrics, "garim_requests_overdue"), Some(0.0));
+
+    // A manager's reset of lee's password would drop lee's share (m would know the password): with k = 2 and
+    // two holders, the sealed footage could never be opened again. Refused (409, ledgered), as are disabling
+    // and demoting lee; lee keeps their password and share.
+    for change in [
+        serde_json::json!({"password": "m resets lee's password"}),
+        serde_json::json!({"disabled": true}),
+        serde_json::json!({"role": "access"}),
+    ] {
+        let (code, body) = http.patch(&tm, "/api/v1/users/lee", change.clone());
+        assert_eq!(code, 409, "{change}: {body}");
+        let e = body["error"].as_str().unwrap();
+        assert!(
+            e.contains("k = 2") && e.contains("allow_sealed_lockout") && !e.contains(&public_hex),
+            "{e}"
+        );
+    }
+    let refused = rows_of(&ledger, ledger::Kind::UserChange)
+        .into_iter()
+        .filter(|r| r.entry.subject == "user lee" && r.entry.detail["outcome"] == "refused")
+        .count();
+    assert_eq!(refused, 3, "a refused row for each");
+    http.login("lee", LEE_PW);
+    assert_eq!(
+        records
+            .directory()
+            .custody_of(&public)
+            .unwrap()
+            .unwrap()
+            .holders,
+        ["lee", "m"]
+    );
+    // Accepted, it is done and says so; the site still starts, saying the key can no longer be opened.
+    let (code, body) = http.patch(
+        &tm,
+        "/api/v1/users/lee",
+        serde_json::json!({"password": "m resets lee's password", "allow_sealed_lockout": true}),
+    );
+    assert_eq!(code, 200, "{body}");
+    let row = rows_of(&ledger, ledger::Kind::UserChange).pop().unwrap();
+    assert_eq!(row.entry.detail["sealed_lockout"], "accepted", "{row:?}");
+    assert_eq!(
+        records
+            .directory()
+            .custody_of(&public)
+            .unwrap()
+            .unwrap()
+            .holders,
+        ["m"]
+    );
     http_server.stop();
     site.stop();
+    drop(site);
+    let again = start_site(&config);
+    assert!(
+        again.status().cameras.iter().any(|c| c.id == "cam-s"),
+        "the sealed camera runs"
+    );
+    again.stop();
 }

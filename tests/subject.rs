@@ -8,7 +8,8 @@
 //!   shows the requester and hides every other person of the ground truth, masks whole the frames the sidecar
 //!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
 //! - the console: an operator clicks the requester on a review still, sees the proposed track, confirms it and
-//!   makes the copy (screenshots in target/console/subject-*.png);
+//!   makes the copy (screenshots in target/console/subject-*.png); disabling lee, one of the two holders of the
+//!   sealed key, asks first and, declined, changes nothing (users-sealed-lockout.png);
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
 //!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not;
 //! - a deletion that stops part way (a segment's file missing) finishes when run again, passing over the
@@ -516,7 +517,26 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
         "return !!document.querySelector('.review-download');",
     );
     b.shot("subject-export");
+    // Disabling lee, one of the two holders of the sealed key (k = 2), asks first in plain words; declined, it
+    // changes nothing and the row says so.
+    b.go("/#/users");
+    let lee_row = "tr.user-row[data-user=\"lee\"]";
+    b.until(
+        "the users page",
+        &format!("return !!document.querySelector('{lee_row} .user-disable');"),
+    );
+    b.js("window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return false; }; return true;");
+    b.click(&format!("{lee_row} .user-disable"));
+    b.until(
+        "asked before the sealed key is lost",
+        &format!(
+            "return window.__asked.length === 1 && window.__asked[0].includes('봉인된 영상은 다시는 열 수 없습니다') \
+             && document.querySelector('{lee_row} .msg').textContent.includes('바꾸지 않았습니다');"
+        ),
+    );
+    b.shot("users-sealed-lockout");
     b.close();
+    http.login("lee", LEE_PW);
     let (code, sidecar) = http.get_json(&tm, &format!("/api/v1/openings/{id}/sidecar"));
     assert_eq!(code, 200, "{sidecar}");
     assert_eq!(sidecar["review"]["marks"], 1, "{sidecar}");

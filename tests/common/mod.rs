@@ -479,9 +479,34 @@ impl Http {
         path: &str,
         body: serde_json::Value,
     ) -> (u16, String, Vec<u8>) {
-        let mut r = self
-            .agent
-            .post(&format!("{}{path}", self.base))
+        self.send(
+            self.agent.post(&format!("{}{path}", self.base)),
+            token,
+            body,
+        )
+    }
+
+    pub fn patch(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let (code, _, bytes) = self.send(
+            self.agent.patch(&format!("{}{path}", self.base)),
+            token,
+            body,
+        );
+        (code, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    fn send(
+        &self,
+        req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, String, Vec<u8>) {
+        let mut r = req
             .header("Authorization", &format!("Bearer {token}"))
             .send_json(body)
             .unwrap();
@@ -568,7 +593,14 @@ pub fn two_managers_split_a_sealed_key(bare: &str) -> String {
         .unwrap();
     records
         .accounts
-        .set_password(&lee, "test", "lee", &LEE_PW.into(), Some(&first))
+        .set_password(
+            &lee,
+            "test",
+            "lee",
+            &LEE_PW.into(),
+            Some(&first),
+            access::SealedLockout::Refuse,
+        )
         .unwrap();
     site::custody::sealed_init(&records, &m, &cfg).unwrap()
 }

@@ -4,8 +4,8 @@
 //! call these; nothing here knows HTTP.
 
 use crate::{
-    AccessError, AuthError, Directory, Password, Permission, Principal, Role, SessionKind, Token,
-    User,
+    AccessError, AuthError, Directory, Password, Permission, Principal, Role, SealedLockout,
+    SessionKind, Token, User,
 };
 use ledger::{Entry, Kind, Ledger};
 use std::sync::Arc;
@@ -230,19 +230,22 @@ impl Accounts {
         Ok(user)
     }
 
+    /// Disables a user. A manager whose share the sealed key cannot be opened without is refused unless
+    /// `lockout` accepts losing it (the row says so).
     pub fn disable(
         &self,
         actor: &Principal,
         client: &str,
         name: &str,
+        lockout: SealedLockout,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
         self.changed(
             actor,
             client,
             name,
-            serde_json::json!({"change": "disable"}),
-            || self.directory.disable(name),
+            with_lockout(serde_json::json!({"change": "disable"}), lockout),
+            || self.directory.disable_with(name, lockout),
         )
     }
 
@@ -263,7 +266,8 @@ impl Accounts {
     }
 
     /// A manager sets anyone's password; every user may set their own, giving the current one (a stolen
-    /// session alone cannot take the account over).
+    /// session alone cannot take the account over). Someone else's reset drops their share of the sealed key:
+    /// refused where the key could then never be opened, unless `lockout` accepts it.
     pub fn set_password(
         &self,
         actor: &Principal,
@@ -271,6 +275,7 @@ impl Accounts {
         name: &str,
         password: &Password,
         current: Option<&Password>,
+        lockout: SealedLockout,
     ) -> Result<User, AccountError> {
         let own = actor.user == name;
         if own {
@@ -304,13 +309,16 @@ impl Accounts {
             actor,
             client,
             name,
-            serde_json::json!({"change": "password", "own": own}),
+            with_lockout(
+                serde_json::json!({"change": "password", "own": own}),
+                lockout,
+            ),
             || match current.filter(|_| own) {
                 Some(cur) => {
                     self.directory
                         .set_own_password(name, cur, password, Some(&actor.session))
                 }
-                None => self.directory.set_password_keeping(name, password, None),
+                None => self.directory.reset_password(name, password, None, lockout),
             },
         )
     }
@@ -321,14 +329,15 @@ impl Accounts {
         client: &str,
         name: &str,
         role: Role,
+        lockout: SealedLockout,
     ) -> Result<User, AccountError> {
         self.require(actor, Permission::ManageUsers)?;
         self.changed(
             actor,
             client,
             name,
-            serde_json::json!({"change": "role", "role": role}),
-            || self.directory.set_role(name, role),
+            with_lockout(serde_json::json!({"change": "role", "role": role}), lockout),
+            || self.directory.set_role_with(name, role, lockout),
         )
     }
 
@@ -355,4 +364,12 @@ impl Accounts {
 fn shown_name(name: &str) -> String {
     let cut: String = name.chars().take(64).collect();
     cut.escape_debug().to_string()
+}
+
+/// A change's row detail, saying so where it was allowed to lose the sealed key.
+fn with_lockout(mut what: serde_json::Value, lockout: SealedLockout) -> serde_json::Value {
+    if lockout == SealedLockout::Accept {
+        what["sealed_lockout"] = "accepted".into();
+    }
+    what
 }

@@ -6,6 +6,7 @@
 use crate::principal::{Principal, SessionId, SessionKind, User};
 use crate::role::Role;
 use crate::secret::{self, Password, Token};
+use crate::shares::SealedLockout;
 use crate::store::{Arg, Mode, Row, Store, Tx};
 use crate::throttle::Throttle;
 use crate::{AccessError, AuthError, Clock, Result, validate_name, validate_person_id};
@@ -305,11 +306,20 @@ impl Directory {
 
     /// Disables a user and ends all its sessions; refused for the last enabled manager.
     pub fn disable(&self, name: &str) -> Result<User> {
+        self.disable_with(name, SealedLockout::Refuse)
+    }
+
+    /// Disables a user; a manager holding a share the sealed key cannot be opened without is refused unless
+    /// `lockout` accepts it.
+    pub fn disable_with(&self, name: &str, lockout: SealedLockout) -> Result<User> {
         validate_name(name)?;
         let now = self.now();
         self.store.tx(Mode::Exclusive, |tx| {
             let user = self.must_get_in(tx, name)?;
             Self::keep_a_manager(tx, &user)?;
+            if user.role == Role::Manager && !user.disabled {
+                crate::shares::check_lockout_in(tx, name, lockout)?;
+            }
             tx.execute(
                 "UPDATE access_users SET disabled = 1, updated_ms = $2 WHERE name = $1",
                 &[Arg::Text(name), Arg::Int(now)],
@@ -355,19 +365,31 @@ impl Directory {
         self.set_password_keeping(name, password, None)
     }
 
-    /// Sets a new password and ends the user's sessions other than `keep` (a user changing its own password
-    /// stays logged in where it did so).
+    /// Sets a new password and ends the user's sessions other than `keep`. Someone else may know it, so the
+    /// user's share of the sealed key is dropped: refused where the key could then never be opened.
     pub fn set_password_keeping(
         &self,
         name: &str,
         password: &Password,
         keep: Option<&SessionId>,
     ) -> Result<User> {
+        self.reset_password(name, password, keep, SealedLockout::Refuse)
+    }
+
+    /// [`Self::set_password_keeping`], going ahead where `lockout` accepts losing the sealed key.
+    pub fn reset_password(
+        &self,
+        name: &str,
+        password: &Password,
+        keep: Option<&SessionId>,
+        lockout: SealedLockout,
+    ) -> Result<User> {
         validate_name(name)?;
         password.validate_for(name)?;
         let phc = secret::hash_password(password)?;
         let now = self.now();
         self.store.tx(Mode::Exclusive, |tx| {
+            crate::shares::check_lockout_in(tx, name, lockout)?;
             self.set_phc_in(tx, name, &phc, keep, now)?;
             // Someone else may know this password: no share of the sealed key may open with it.
             crate::shares::drop_key_in(tx, name)?;
@@ -416,12 +438,21 @@ impl Directory {
     /// Changes a user's role; refused when it would leave no enabled manager. Sessions stay: the role is
     /// read again at every [`Directory::authenticate`], so the change applies to the next request.
     pub fn set_role(&self, name: &str, role: Role) -> Result<User> {
+        self.set_role_with(name, role, SealedLockout::Refuse)
+    }
+
+    /// [`Self::set_role`]; a manager holding a share the sealed key cannot be opened without is refused
+    /// another role unless `lockout` accepts it.
+    pub fn set_role_with(&self, name: &str, role: Role, lockout: SealedLockout) -> Result<User> {
         validate_name(name)?;
         let now = self.now();
         self.store.tx(Mode::Exclusive, |tx| {
             let user = self.must_get_in(tx, name)?;
             if role != Role::Manager {
                 Self::keep_a_manager(tx, &user)?;
+                if user.role == Role::Manager && !user.disabled {
+                    crate::shares::check_lockout_in(tx, name, lockout)?;
+                }
             }
             tx.execute(
                 "UPDATE access_users SET role = $2, updated_ms = $3 WHERE name = $1",

@@ -16,7 +16,7 @@ pub use directory::{Directory, ScopeResolver, SessionPolicy};
 pub use principal::{Denied, Principal, SessionId, SessionKind, User};
 pub use role::{Permission, Role, allows, render_table};
 pub use secret::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password, Token};
-pub use shares::Custody;
+pub use shares::{Custody, SealedLockout};
 pub use throttle::{DEFAULT_CAP, Limit, RetryAfter, Throttle};
 
 use std::sync::Arc;
@@ -66,6 +66,20 @@ pub enum AccessError {
     Custody(String),
     #[error("the current password of `{0}` is wrong")]
     WrongCurrentPassword(String),
+    #[error(
+        "`{name}` holds a share of the sealed key {key}… (k = {k}); without it {others} enabled manager(s) could \
+         open that key ({list}), fewer than k, and the sealed recordings under it could never be opened again. \
+         Re-split the key among the other managers first (garim keys sealed-split), or let `{name}` change \
+         their own password (their share stays); to go ahead and lose it, repeat with allow_sealed_lockout"
+    )]
+    SealedLockout {
+        name: String,
+        /// The first 16 hex digits of the sealed public key.
+        key: String,
+        k: usize,
+        others: usize,
+        list: String,
+    },
 }
 
 /// Why a login or a token was refused. The first two are all a client learns about a failed login: an

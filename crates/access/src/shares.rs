@@ -108,6 +108,61 @@ impl LockedKey {
     }
 }
 
+/// Whether a change may leave a sealed key with fewer than k managers able to open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SealedLockout {
+    /// Refused, naming the key and who holds the rest (the default).
+    #[default]
+    Refuse,
+    /// Done: the sealed recordings under that key can never be opened again (a new key, `garim keys
+    /// sealed-init`, seals what is recorded from then on).
+    Accept,
+}
+
+/// Refuses (unless accepted) a change that takes `name` out of those who can open a sealed key (their share
+/// dropped, or they are no longer an enabled manager) where exactly k − 1 others could then: with it, k can
+/// open the key; without it, nobody ever can. Where it was beyond reach already, nothing is refused.
+pub(crate) fn check_lockout_in(tx: &mut dyn Tx, name: &str, lockout: SealedLockout) -> Result<()> {
+    if lockout == SealedLockout::Accept {
+        return Ok(());
+    }
+    let held = tx.query(
+        "SELECT sealed_public, k FROM access_shares WHERE name = $1 ORDER BY sealed_public",
+        &[Arg::Text(name)],
+    )?;
+    for r in held {
+        let (key, k) = (r.text(0), r.int(1).max(0) as usize);
+        let others: Vec<String> = tx
+            .query(
+                "SELECT s.name FROM access_shares s JOIN access_users u ON u.name = s.name
+                 WHERE s.sealed_public = $1 AND s.name <> $2 AND u.role = $3 AND u.disabled = 0
+                 ORDER BY s.name",
+                &[
+                    Arg::Text(&key),
+                    Arg::Text(name),
+                    Arg::Text(Role::Manager.as_str()),
+                ],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect();
+        if others.len() + 1 == k {
+            return Err(AccessError::SealedLockout {
+                name: name.to_string(),
+                key: key.chars().take(16).collect(),
+                k,
+                others: others.len(),
+                list: if others.is_empty() {
+                    "nobody".into()
+                } else {
+                    others.join(", ")
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The user's share key and shares are gone (a password someone else set, or a deleted account).
 pub(crate) fn drop_key_in(tx: &mut dyn Tx, name: &str) -> Result<()> {
     tx.execute(

@@ -46,6 +46,10 @@ pub enum UserCommand {
         /// The manager doing this [env: GARIM_USER]
         #[arg(long)]
         user: Option<String>,
+        /// Go ahead even where it leaves fewer than k managers able to open the sealed key: the sealed
+        /// recordings under it can then never be opened again
+        #[arg(long)]
+        allow_sealed_lockout: bool,
     },
     /// Set a user's password (GARIM_NEW_PASSWORD or asked); ends its other sessions
     Passwd {
@@ -57,6 +61,10 @@ pub enum UserCommand {
         /// Who is doing this: the user itself, or a manager [env: GARIM_USER]
         #[arg(long)]
         user: Option<String>,
+        /// Go ahead even where it leaves fewer than k managers able to open the sealed key: the sealed
+        /// recordings under it can then never be opened again
+        #[arg(long)]
+        allow_sealed_lockout: bool,
     },
     /// Change a user's role
     SetRole {
@@ -70,6 +78,10 @@ pub enum UserCommand {
         /// The manager doing this [env: GARIM_USER]
         #[arg(long)]
         user: Option<String>,
+        /// Go ahead even where it leaves fewer than k managers able to open the sealed key: the sealed
+        /// recordings under it can then never be opened again
+        #[arg(long)]
+        allow_sealed_lockout: bool,
     },
 }
 
@@ -232,12 +244,25 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 show(&u);
             }
         }
-        UserCommand::Disable { config, name, user } => {
+        UserCommand::Disable {
+            config,
+            name,
+            user,
+            allow_sealed_lockout,
+        } => {
             let rec = records(&config)?;
             let me = client::login(&rec, user.as_deref())?;
-            show(&rec.accounts.disable(&me, "cli", &name)?);
+            show(
+                &rec.accounts
+                    .disable(&me, "cli", &name, lockout(allow_sealed_lockout))?,
+            );
         }
-        UserCommand::Passwd { config, name, user } => {
+        UserCommand::Passwd {
+            config,
+            name,
+            user,
+            allow_sealed_lockout,
+        } => {
             let rec = records(&config)?;
             let acting = client::user_name(user.as_deref())?;
             let current = client::password(&acting)?;
@@ -246,23 +271,42 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 .login(&acting, &current, access::SessionKind::Bearer, "cli")
                 .map_err(|e| anyhow!("login as {acting}: {e}"))?;
             let pw = new_password(&name)?;
-            show(
-                &rec.accounts
-                    .set_password(&me, "cli", &name, &pw, Some(&current))?,
-            );
+            show(&rec.accounts.set_password(
+                &me,
+                "cli",
+                &name,
+                &pw,
+                Some(&current),
+                lockout(allow_sealed_lockout),
+            )?);
         }
         UserCommand::SetRole {
             config,
             name,
             role: r,
             user,
+            allow_sealed_lockout,
         } => {
             let rec = records(&config)?;
             let me = client::login(&rec, user.as_deref())?;
-            show(&rec.accounts.set_role(&me, "cli", &name, role(&r)?)?);
+            show(&rec.accounts.set_role(
+                &me,
+                "cli",
+                &name,
+                role(&r)?,
+                lockout(allow_sealed_lockout),
+            )?);
         }
     }
     Ok(())
+}
+
+fn lockout(allowed: bool) -> access::SealedLockout {
+    if allowed {
+        access::SealedLockout::Accept
+    } else {
+        access::SealedLockout::Refuse
+    }
 }
 
 fn time_ms(flag: &str, v: Option<&str>) -> Result<Option<i64>> {

@@ -957,9 +957,9 @@ fn account_error(e: access::accounts::AccountError) -> ApiError {
     match e {
         A::Denied(m) => ApiError::Forbidden(m),
         A::Access(E::UnknownUser(n)) => ApiError::NotFound(format!("no user {n:?}")),
-        A::Access(e @ E::Exists(_)) | A::Access(e @ E::LastManager(_)) => {
-            ApiError::Conflict(e.to_string())
-        }
+        A::Access(e @ E::Exists(_))
+        | A::Access(e @ E::LastManager(_))
+        | A::Access(e @ E::SealedLockout { .. }) => ApiError::Conflict(e.to_string()),
         A::Access(e @ E::BadName(..)) => ApiError::bad("name", e.to_string()),
         A::Access(e @ E::WeakPassword(_)) => ApiError::bad("password", e.to_string()),
         e => ApiError::Internal(e.to_string()),
@@ -1029,6 +1029,10 @@ struct UserChange {
     /// A policy `people` id (or contractor id); null unlinks.
     #[serde(default, with = "double_option")]
     person_id: Option<Option<String>>,
+    /// Go ahead where the change leaves fewer than k managers able to open the sealed key (its recordings
+    /// can then never be opened again); without it such a change is refused with 409.
+    #[serde(default)]
+    allow_sealed_lockout: bool,
 }
 
 mod double_option {
@@ -1052,7 +1056,14 @@ async fn change_user(
     let site = s.site.clone();
     let user = blocking(move || {
         let c = &client.0;
-        // Everything is checked before anything changes, so a bad field leaves the user as it was.
+        let lockout = if b.allow_sealed_lockout {
+            access::SealedLockout::Accept
+        } else {
+            access::SealedLockout::Refuse
+        };
+        // Everything is checked before anything changes, so a bad field leaves the user as it was (a change
+        // refused for the sealed key is refused for the first of role, password and disabled it meets, all
+        // three asking the same of the same shares).
         let current = accounts
             .directory
             .get(&name)
@@ -1094,7 +1105,7 @@ async fn change_user(
         if let Some(role) = role {
             user = Some(
                 accounts
-                    .set_role(&p, c, &name, role)
+                    .set_role(&p, c, &name, role, lockout)
                     .map_err(account_error)?,
             );
         }
@@ -1103,7 +1114,7 @@ async fn change_user(
             let current = b.current_password.map(access::Password::from);
             user = Some(
                 accounts
-                    .set_password(&p, c, &name, &pw, current.as_ref())
+                    .set_password(&p, c, &name, &pw, current.as_ref(), lockout)
                     .map_err(account_error)?,
             );
         }
@@ -1115,7 +1126,13 @@ async fn change_user(
             );
         }
         match b.disabled {
-            Some(true) => user = Some(accounts.disable(&p, c, &name).map_err(account_error)?),
+            Some(true) => {
+                user = Some(
+                    accounts
+                        .disable(&p, c, &name, lockout)
+                        .map_err(account_error)?,
+                )
+            }
             Some(false) => user = Some(accounts.enable(&p, c, &name).map_err(account_error)?),
             None => {}
         }

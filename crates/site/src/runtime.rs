@@ -514,6 +514,15 @@ impl Site {
                 // A key not split among the managers here may have a private half someone holds alone.
                 match records.directory().custody_of(&key.0) {
                     Ok(Some(c)) if c.k >= 2 && c.holders.len() >= c.k => {}
+                    // Shares were dropped on purpose (allow_sealed_lockout): nobody can open this key, which is
+                    // no risk to privacy; the cameras still run, and the log says what to do.
+                    Ok(Some(c)) if c.k >= 2 => tracing::error!(
+                        camera = %cam.id,
+                        k = c.k,
+                        holders = c.holders.len(),
+                        "the sealed key has fewer share holders than k: its recordings can never be opened; \
+                         make a new one (garim keys sealed-init) and put it in storage.sealed_public_key"
+                    ),
                     Ok(_) => {
                         return Err(anyhow!(
                             "camera {}: recording = \"sealed\" needs storage.sealed_public_key to be a key split among \

@@ -298,6 +298,8 @@
       user_disable: "중지",
       user_enable: "다시 사용",
       user_changed: "{0}을(를) 바꿨습니다.",
+      user_sealed_lockout_kept: "{0}의 지분을 지키려고 바꾸지 않았습니다. 먼저 다른 관리자들에게 열쇠를 다시 나누세요 (garim keys sealed-split).",
+      user_sealed_lockout: "{0}의 봉인 영상 열쇠 지분이 없으면 열쇠를 열 수 있는 관리자가 정족수(k)보다 적어져, 이 열쇠로 봉인된 영상은 다시는 열 수 없습니다. 먼저 다른 관리자들에게 열쇠를 다시 나누는 것(garim keys sealed-split)이 좋습니다. 그래도 진행하시겠습니까?",
       user_role_of: "{0}의 역할",
       users_empty: "사용자가 없습니다.",
       // ledger kinds
@@ -589,6 +591,8 @@
       user_disable: "Disable",
       user_enable: "Enable",
       user_changed: "Changed {0}.",
+      user_sealed_lockout_kept: "Nothing changed, to keep {0}'s share. Re-split the key among the other managers first (garim keys sealed-split).",
+      user_sealed_lockout: "Without {0}'s share of the sealed key, fewer managers than its threshold (k) could open it, and the recordings sealed under it could never be opened again. Re-splitting the key among the other managers first (garim keys sealed-split) is better. Go ahead anyway?",
       user_role_of: "Role of {0}",
       users_empty: "No users.",
       k_use: "use", k_provide: "provide", k_view: "view", k_destroy: "destroy", k_login: "login",
@@ -3013,6 +3017,15 @@
           showMsg(err, t("user_changed", u.name), "ok");
           await load();
         } catch (e) {
+          // The last k holders of the sealed key: said in plain words, and done only when confirmed.
+          if (e.status === 409 && /allow_sealed_lockout/.test(e.message) && !body.allow_sealed_lockout) {
+            if (window.confirm(t("user_sealed_lockout", u.name))) {
+              return patch(Object.assign({}, body, { allow_sealed_lockout: true }), btn);
+            }
+            showMsg(m, t("user_sealed_lockout_kept", u.name));
+            btn.disabled = false;
+            return;
+          }
           showMsg(m, errText(e));
           btn.disabled = false;
         }
@@ -3023,7 +3036,7 @@
         h("td", null, dash(u.name)),
         h("td", null, label("role_", u.role)),
         h("td", null, dash(u.person_id)),
-        h("td", null, h("span", { class: `badge ${u.disabled ? "badge-muted" : "badge-ok"}` }, u.disabled ? t("user_disabled") : t("user_enabled"))),
+        h("td", { class: "nowrap" }, h("span", { class: `badge ${u.disabled ? "badge-muted" : "badge-ok"}` }, u.disabled ? t("user_disabled") : t("user_enabled"))),
         h("td", { class: "nowrap" }, u.created_ms ? fmtLocal(u.created_ms, false) : t("none")),
         h("td", { class: "user-actions" },
           h("div", { class: "inline" }, h("label", { for: sel.id, class: "sr-only" }, t("user_role_of", u.name)), sel, change, toggle), m));

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use access::{
-    AccessError, AuthError, Clock, Directory, Password, Permission, Role, SessionKind,
-    SessionPolicy,
+    AccessError, AuthError, Clock, Directory, Password, Permission, Role, SealedLockout,
+    SessionKind, SessionPolicy,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -590,8 +590,50 @@ pub fn shares_open_only_with_their_holders_own_passwords(open: Open) {
         .unwrap();
     assert_eq!(lee.holder(), "lee");
     let _ = kim;
-    // An administrator's reset: kim would know lee's password, so lee's share is gone.
-    d.set_password("lee", &pw("reset by kim password")).unwrap();
+    // An administrator's reset would drop lee's share (kim would know the password). With k = 2 and kim the
+    // only other holder, the key could never be opened again: refused, as are disabling and demoting lee,
+    // and nothing changes.
+    let lockout = |e: AccessError| match e {
+        AccessError::SealedLockout {
+            ref name,
+            k,
+            others,
+            ref list,
+            ..
+        } => {
+            assert!(e.to_string().contains("allow_sealed_lockout"), "{e}");
+            (name.clone(), k, others, list.clone())
+        }
+        e => panic!("not a lockout: {e}"),
+    };
+    let refused = ("lee".to_string(), 2, 1, "kim".to_string());
+    assert_eq!(
+        lockout(
+            d.set_password("lee", &pw("reset by kim password"))
+                .unwrap_err()
+        ),
+        refused
+    );
+    assert_eq!(lockout(d.disable("lee").unwrap_err()), refused);
+    assert_eq!(
+        lockout(d.set_role("lee", Role::Access).unwrap_err()),
+        refused
+    );
+    d.open_share("lee", &pw("lee's second password"), &sealed_public)
+        .unwrap();
+    assert!(
+        d.get("lee")
+            .unwrap()
+            .is_some_and(|u| u.role == Role::Manager && !u.disabled)
+    );
+    // Accepted: kim would know lee's password, so lee's share is gone.
+    d.reset_password(
+        "lee",
+        &pw("reset by kim password"),
+        None,
+        SealedLockout::Accept,
+    )
+    .unwrap();
     let e = d
         .open_share("lee", &pw("reset by kim password"), &sealed_public)
         .unwrap_err();
@@ -601,6 +643,47 @@ pub fn shares_open_only_with_their_holders_own_passwords(open: Open) {
         d.custody_of(&sealed_public).unwrap().unwrap().holders,
         ["kim"]
     );
+
+    // Three holders of another key, k = 2: one may go; then the last two are each needed.
+    d.set_role("park", Role::Manager).unwrap();
+    d.set_own_password(
+        "park",
+        &pw("park's own password"),
+        &pw("park's manager password"),
+        None,
+    )
+    .unwrap();
+    d.set_own_password(
+        "lee",
+        &pw("reset by kim password"),
+        &pw("lee's third password"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(names(&d), ["kim", "lee", "park"]);
+    let second = [9u8; 32];
+    let second_public = custody_public(&second);
+    d.put_shares(
+        &second_public,
+        2,
+        &custody_split(&second, &d.share_holders().unwrap()),
+    )
+    .unwrap();
+    d.set_password("park", &pw("reset by kim, again")).unwrap();
+    assert_eq!(
+        lockout(
+            d.set_password("lee", &pw("reset by kim password"))
+                .unwrap_err()
+        ),
+        ("lee".to_string(), 2, 1, "kim".to_string())
+    );
+    assert_eq!(
+        lockout(d.disable("kim").unwrap_err()),
+        ("kim".to_string(), 2, 1, "lee".to_string())
+    );
+    // A disabled holder does not count among those who can open it.
+    d.disable_with("lee", SealedLockout::Accept).unwrap();
+    assert!(d.set_password("kim", &pw("kim's reset password")).is_ok());
 }
 
 fn custody_public(secret: &[u8; 32]) -> [u8; 32] {
