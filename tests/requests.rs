@@ -97,6 +97,14 @@ detect = ["person"]
         &cameras,
     );
     let config = work.join("site.toml");
+    // A sealed key not split among the managers here (someone may hold its private half alone): the site
+    // refuses to start, at once, saying why.
+    let alone = "11".repeat(32);
+    std::fs::write(&config, policy.replace(&public_hex, &alone)).unwrap();
+    let started = std::time::Instant::now();
+    let e = format!("{:#}", try_start_site(&config).err().expect("refused"));
+    assert!(e.contains("cam-s") && e.contains("could open the footage alone"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
     std::fs::write(&config, &policy).unwrap();
     let site = start_site(&config);
     let records = site.records().clone();

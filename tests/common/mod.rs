@@ -386,25 +386,27 @@ pub fn first_manager(config: &Path, dir: &Path) -> [(&'static str, &'static str)
 
 /// The site runtime of `config`, started in-process with the test models (one inference thread).
 pub fn start_site(config: &Path) -> std::sync::Arc<site::Site> {
-    std::sync::Arc::new(
-        site::Site::start(site::SiteOptions {
-            config_path: config.to_path_buf(),
-            adjust: std::sync::Arc::new(|_| {}),
-            overrides: site::Overrides::default(),
-            shard: policy::Shard::WHOLE,
-            models: site::ModelOptions {
-                models_dir: Some(models_dir()),
-                ort_lib: None,
-                threads: 1,
-                face_width: 384,
-                person_conf: 0.15,
-                plate_recheck: detect::plate::PLATE_RECHECK,
-                hardware: None,
-                engine_cache: None,
-            },
-        })
-        .unwrap(),
-    )
+    std::sync::Arc::new(try_start_site(config).unwrap())
+}
+
+/// [`start_site`], or why it would not start.
+pub fn try_start_site(config: &Path) -> anyhow::Result<site::Site> {
+    site::Site::start(site::SiteOptions {
+        config_path: config.to_path_buf(),
+        adjust: std::sync::Arc::new(|_| {}),
+        overrides: site::Overrides::default(),
+        shard: policy::Shard::WHOLE,
+        models: site::ModelOptions {
+            models_dir: Some(models_dir()),
+            ort_lib: None,
+            threads: 1,
+            face_width: 384,
+            person_conf: 0.15,
+            plate_recheck: detect::plate::PLATE_RECHECK,
+            hardware: None,
+            engine_cache: None,
+        },
+    })
 }
 
 /// The HTTP API of a running site on 127.0.0.1:0, and its base URL.
