@@ -103,8 +103,15 @@ detect = ["person"]
     std::fs::write(&config, policy.replace(&public_hex, &alone)).unwrap();
     let started = std::time::Instant::now();
     let e = format!("{:#}", try_start_site(&config).err().expect("refused"));
-    assert!(e.contains("cam-s") && e.contains("could open the footage alone"), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        e.contains("cam-s") && e.contains("could open the footage alone"),
+        "{e}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     std::fs::write(&config, &policy).unwrap();
     let site = start_site(&config);
     let records = site.records().clone();
