@@ -488,6 +488,19 @@ detect = ["person"]
             .holders
     };
     assert_eq!(holders(), ["lee", "m"]);
+    let share_of = |who: &str| {
+        let (code, users) = http.get_json(&tm, "/api/v1/users");
+        assert_eq!(code, 200, "{users}");
+        let u = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == who)
+            .cloned()
+            .unwrap();
+        u["sealed_share"].as_bool().unwrap()
+    };
+    assert!(share_of("lee") && share_of("m") && !share_of("fix"));
     // Accepted, it is done and says so; the site still starts, saying the key can no longer be opened.
     let (code, body) = http.patch(
         &tm,
@@ -498,6 +511,7 @@ detect = ["person"]
     let row = rows_of(&ledger, ledger::Kind::UserChange).pop().unwrap();
     assert_eq!(row.entry.detail["sealed_lockout"], "accepted", "{row:?}");
     assert_eq!(holders(), ["m"]);
+    assert!(!share_of("lee") && share_of("m"));
     http_server.stop();
     site.stop();
     drop(site);

@@ -523,7 +523,9 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     let lee_row = "tr.user-row[data-user=\"lee\"]";
     b.until(
         "the users page",
-        &format!("return !!document.querySelector('{lee_row} .user-disable');"),
+        &format!(
+            "return !!document.querySelector('{lee_row} .user-disable') && !!document.querySelector('{lee_row} .sealed-share');"
+        ),
     );
     b.js("window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return false; }; return true;");
     b.click(&format!("{lee_row} .user-disable"));

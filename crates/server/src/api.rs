@@ -255,6 +255,11 @@ pub trait SiteApi: Send + Sync {
     fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError>;
     /// A user may be linked only to someone the policy names (`people`, or `contractors` for a contractor).
     fn check_person(&self, role: access::Role, person: Option<&str>) -> Result<(), ApiError>;
+    /// The sealed key the policy names (`storage.sealed_public_key`), if any: the users list says who holds a
+    /// share of it.
+    fn sealed_public_key(&self) -> Option<[u8; 32]> {
+        None
+    }
     /// An inspection (점검대장 row) now.
     fn inspect(&self, p: &Principal, client: &str) -> Result<serde_json::Value, ApiError>;
     /// One camera's privacy masks and recording zones as the policy file holds them, the file's hash, and the

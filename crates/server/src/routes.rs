@@ -971,7 +971,34 @@ async fn users(
     axum::Extension(p): axum::Extension<Principal>,
 ) -> Answer {
     let accounts = s.accounts.clone();
-    json(blocking(move || accounts.list(&p).map_err(account_error)).await?)
+    let sealed = s.site.sealed_public_key();
+    json(
+        blocking(move || {
+            let users = accounts.list(&p).map_err(account_error)?;
+            // Who holds a share of the policy's sealed key (what a reset, disable or demotion may cost).
+            let holders = match sealed {
+                Some(key) => accounts
+                    .directory
+                    .custody_of(&key)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                    .map(|c| c.holders)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            Ok::<_, ApiError>(
+                users
+                    .into_iter()
+                    .map(|u| {
+                        let share = holders.contains(&u.name);
+                        let mut v = serde_json::to_value(u).unwrap_or_default();
+                        v["sealed_share"] = share.into();
+                        v
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await?,
+    )
 }
 
 #[derive(Deserialize)]

@@ -365,6 +365,11 @@ impl server::SiteApi for Site {
             .map_err(|e| ApiError::bad("person_id", e))
     }
 
+    fn sealed_public_key(&self) -> Option<[u8; 32]> {
+        let text = self.config().storage.sealed_public_key?;
+        vault::SealedPublicKey::parse(&text).ok().map(|k| k.0)
+    }
+
     fn policy_history(&self, p: &Principal) -> Result<serde_json::Value, ApiError> {
         p.require(Permission::ReadPolicy).map_err(deny)?;
         let rows = self
