@@ -278,6 +278,8 @@ impl Accounts {
         lockout: SealedLockout,
     ) -> Result<User, AccountError> {
         let own = actor.user == name;
+        // One's own change keeps one's share: nothing to accept, and the row does not say so.
+        let lockout = if own { SealedLockout::Refuse } else { lockout };
         if own {
             let current = current.ok_or_else(|| {
                 AccountError::Denied(
