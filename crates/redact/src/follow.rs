@@ -429,8 +429,8 @@ const KNOT_TOP: usize = 3;
 /// Where runs end and start near each other (two people who walked side by side, or crossed) and `from` and
 /// its best candidate do not choose each other: the ends in the knot (`from`, and the runs its best
 /// candidates would rather continue) are given the starts (their best candidates) with the least total cost,
-/// each start to at most one end and an end left without one at [`FollowConfig::unassigned`]. `from`'s
-/// start, if it gets one.
+/// each start to at most one end and an end left without one at [`FollowConfig::unassigned`]. Returns the
+/// start `from` gets, if any.
 fn assign(
     all: &[Tracklet],
     skip: &dyn Fn(usize) -> bool,
