@@ -897,6 +897,8 @@ async fn stream_file(file: crate::api::ExportFile) -> Response {
     let disposition = format!("attachment; filename=\"{file_name}\"");
     let kind = if file_name.ends_with(".mp4") {
         "video/mp4"
+    } else if file_name.ends_with(".zip") {
+        "application/zip"
     } else {
         "application/octet-stream"
     };

@@ -1,6 +1,6 @@
 //! The sealed key in the managers' hands: splitting it among them (`garim keys sealed-init`), re-splitting it
 //! when managers change (which takes k of them), and the shares held in memory while an opening collects its
-//! approvals. The key itself exists only inside [`open_for_one_job`] and [`reshare`], and is zeroized after.
+//! approvals. The key itself exists only inside [`with_rebuilt_key`] and [`reshare`], and is zeroized after.
 
 use crate::records::Records;
 use access::Principal;
@@ -65,19 +65,6 @@ impl Held {
             .map(|(_, s)| s)
             .collect()
     }
-}
-
-/// Rebuilds the key from the shares, runs one job with it, and forgets it; returns the job's file with its
-/// SHA-256.
-pub fn open_for_one_job(
-    shares: Vec<custody::Share>,
-    k: usize,
-    sealed_public: &[u8; 32],
-    job: impl FnOnce(&vault::Grant) -> Result<server::api::ExportFile>,
-) -> Result<(server::api::ExportFile, String)> {
-    let file = with_rebuilt_key(shares, k, sealed_public, job)?;
-    let sha = sha256_file(&file.path)?;
-    Ok((file, sha))
 }
 
 /// Rebuilds the key from the shares, runs `job` with it, and forgets it (the shares too).

@@ -8,6 +8,7 @@ pub mod custody;
 pub mod detectors;
 pub mod history;
 pub mod inspection;
+pub mod opened;
 pub mod records;
 pub mod redaction;
 pub mod requests;

@@ -9,7 +9,7 @@ use access::{Permission, Principal};
 use requests::{
     NewOpening, NewRequest, Opening, OpeningState, Outcome, RequestError, State, SubjectRequest,
 };
-use server::api::{ApiError, ExportFile, RequestAnswer, RequestOp};
+use server::api::{ApiError, RequestAnswer, RequestOp};
 
 pub(crate) fn req_err(e: RequestError) -> ApiError {
     match e {
@@ -428,12 +428,6 @@ impl Site {
         n: &NewOpening,
     ) -> Result<Opening, ApiError> {
         self.check_cameras(p, &n.cameras)?;
-        if n.cameras.len() != 1 {
-            return Err(ApiError::bad(
-                "cameras",
-                "one camera per opening: file one opening per camera",
-            ));
-        }
         let cfg = self.config();
         for c in &n.cameras {
             let cam = cfg.cameras.iter().find(|k| &k.id == c).expect("checked");
@@ -456,7 +450,14 @@ impl Site {
                     format!("{id} is not an open {} request", kind.korean()),
                 ));
             }
-            if !r.cameras.iter().any(|c| o.cameras.contains(c)) {
+            if o.cameras.len() != 1 {
+                return Err(ApiError::bad(
+                    "cameras",
+                    "a data subject's opening covers one camera (their track is followed in one picture): \
+                     file one per camera",
+                ));
+            }
+            if !r.cameras.contains(&o.cameras[0]) {
                 return Err(ApiError::bad(
                     "cameras",
                     format!(
@@ -612,19 +613,33 @@ impl Site {
         if subject_kind(o.ground).is_some() {
             return self.open_for_review(p, client, &o, shares, k, &sealed_public);
         }
-        let result = crate::custody::open_for_one_job(shares, k, &sealed_public, |grant| {
-            self.opening_job(&o, grant)
+        let cfg = self.config();
+        let dir = crate::api::exports_dir(&cfg);
+        let result = crate::custody::with_rebuilt_key(shares, k, &sealed_public, |grant| {
+            crate::opened::export(self.vault(), &o, &dir, &crate::api::unique_suffix, grant)
         });
         match result {
-            Ok((file, sha)) => {
+            Ok(opened) => {
                 let now = ledger.now_ms();
+                let crate::opened::Opened {
+                    file,
+                    sha256,
+                    parts,
+                } = opened;
                 self.store()
                     .update_opening(id, |o| {
                         ledger
-                            .append(opening_entry(p, client, o, "봉인 영상 열람 실행", serde_json::json!({"id": o.id, "step": "opened", "output_sha256": sha, "file": file.file_name})))
+                            .append(opening_entry(p, client, o, "봉인 영상 열람 실행", serde_json::json!({"id": o.id, "step": "opened", "output_sha256": sha256, "file": file.file_name, "cameras": parts})))
                             .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
                         o.state = OpeningState::Done;
-                        o.outputs.push(requests::Output { what: file.file_name.clone(), sha256: sha.clone(), at_ms: now });
+                        if parts.len() > 1 {
+                            for part in &parts {
+                                if let (Some(what), Some(sha)) = (&part.file, &part.sha256) {
+                                    o.outputs.push(requests::Output { what: what.clone(), sha256: sha.clone(), at_ms: now });
+                                }
+                            }
+                        }
+                        o.outputs.push(requests::Output { what: file.file_name.clone(), sha256: sha256.clone(), at_ms: now });
                         Ok(())
                     })
                     .map_err(req_err)?;
@@ -679,26 +694,6 @@ impl Site {
                     .into(),
             )),
         }
-    }
-
-    /// What an opening produces with the rebuilt key: the requested camera's sealed segments as MP4.
-    fn opening_job(&self, o: &Opening, grant: &vault::Grant) -> anyhow::Result<ExportFile> {
-        let cfg = self.config();
-        let camera = &o.cameras[0];
-        let dir = crate::api::exports_dir(&cfg);
-        std::fs::create_dir_all(&dir)?;
-        let out = dir.join(format!(
-            "{}-{camera}-{}.mp4",
-            o.id,
-            crate::api::unique_suffix()
-        ));
-        let stream = vocab::StreamName::new(camera, vocab::StreamKind::Sealed).to_string();
-        let (path, _) =
-            media::export::export(self.vault(), &stream, o.from, o.to, Some(grant), &out)?;
-        Ok(ExportFile {
-            path,
-            file_name: format!("{}-{camera}.mp4", o.id),
-        })
     }
 
     pub(crate) fn held(&self) -> &Held {
