@@ -2,12 +2,15 @@
 //! runtime in-process (a simulated camera recording sealed, real vault, SQLite directory and ledger) and the
 //! real HTTP API on 127.0.0.1:0:
 //! - one manager's approval opens nothing, the same manager twice and a wrong password are refused (and
-//!   ledgered), a second manager's approval returns the sealed MP4, whose hash the ledger records;
+//!   ledgered), a second manager's approval returns the sealed MP4, whose hash the ledger records; an opening
+//!   of two cameras returns one ZIP of both MP4s with a manifest of their hashes, and one naming a camera that
+//!   keeps only masked recordings is refused;
 //! - root with every file of the site but no password cannot rebuild the key (every 32-byte window of every
-//!   file, raw and hex, is tried against the sealed public key);
+//!   file, raw and hex, is tried against the sealed public key; of segment files, the first 4 KiB);
 //! - 존재확인 answers "exists", "destroyed on DATE" (from the 파기 row) and "never recorded"; states move only
 //!   in order, each step a ledger row; a contractor sees only requests about its cameras; the forms render;
-//! - a data subject's opening over half an hour, or of a camera that keeps only masked recordings, is refused.
+//! - a data subject's opening over half an hour, of two cameras, or of a camera that keeps only masked
+//!   recordings, is refused.
 
 mod common;
 

@@ -8,8 +8,10 @@
 //!   shows the requester and hides every other person of the ground truth, masks whole the frames the sidecar
 //!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
 //! - the console: an operator clicks the requester on a review still, sees the proposed track, confirms it and
-//!   makes the copy (screenshots in target/console/subject-*.png); disabling lee, one of the two holders of the
-//!   sealed key, asks first and, declined, changes nothing (users-sealed-lockout.png);
+//!   makes the copy (screenshots in target/console/subject-*.png); an investigation's opening is filed in the
+//!   console (a camera asked for first; opening-new.png) and lee's approval answers with the recording;
+//!   disabling lee, one of the two holders of the sealed key, asks first and, declined, changes nothing
+//!   (users-sealed-lockout.png);
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
 //!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not;
 //! - a deletion that stops part way (a segment's file missing) finishes when run again, passing over the
@@ -517,6 +519,61 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
         "return !!document.querySelector('.review-download');",
     );
     b.shot("subject-export");
+    // An opening on another ground, filed in the console: the camera picked among those that record sealed,
+    // the last hour (the form's default), the ground with its number. m's password makes it m's approval too;
+    // lee's (through the API) is the second, which answers with the recording.
+    b.click("#opening-new summary");
+    let cam_v = "input.opening-camera[value=\"cam-v\"]";
+    b.until(
+        "the sealed cameras",
+        &format!("return !!document.querySelector({cam_v:?});"),
+    );
+    b.type_into("#open-reference", "미추홀서 수사 2026-88");
+    b.type_into("#open-requested-by", "미추홀경찰서");
+    b.type_into("#open-reason", "폭행 사건 수사");
+    b.type_into("#open-pw", PW);
+    b.click(".opening-file");
+    b.until(
+        "a camera asked for",
+        "return document.querySelector('#opening-new .msg').textContent.includes('카메라를 하나 이상');",
+    );
+    b.click(cam_v);
+    b.click(".opening-file");
+    b.until(
+        "filed",
+        "return document.querySelector('#opening-new .msg').classList.contains('msg-ok');",
+    );
+    b.shot("opening-new");
+    let (_, list) = http.get_json(&tm, "/api/v1/openings");
+    let filed = list["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["ground"] == "investigation")
+        .unwrap_or_else(|| panic!("no investigation opening: {list}"))
+        .clone();
+    assert_eq!(
+        (
+            filed["cameras"].clone(),
+            filed["reference"].as_str(),
+            filed["state"].as_str()
+        ),
+        (
+            serde_json::json!(["cam-v"]),
+            Some("미추홀서 수사 2026-88"),
+            Some("pending")
+        ),
+        "{filed}"
+    );
+    let (code, kind, mp4) = http.post_raw(
+        &tl,
+        &format!("/api/v1/openings/{}/approve", filed["id"].as_str().unwrap()),
+        serde_json::json!({"password": LEE_PW}),
+    );
+    assert_eq!((code, kind.as_str()), (200, "video/mp4"));
+    let out = work.join("opened-in-console.mp4");
+    std::fs::write(&out, &mp4).unwrap();
+    assert!(decode_file(&out, 400).len() >= 50, "the opened recording");
     // Disabling lee, one of the two holders of the sealed key (k = 2), asks first in plain words; declined, it
     // changes nothing and the row says so.
     b.go("/#/users");

@@ -71,14 +71,15 @@ impl server::SiteApi for Site {
             .filter(|c| p.may_see_camera(&c.id))
             .map(|c| {
                 let latest = self.trends().latest(&c.id);
-                let location = cfg
-                    .cameras
-                    .iter()
-                    .find(|k| k.id == c.id)
-                    .and_then(|k| k.location.clone());
+                let cam = cfg.cameras.iter().find(|k| k.id == c.id);
+                let location = cam.and_then(|k| k.location.clone());
+                let sealed = cam.is_some_and(|k| {
+                    matches!(cfg.masking_of(k), Ok((_, policy::RecordingMode::Sealed)))
+                });
                 serde_json::json!({
                     "id": c.id,
                     "location": location,
+                    "sealed": sealed,
                     "state": c.state.to_string(),
                     "frames_in": c.frames_in,
                     "frames_out": c.frames_out,

@@ -200,6 +200,16 @@
       subj_reason_default: "정보주체의 {0} 요구 처리",
       subj_file: "열기 요청",
       subj_filed: "열기 요청 {0}을(를) 올렸습니다. 다른 관리책임자의 승인이 필요합니다.",
+      open_new: "봉인 영상 열람 요청하기 (수사·재판·긴급)",
+      open_cameras: "카메라 (봉인 녹화)",
+      open_no_sealed: "봉인 녹화하는 카메라가 없습니다.",
+      open_reference: "공문·영장·사건 번호",
+      open_requested_by: "요구자 (기관·사람)",
+      open_from: "부터 (현지 시각)",
+      open_to: "까지 (현지 시각)",
+      open_file: "열람 요청 올리기",
+      open_pick_camera: "카메라를 하나 이상 고르세요.",
+      open_bad_range: "기간을 확인하세요 (끝이 시작보다 뒤).",
       subj_bad_range: "기간을 확인하세요 (30분 이내).",
       subj_reviews_title: "요청인 확인 (열린 봉인 영상)",
       subj_review_open: "검토",
@@ -498,6 +508,16 @@
       subj_reason_default: "Data subject's {0} request",
       subj_file: "File the opening",
       subj_filed: "Opening {0} filed. Another manager must approve it.",
+      open_new: "Request an opening of sealed recordings (investigation, trial, emergency)",
+      open_cameras: "Cameras (sealed recording)",
+      open_no_sealed: "No camera keeps sealed recordings.",
+      open_reference: "Letter, warrant or case number",
+      open_requested_by: "Requested by (office or person)",
+      open_from: "From (local time)",
+      open_to: "To (local time)",
+      open_file: "File the opening",
+      open_pick_camera: "Pick at least one camera.",
+      open_bad_range: "Check the window (its end after its start).",
       subj_bad_range: "Check the window (30 minutes at most).",
       subj_reviews_title: "Find the requester (opened sealed recordings)",
       subj_review_open: "Review",
@@ -2240,7 +2260,74 @@
       h("div", { class: "page-head" }, h("h1", null, t("req_title"))),
       err,
       h("section", { class: "card" }, h("div", { class: "table-wrap" }, table)),
+      can("file_opening") ? openingForm() : null,
       approvals));
+
+    /**
+     * An opening of sealed recordings on a legal ground other than a data subject's (theirs start from their
+     * request): one or more cameras that record sealed, the window, the ground with its letter, warrant or case
+     * number, who asked and why. With one's password it is also one's approval; another manager approves it.
+     */
+    function openingForm() {
+      const m = h("div", { class: "msg", role: "alert" });
+      const cams = h("fieldset", { class: "opening-cameras" }, h("legend", null, t("open_cameras")));
+      const ground = h("select", null, ["investigation", "trial", "emergency"].map((g) => h("option", { value: g }, label("ground_", g))));
+      const reference = h("input", { type: "text", maxlength: "200" });
+      const requestedBy = h("input", { type: "text", maxlength: "200", required: true });
+      const now = Date.now();
+      const from = h("input", { type: "text", value: fmtLocal(now - 3600 * 1000), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const to = h("input", { type: "text", value: fmtLocal(now), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const reason = h("input", { type: "text", maxlength: "1000", required: true });
+      const pw = can("approve_opening") ? h("input", { type: "password", autocomplete: "current-password" }) : null;
+      const b = h("button", { type: "submit", class: "btn btn-primary opening-file" }, t("open_file"));
+      const form = h("form", { class: "inline-form opening-new" }, cams,
+        field("open-ground", t("opening_ground"), ground),
+        field("open-reference", t("open_reference"), reference),
+        field("open-requested-by", t("open_requested_by"), requestedBy),
+        field("open-from", t("open_from"), from),
+        field("open-to", t("open_to"), to),
+        field("open-reason", t("opening_reason"), reason),
+        pw ? field("open-pw", t("opening_password"), pw) : null,
+        h("div", { class: "actions" }, b), m);
+      (async () => {
+        try {
+          const list = ((await api("GET", "/api/v1/cameras")).cameras || []).filter((c) => c.sealed);
+          if (!list.length) cams.appendChild(h("p", { class: "empty" }, t("open_no_sealed")));
+          for (const c of list) {
+            const box = h("input", { type: "checkbox", value: c.id, class: "opening-camera" });
+            cams.appendChild(h("label", { class: "check" }, box, ` ${c.id}${c.location ? ` (${c.location})` : ""}`));
+          }
+        } catch (e) {
+          if (e.status !== 401) showMsg(m, errText(e));
+        }
+      })();
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const picked = Array.from(cams.querySelectorAll("input.opening-camera:checked")).map((x) => x.value);
+        if (!picked.length) return showMsg(m, t("open_pick_camera"));
+        const a = parseUserTime(from.value);
+        const z = parseUserTime(to.value);
+        if (!Number.isFinite(a) || !Number.isFinite(z) || z <= a) return showMsg(m, t("open_bad_range"));
+        const body = {
+          cameras: picked, from: Math.floor(a / 1000), to: Math.ceil(z / 1000), reason: reason.value.trim(),
+          ground: ground.value, requested_by: requestedBy.value.trim(),
+        };
+        if (reference.value.trim()) body.reference = reference.value.trim();
+        if (pw && pw.value) body.password = pw.value;
+        b.disabled = true;
+        try {
+          const ans = await api("POST", "/api/v1/openings", body);
+          if (pw) pw.value = "";
+          showMsg(m, t("subj_filed", ans.id), "ok");
+          loadApprovals();
+        } catch (e) {
+          showMsg(m, errText(e));
+        } finally {
+          b.disabled = false;
+        }
+      });
+      return h("section", { id: "opening-new", class: "card" }, h("details", null, h("summary", null, t("open_new")), form));
+    }
 
     async function loadRequests() {
       let list;
