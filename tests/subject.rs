@@ -9,7 +9,8 @@
 //!   lists as lost, and its sidecar and 관리대장 row carry the hashes of its sources and of itself;
 //! - the console: an operator clicks the requester on a review still, sees the proposed track, confirms it and
 //!   makes the copy (screenshots in target/console/subject-*.png); an investigation's opening is filed in the
-//!   console (a camera asked for first; opening-new.png) and lee's approval answers with the recording;
+//!   console (a camera asked for first; opening-new.png) and lee's approval answers with the recording; a
+//!   request is received in the console (an ID number as the identity check refused; request-new.png);
 //!   disabling lee, one of the two holders of the sealed key, asks first and, declined, changes nothing
 //!   (users-sealed-lockout.png);
 //! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
@@ -574,6 +575,62 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     let out = work.join("opened-in-console.mp4");
     std::fs::write(&out, &mp4).unwrap();
     assert!(decode_file(&out, 400).len() >= 50, "the opened recording");
+    // A request received in the console from a filled 청구서: an ID number typed as the identity check is
+    // refused (no copy of it is kept), the document's kind alone is received, due in 10 days.
+    b.click("#request-new summary");
+    let cam_v = "input.request-camera[value=\"cam-v\"]";
+    b.until(
+        "the cameras",
+        &format!("return !!document.querySelector({cam_v:?});"),
+    );
+    b.click(cam_v);
+    b.type_into("#new-req-requester", "김민수");
+    b.type_into("#new-req-contact", "010-1111-2222");
+    b.type_into("#new-req-description", "파란 모자, 배낭");
+    b.type_into("#new-req-identity", "주민등록증 900101-1234567");
+    b.click(".request-file");
+    b.until(
+        "the number refused",
+        "const m = document.querySelector('#request-new .msg'); \
+         return m.classList.contains('msg-error') && m.textContent.includes('not its number');",
+    );
+    b.type_into("#new-req-identity", "주민등록증");
+    b.click(".request-file");
+    b.until(
+        "received",
+        "return document.querySelector('#request-new .msg').classList.contains('msg-ok');",
+    );
+    b.until(
+        "listed",
+        "return document.querySelector('#request-table').textContent.includes('김민수');",
+    );
+    b.shot("request-new");
+    let (_, list) = http.get_json(&tm, "/api/v1/requests");
+    let received = list["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["requester"] == "김민수")
+        .unwrap_or_else(|| panic!("not received: {list}"))
+        .clone();
+    assert_eq!(
+        (
+            received["type"].as_str(),
+            received["state"].as_str(),
+            received["cameras"].clone()
+        ),
+        (
+            Some("existence"),
+            Some("received"),
+            serde_json::json!(["cam-v"])
+        ),
+        "{received}"
+    );
+    assert!(
+        b.text("#request-new .msg")
+            .contains(received["id"].as_str().unwrap()),
+        "the message names the new request"
+    );
     // Disabling lee, one of the two holders of the sealed key (k = 2), asks first in plain words; declined, it
     // changes nothing and the row says so.
     b.go("/#/users");

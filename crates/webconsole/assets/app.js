@@ -200,6 +200,14 @@
       subj_reason_default: "정보주체의 {0} 요구 처리",
       subj_file: "열기 요청",
       subj_filed: "열기 요청 {0}을(를) 올렸습니다. 다른 관리책임자의 승인이 필요합니다.",
+      new_req: "새 요구 접수 (청구서 받음)",
+      new_req_contact: "연락처",
+      new_req_description: "인상착의 (찾을 사람)",
+      new_req_identity: "신분 확인 (본 신분증의 종류만)",
+      new_req_identity_hint: "예: 주민등록증, 운전면허증. 번호·사본은 적지 않습니다.",
+      new_req_cameras: "카메라",
+      new_req_file: "접수",
+      new_req_filed: "요구 {0}을(를) 접수했습니다. 기한: {1}",
       open_new: "봉인 영상 열람 요청하기 (수사·재판·긴급)",
       open_cameras: "카메라 (봉인 녹화)",
       open_no_sealed: "봉인 녹화하는 카메라가 없습니다.",
@@ -508,6 +516,14 @@
       subj_reason_default: "Data subject's {0} request",
       subj_file: "File the opening",
       subj_filed: "Opening {0} filed. Another manager must approve it.",
+      new_req: "Receive a new request (a filled 청구서)",
+      new_req_contact: "Contact",
+      new_req_description: "Description (who to look for)",
+      new_req_identity: "Identity check (which document was seen)",
+      new_req_identity_hint: "e.g. 주민등록증, 운전면허증. Never its number or a copy.",
+      new_req_cameras: "Cameras",
+      new_req_file: "Receive",
+      new_req_filed: "Request {0} received. Due: {1}",
       open_new: "Request an opening of sealed recordings (investigation, trial, emergency)",
       open_cameras: "Cameras (sealed recording)",
       open_no_sealed: "No camera keeps sealed recordings.",
@@ -2259,9 +2275,72 @@
     main.appendChild(h("section", { id: "requests-page", class: "page" },
       h("div", { class: "page-head" }, h("h1", null, t("req_title"))),
       err,
+      can("manage_requests") ? requestForm() : null,
       h("section", { class: "card" }, h("div", { class: "table-wrap" }, table)),
       can("file_opening") ? openingForm() : null,
       approvals));
+
+    /**
+     * A data subject's request as received on paper: its type, who asks and how to reach them, the cameras and
+     * window, what they look like, and which identity document the operator saw (never its number: the server
+     * refuses one). Due in 10 days (or the policy's shorter term), shown once received.
+     */
+    function requestForm() {
+      const m = h("div", { class: "msg", role: "alert" });
+      const kind = h("select", null, ["existence", "view", "deletion"].map((k) => h("option", { value: k }, label("type_", k))));
+      const requester = h("input", { type: "text", maxlength: "200", required: true });
+      const contact = h("input", { type: "text", maxlength: "200", required: true });
+      const cams = h("fieldset", { class: "opening-cameras" }, h("legend", null, t("new_req_cameras")));
+      const now = Date.now();
+      const from = h("input", { type: "text", value: fmtLocal(now - 3600 * 1000), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const to = h("input", { type: "text", value: fmtLocal(now), placeholder: "YYYY-MM-DD HH:MM:SS" });
+      const description = h("input", { type: "text", maxlength: "1000" });
+      const identity = h("input", { type: "text", maxlength: "200", required: true, placeholder: t("new_req_identity_hint"), title: t("new_req_identity_hint") });
+      const b = h("button", { type: "submit", class: "btn btn-primary request-file" }, t("new_req_file"));
+      const form = h("form", { class: "inline-form request-new" }, cams,
+        field("new-req-type", t("req_type"), kind),
+        field("new-req-requester", t("req_requester"), requester),
+        field("new-req-contact", t("new_req_contact"), contact),
+        field("new-req-from", t("open_from"), from),
+        field("new-req-to", t("open_to"), to),
+        field("new-req-description", t("new_req_description"), description),
+        field("new-req-identity", t("new_req_identity"), identity),
+        h("div", { class: "actions" }, b), m);
+      (async () => {
+        try {
+          for (const c of (await api("GET", "/api/v1/cameras")).cameras || []) {
+            const box = h("input", { type: "checkbox", value: c.id, class: "request-camera" });
+            cams.appendChild(h("label", { class: "check" }, box, ` ${c.id}${c.location ? ` (${c.location})` : ""}`));
+          }
+        } catch (e) {
+          if (e.status !== 401) showMsg(m, errText(e));
+        }
+      })();
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const picked = Array.from(cams.querySelectorAll("input.request-camera:checked")).map((x) => x.value);
+        if (!picked.length) return showMsg(m, t("open_pick_camera"));
+        const a = parseUserTime(from.value);
+        const z = parseUserTime(to.value);
+        if (!Number.isFinite(a) || !Number.isFinite(z) || z <= a) return showMsg(m, t("open_bad_range"));
+        const body = {
+          type: kind.value, requester: requester.value.trim(), contact: contact.value.trim(), cameras: picked,
+          from: Math.floor(a / 1000), to: Math.ceil(z / 1000), description: description.value.trim(),
+          identity_check: identity.value.trim(),
+        };
+        b.disabled = true;
+        try {
+          const ans = await api("POST", "/api/v1/requests", body);
+          showMsg(m, t("new_req_filed", ans.id, fmtStamp(ans.due)), "ok");
+          loadRequests();
+        } catch (e) {
+          showMsg(m, errText(e));
+        } finally {
+          b.disabled = false;
+        }
+      });
+      return h("section", { id: "request-new", class: "card" }, h("details", null, h("summary", null, t("new_req")), form));
+    }
 
     /**
      * An opening of sealed recordings on a legal ground other than a data subject's (theirs start from their
