@@ -2281,35 +2281,27 @@
       approvals));
 
     /**
-     * A data subject's request as received on paper: its type, who asks and how to reach them, the cameras and
-     * window, what they look like, and which identity document the operator saw (never its number: the server
-     * refuses one). Due in 10 days (or the policy's shorter term), shown once received.
+     * A folding form over some cameras and a time window (the last hour by default), sent to the API as JSON:
+     * `fields(id)` gives its own fields, `body()` their values, `done(answer)` the message on success. A camera
+     * and a window that ends after it starts are asked for before anything is sent.
      */
-    function requestForm() {
+    function cameraWindowForm(o) {
       const m = h("div", { class: "msg", role: "alert" });
-      const kind = h("select", null, ["existence", "view", "deletion"].map((k) => h("option", { value: k }, label("type_", k))));
-      const requester = h("input", { type: "text", maxlength: "200", required: true });
-      const contact = h("input", { type: "text", maxlength: "200", required: true });
-      const cams = h("fieldset", { class: "opening-cameras" }, h("legend", null, t("new_req_cameras")));
+      const cams = h("fieldset", { class: "opening-cameras" }, h("legend", null, o.camerasLegend));
       const now = Date.now();
       const from = h("input", { type: "text", value: fmtLocal(now - 3600 * 1000), placeholder: "YYYY-MM-DD HH:MM:SS" });
       const to = h("input", { type: "text", value: fmtLocal(now), placeholder: "YYYY-MM-DD HH:MM:SS" });
-      const description = h("input", { type: "text", maxlength: "1000" });
-      const identity = h("input", { type: "text", maxlength: "200", required: true, placeholder: t("new_req_identity_hint"), title: t("new_req_identity_hint") });
-      const b = h("button", { type: "submit", class: "btn btn-primary request-file" }, t("new_req_file"));
-      const form = h("form", { class: "inline-form request-new" }, cams,
-        field("new-req-type", t("req_type"), kind),
-        field("new-req-requester", t("req_requester"), requester),
-        field("new-req-contact", t("new_req_contact"), contact),
-        field("new-req-from", t("open_from"), from),
-        field("new-req-to", t("open_to"), to),
-        field("new-req-description", t("new_req_description"), description),
-        field("new-req-identity", t("new_req_identity"), identity),
+      const b = h("button", { type: "submit", class: `btn btn-primary ${o.cls}-file` }, o.submit);
+      const [before, after] = o.fields;
+      const form = h("form", { class: `inline-form ${o.cls}-new` }, cams, before,
+        field(`${o.cls}-from`, t("open_from"), from), field(`${o.cls}-to`, t("open_to"), to), after,
         h("div", { class: "actions" }, b), m);
       (async () => {
         try {
-          for (const c of (await api("GET", "/api/v1/cameras")).cameras || []) {
-            const box = h("input", { type: "checkbox", value: c.id, class: "request-camera" });
+          const list = ((await api("GET", "/api/v1/cameras")).cameras || []).filter(o.camera);
+          if (!list.length) cams.appendChild(h("p", { class: "empty" }, o.noCameras));
+          for (const c of list) {
+            const box = h("input", { type: "checkbox", value: c.id, class: `${o.cls}-camera` });
             cams.appendChild(h("label", { class: "check" }, box, ` ${c.id}${c.location ? ` (${c.location})` : ""}`));
           }
         } catch (e) {
@@ -2318,28 +2310,57 @@
       })();
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
-        const picked = Array.from(cams.querySelectorAll("input.request-camera:checked")).map((x) => x.value);
-        if (!picked.length) return showMsg(m, t("open_pick_camera"));
+        const cameras = Array.from(cams.querySelectorAll(`input.${o.cls}-camera:checked`)).map((x) => x.value);
+        if (!cameras.length) return showMsg(m, t("open_pick_camera"));
         const a = parseUserTime(from.value);
         const z = parseUserTime(to.value);
         if (!Number.isFinite(a) || !Number.isFinite(z) || z <= a) return showMsg(m, t("open_bad_range"));
-        const body = {
-          type: kind.value, requester: requester.value.trim(), contact: contact.value.trim(), cameras: picked,
-          from: Math.floor(a / 1000), to: Math.ceil(z / 1000), description: description.value.trim(),
-          identity_check: identity.value.trim(),
-        };
         b.disabled = true;
         try {
-          const ans = await api("POST", "/api/v1/requests", body);
-          showMsg(m, t("new_req_filed", ans.id, fmtStamp(ans.due)), "ok");
-          loadRequests();
+          const body = Object.assign({ cameras, from: Math.floor(a / 1000), to: Math.ceil(z / 1000) }, o.body());
+          showMsg(m, o.done(await api("POST", o.path, body)), "ok");
         } catch (e) {
           showMsg(m, errText(e));
         } finally {
           b.disabled = false;
         }
       });
-      return h("section", { id: "request-new", class: "card" }, h("details", null, h("summary", null, t("new_req")), form));
+      return h("section", { id: `${o.cls}-new`, class: "card" }, h("details", null, h("summary", null, o.title), form));
+    }
+
+    /**
+     * A data subject's request as received on paper: its type, who asks and how to reach them, the cameras and
+     * window, what they look like, and which identity document the operator saw (never its number: the server
+     * refuses one). Due in 10 days (or the policy's shorter term), shown once received.
+     */
+    function requestForm() {
+      const kind = h("select", null, ["existence", "view", "deletion"].map((k) => h("option", { value: k }, label("type_", k))));
+      const requester = h("input", { type: "text", maxlength: "200", required: true });
+      const contact = h("input", { type: "text", maxlength: "200", required: true });
+      const description = h("input", { type: "text", maxlength: "1000" });
+      const hint = t("new_req_identity_hint");
+      const identity = h("input", { type: "text", maxlength: "200", required: true, placeholder: hint, title: hint });
+      return cameraWindowForm({
+        cls: "request", title: t("new_req"), submit: t("new_req_file"), path: "/api/v1/requests",
+        camerasLegend: t("new_req_cameras"), camera: () => true, noCameras: t("none"),
+        fields: [
+          h("div", { class: "contents" },
+            field("new-req-type", t("req_type"), kind),
+            field("new-req-requester", t("req_requester"), requester),
+            field("new-req-contact", t("new_req_contact"), contact)),
+          h("div", { class: "contents" },
+            field("new-req-description", t("new_req_description"), description),
+            field("new-req-identity", t("new_req_identity"), identity)),
+        ],
+        body: () => ({
+          type: kind.value, requester: requester.value.trim(), contact: contact.value.trim(),
+          description: description.value.trim(), identity_check: identity.value.trim(),
+        }),
+        done: (ans) => {
+          loadRequests();
+          return t("new_req_filed", ans.id, fmtStamp(ans.due));
+        },
+      });
     }
 
     /**
@@ -2348,64 +2369,35 @@
      * number, who asked and why. With one's password it is also one's approval; another manager approves it.
      */
     function openingForm() {
-      const m = h("div", { class: "msg", role: "alert" });
-      const cams = h("fieldset", { class: "opening-cameras" }, h("legend", null, t("open_cameras")));
       const ground = h("select", null, ["investigation", "trial", "emergency"].map((g) => h("option", { value: g }, label("ground_", g))));
       const reference = h("input", { type: "text", maxlength: "200" });
       const requestedBy = h("input", { type: "text", maxlength: "200", required: true });
-      const now = Date.now();
-      const from = h("input", { type: "text", value: fmtLocal(now - 3600 * 1000), placeholder: "YYYY-MM-DD HH:MM:SS" });
-      const to = h("input", { type: "text", value: fmtLocal(now), placeholder: "YYYY-MM-DD HH:MM:SS" });
       const reason = h("input", { type: "text", maxlength: "1000", required: true });
       const pw = can("approve_opening") ? h("input", { type: "password", autocomplete: "current-password" }) : null;
-      const b = h("button", { type: "submit", class: "btn btn-primary opening-file" }, t("open_file"));
-      const form = h("form", { class: "inline-form opening-new" }, cams,
-        field("open-ground", t("opening_ground"), ground),
-        field("open-reference", t("open_reference"), reference),
-        field("open-requested-by", t("open_requested_by"), requestedBy),
-        field("open-from", t("open_from"), from),
-        field("open-to", t("open_to"), to),
-        field("open-reason", t("opening_reason"), reason),
-        pw ? field("open-pw", t("opening_password"), pw) : null,
-        h("div", { class: "actions" }, b), m);
-      (async () => {
-        try {
-          const list = ((await api("GET", "/api/v1/cameras")).cameras || []).filter((c) => c.sealed);
-          if (!list.length) cams.appendChild(h("p", { class: "empty" }, t("open_no_sealed")));
-          for (const c of list) {
-            const box = h("input", { type: "checkbox", value: c.id, class: "opening-camera" });
-            cams.appendChild(h("label", { class: "check" }, box, ` ${c.id}${c.location ? ` (${c.location})` : ""}`));
-          }
-        } catch (e) {
-          if (e.status !== 401) showMsg(m, errText(e));
-        }
-      })();
-      form.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        const picked = Array.from(cams.querySelectorAll("input.opening-camera:checked")).map((x) => x.value);
-        if (!picked.length) return showMsg(m, t("open_pick_camera"));
-        const a = parseUserTime(from.value);
-        const z = parseUserTime(to.value);
-        if (!Number.isFinite(a) || !Number.isFinite(z) || z <= a) return showMsg(m, t("open_bad_range"));
-        const body = {
-          cameras: picked, from: Math.floor(a / 1000), to: Math.ceil(z / 1000), reason: reason.value.trim(),
-          ground: ground.value, requested_by: requestedBy.value.trim(),
-        };
-        if (reference.value.trim()) body.reference = reference.value.trim();
-        if (pw && pw.value) body.password = pw.value;
-        b.disabled = true;
-        try {
-          const ans = await api("POST", "/api/v1/openings", body);
+      return cameraWindowForm({
+        cls: "opening", title: t("open_new"), submit: t("open_file"), path: "/api/v1/openings",
+        camerasLegend: t("open_cameras"), camera: (c) => c.sealed, noCameras: t("open_no_sealed"),
+        fields: [
+          h("div", { class: "contents" },
+            field("open-ground", t("opening_ground"), ground),
+            field("open-reference", t("open_reference"), reference),
+            field("open-requested-by", t("open_requested_by"), requestedBy)),
+          h("div", { class: "contents" },
+            field("open-reason", t("opening_reason"), reason),
+            pw ? field("open-pw", t("opening_password"), pw) : null),
+        ],
+        body: () => {
+          const body = { reason: reason.value.trim(), ground: ground.value, requested_by: requestedBy.value.trim() };
+          if (reference.value.trim()) body.reference = reference.value.trim();
+          if (pw && pw.value) body.password = pw.value;
+          return body;
+        },
+        done: (ans) => {
           if (pw) pw.value = "";
-          showMsg(m, t("subj_filed", ans.id), "ok");
           loadApprovals();
-        } catch (e) {
-          showMsg(m, errText(e));
-        } finally {
-          b.disabled = false;
-        }
+          return t("subj_filed", ans.id);
+        },
       });
-      return h("section", { id: "opening-new", class: "card" }, h("details", null, h("summary", null, t("open_new")), form));
     }
 
     async function loadRequests() {
