@@ -3,8 +3,9 @@
 //! real HTTP API on 127.0.0.1:0:
 //! - one manager's approval opens nothing, the same manager twice and a wrong password are refused (and
 //!   ledgered), a second manager's approval returns the sealed MP4, whose hash the ledger records; an opening
-//!   of two cameras returns one ZIP of both MP4s with a manifest of their hashes, and one naming a camera that
-//!   keeps only masked recordings is refused;
+//!   of three cameras returns one ZIP of the two MP4s recorded then with a manifest of their hashes (the third
+//!   named without a file), one naming a camera that keeps only masked recordings is refused, and a wrong
+//!   password given with a filing files nothing;
 //! - root with every file of the site but no password cannot rebuild the key (every 32-byte window of every
 //!   file, raw and hex, is tried against the sealed public key; of segment files, the first 4 KiB);
 //! - 존재확인 answers "exists", "destroyed on DATE" (from the 파기 row) and "never recorded"; states move only
@@ -89,6 +90,12 @@ recording = "sealed"
 [[cameras]]
 id = "cam-t"
 url = "rtsp://127.0.0.1:18960/req"
+facility = "hall"
+detect = ["person"]
+recording = "sealed"
+[[cameras]]
+id = "cam-u"
+url = "rtsp://127.0.0.1:9/none"
 facility = "hall"
 detect = ["person"]
 recording = "sealed"
@@ -264,15 +271,33 @@ detect = ["person"]
         "cam-t never recorded: {:?}",
         site.status()
     );
-    several["cameras"] = serde_json::json!(["cam-t", "cam-s"]);
-    let (code, body) = http.post(&tm, "/api/v1/openings", several);
-    assert_eq!(code, 200, "{body}");
-    let approve = format!("/api/v1/openings/{}/approve", body["id"].as_str().unwrap());
-    assert_eq!(
-        http.post(&tm, &approve, serde_json::json!({"password": PW}))
-            .0,
-        200
+    // cam-u records sealed but never connected: the manifest names it with no file.
+    several["cameras"] = serde_json::json!(["cam-u", "cam-t", "cam-s"]);
+    let openings = || {
+        http.get_json(&tm, "/api/v1/openings").1["openings"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = openings();
+    let mut wrong = several.clone();
+    wrong["password"] = "not m's password".into();
+    let (code, body) = http.post(&tm, "/api/v1/openings", wrong);
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was filed"),
+        "{body}"
     );
+    assert_eq!(openings(), before, "a wrong password files nothing");
+    let mut filed = several.clone();
+    filed["password"] = PW.into();
+    let (code, body) = http.post(&tm, "/api/v1/openings", filed);
+    assert_eq!((code, body["needed"].as_u64()), (200, Some(1)), "{body}");
+    let zip_id = body["id"].as_str().unwrap().to_string();
+    let approve = format!("/api/v1/openings/{zip_id}/approve");
     let (code, kind, zipped) =
         http.post_raw(&tl, &approve, serde_json::json!({"password": LEE_PW}));
     assert_eq!(
@@ -297,7 +322,12 @@ detect = ["person"]
     let manifest: serde_json::Value = serde_json::from_slice(&entries[&manifest_name]).unwrap();
     assert_eq!(manifest["approved_by"], serde_json::json!(["m", "lee"]));
     let parts = manifest["cameras"].as_array().unwrap();
-    assert_eq!(parts.len(), 2, "{manifest}");
+    assert_eq!(parts.len(), 3, "{manifest}");
+    assert_eq!(
+        parts[2],
+        serde_json::json!({"camera": "cam-u", "segments": 0}),
+        "{manifest}"
+    );
     for (part, camera) in parts.iter().zip(["cam-s", "cam-t"]) {
         assert_eq!(part["camera"], camera, "{manifest}");
         let name = part["file"].as_str().unwrap();
@@ -311,8 +341,21 @@ detect = ["person"]
         assert!(decode_file(&out, 400).len() >= 10, "{name} does not play");
     }
     assert_eq!(entries.len(), 3, "{:?}", entries.keys());
-    let opened = rows_of(&ledger, ledger::Kind::Provide).pop().unwrap();
-    assert_eq!(opened.entry.detail["step"], "opened");
+    let rows: Vec<_> = rows_of(&ledger, ledger::Kind::Provide)
+        .into_iter()
+        .filter(|r| r.entry.detail["id"] == zip_id.as_str())
+        .collect();
+    let steps: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.entry.detail["step"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        ["filed", "approved", "approved", "key_rebuilt", "opened"],
+        "{rows:#?}"
+    );
+    let opened = rows.last().unwrap();
+    assert_eq!(opened.entry.form, "sealed MP4 x3 (ZIP)");
     assert_eq!(
         opened.entry.detail["output_sha256"].as_str().unwrap(),
         hex::encode(sha2::Sha256::digest(&zipped))

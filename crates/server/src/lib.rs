@@ -101,7 +101,7 @@ impl HttpServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = routes::router(state)
             .layer(axum::middleware::from_fn_with_state(
-                limits.request_timeout,
+                limits,
                 limits::deadline,
             ))
             .layer(axum::middleware::from_fn_with_state(

@@ -24,6 +24,10 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// A request (its body read and its handler run, not the streaming of a response) must finish within this.
     pub request_timeout: Duration,
+    /// The same for the routes that run a footage job in the request (`routes::JOB_ROUTES`: an opening's
+    /// export, a redacted copy, a deletion, a recording's export): cut short, the job would still finish and
+    /// write its row, and its output would be thrown away.
+    pub job_timeout: Duration,
     /// Requests per second per client address, sustained.
     pub rate_per_sec: f64,
     /// Requests a client may make at once above its rate.
@@ -36,6 +40,7 @@ impl Default for Limits {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
+            job_timeout: Duration::from_secs(3600),
             rate_per_sec: 50.0,
             burst: 100.0,
         }
@@ -143,8 +148,13 @@ impl RateLimiter {
     }
 }
 
-/// The request's body and handler within `Limits::request_timeout`.
-pub(crate) async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+/// The request's body and handler within `Limits::request_timeout` (`job_timeout` for a footage job's route).
+pub(crate) async fn deadline(State(limits): State<Limits>, req: Request, next: Next) -> Response {
+    let limit = if crate::routes::is_job(req.uri().path()) {
+        limits.job_timeout
+    } else {
+        limits.request_timeout
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => (
@@ -185,6 +195,34 @@ pub(crate) async fn rate_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn footage_jobs_get_the_job_deadline_and_nothing_else_does() {
+        use crate::routes::{JOB_ROUTES, ROUTES, is_job};
+        let path_of = |example: &'static str| example.split('?').next().unwrap();
+        for path in JOB_ROUTES {
+            let r = ROUTES
+                .iter()
+                .find(|r| r.path == *path)
+                .unwrap_or_else(|| panic!("{path} is no route"));
+            assert!(is_job(path_of(r.example)), "{}", r.example);
+        }
+        let jobs: Vec<_> = ROUTES
+            .iter()
+            .filter(|r| is_job(path_of(r.example)))
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(jobs.len(), JOB_ROUTES.len(), "{jobs:?}");
+        for not in [
+            "/api/v1/openings/SA-2026-0001/review",
+            "/api/v1/openings//approve",
+            "/api/v1/openings/SA-2026-0001/approve/x",
+            "/api/v1/openings/approve",
+        ] {
+            assert!(!is_job(not), "{not}");
+        }
+        assert!(Limits::default().job_timeout >= Duration::from_secs(30 * 60));
+    }
 
     #[test]
     fn buckets_allow_the_burst_then_the_rate() {

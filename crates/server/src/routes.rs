@@ -481,6 +481,29 @@ pub const LEDGERED_READS: &[&str] = &[
     "/api/v1/openings/{id}/frames/{n}",
 ];
 
+/// Routes whose handler runs a footage job (decrypting, encoding, re-sealing) before it answers: they get
+/// `Limits::job_timeout` instead of the usual request deadline.
+pub const JOB_ROUTES: &[&str] = &[
+    "/api/v1/cameras/{camera}/export.mp4",
+    "/api/v1/openings/{id}/approve",
+    "/api/v1/openings/{id}/export",
+    "/api/v1/openings/{id}/erase",
+];
+
+/// Whether a request's path is one of [`JOB_ROUTES`] (a `{…}` segment matches any one segment).
+pub fn is_job(path: &str) -> bool {
+    JOB_ROUTES.iter().any(|pattern| {
+        let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+        loop {
+            match (p.next(), q.next()) {
+                (None, None) => return true,
+                (Some(a), Some(b)) if a == b || (a.starts_with('{') && !b.is_empty()) => {}
+                _ => return false,
+            }
+        }
+    })
+}
+
 /// The header a cookie session's changes carry (its value: `csrf_of` the session token).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 

@@ -332,10 +332,21 @@ impl Site {
                         ),
                     ));
                 }
+                let password = b.password.map(access::Password::from);
+                if let Some(pw) = &password {
+                    // A wrong password files nothing (else retyping it would file the opening twice).
+                    self.check_approver(p, client, pw)?;
+                }
                 let o = self.file_opening(p, client, &b.opening)?;
-                match b.password {
-                    Some(pw) => self.approve(p, client, &o.id, &access::Password::from(pw)),
-                    None => json(serde_json::to_value(&o).map_err(internal)?),
+                match password {
+                    Some(pw) => self.approve(p, client, &o.id, &pw),
+                    None => {
+                        let mut v = serde_json::to_value(&o).map_err(internal)?;
+                        if let Ok((_, k)) = self.custody() {
+                            v["needed"] = k.into();
+                        }
+                        json(v)
+                    }
                 }
             }
             RequestOp::Approve(id, b) => {
@@ -617,6 +628,9 @@ impl Site {
         let dir = crate::api::exports_dir(&cfg);
         let result = crate::custody::with_rebuilt_key(shares, k, &sealed_public, |grant| {
             crate::opened::export(self.vault(), &o, &dir, &crate::api::unique_suffix, grant)
+        })
+        .and_then(|exported| {
+            crate::opened::hand_over(&o, &dir, &crate::api::unique_suffix, exported)
         });
         match result {
             Ok(opened) => {
@@ -671,6 +685,30 @@ impl Site {
             serde_json::json!({"id": o.id, "step": "failed", "error": text}),
         ));
         ApiError::Internal(format!("the opening failed (the key is forgotten): {text}"))
+    }
+
+    /// A manager's password, checked and throttled like a login, before anything is filed with it.
+    fn check_approver(
+        &self,
+        p: &Principal,
+        client: &str,
+        password: &access::Password,
+    ) -> Result<(), ApiError> {
+        let directory = self.records().directory().clone();
+        let throttle = directory.throttle();
+        if let Err(r) = throttle.check(&p.user, client) {
+            return Err(ApiError::TooMany {
+                message: "too many wrong passwords; retry later".into(),
+                retry_after_secs: (r.ms.max(0) as u64).div_ceil(1000).max(1),
+            });
+        }
+        if directory.check_password(&p.user, password).is_err() {
+            throttle.failed(&p.user, client);
+            return Err(ApiError::Forbidden(
+                "wrong password: nothing was filed".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The sealed public key of the policy and the threshold of its split.
@@ -728,7 +766,10 @@ pub(crate) fn opening_entry(
             Some(r) => format!("{} ({r})", o.ground.korean()),
             None => o.ground.korean().to_string(),
         },
-        form: "sealed MP4".into(),
+        form: match o.cameras.len() {
+            1 => "sealed MP4".into(),
+            n => format!("sealed MP4 x{n} (ZIP)"),
+        },
         period: window_text(o.from, o.to),
         manager: o
             .approvals

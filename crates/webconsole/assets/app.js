@@ -209,6 +209,7 @@
       new_req_file: "접수",
       new_req_filed: "요구 {0}을(를) 접수했습니다. 기한: {1}",
       open_new: "봉인 영상 열람 요청하기 (수사·재판·긴급)",
+      open_filed: "열람 요청 {0}을(를) 올렸습니다. 다른 관리책임자 {1}명의 승인이 더 필요합니다.",
       open_cameras: "카메라 (봉인 녹화)",
       open_no_sealed: "봉인 녹화하는 카메라가 없습니다.",
       open_reference: "공문·영장·사건 번호",
@@ -525,6 +526,7 @@
       new_req_file: "Receive",
       new_req_filed: "Request {0} received. Due: {1}",
       open_new: "Request an opening of sealed recordings (investigation, trial, emergency)",
+      open_filed: "Opening {0} filed. {1} more manager approval(s) needed.",
       open_cameras: "Cameras (sealed recording)",
       open_no_sealed: "No camera keeps sealed recordings.",
       open_reference: "Letter, warrant or case number",
@@ -2318,7 +2320,12 @@
         b.disabled = true;
         try {
           const body = Object.assign({ cameras, from: Math.floor(a / 1000), to: Math.ceil(z / 1000) }, o.body());
-          showMsg(m, o.done(await api("POST", o.path, body)), "ok");
+          const text = o.done(await api("POST", o.path, body));
+          // Filed: the form is emptied (a second click would file it again), the window kept for the next.
+          const [fv, tv] = [from.value, to.value];
+          form.reset();
+          [from.value, to.value] = [fv, tv];
+          showMsg(m, text, "ok");
         } catch (e) {
           showMsg(m, errText(e));
         } finally {
@@ -2336,8 +2343,8 @@
     function requestForm() {
       const kind = h("select", null, ["existence", "view", "deletion"].map((k) => h("option", { value: k }, label("type_", k))));
       const requester = h("input", { type: "text", maxlength: "200", required: true });
-      const contact = h("input", { type: "text", maxlength: "200", required: true });
-      const description = h("input", { type: "text", maxlength: "1000" });
+      const contact = h("input", { type: "text", maxlength: "500", required: true });
+      const description = h("input", { type: "text", maxlength: "2000" });
       const hint = t("new_req_identity_hint");
       const identity = h("input", { type: "text", maxlength: "200", required: true, placeholder: hint, title: hint });
       return cameraWindowForm({
@@ -2395,7 +2402,7 @@
         done: (ans) => {
           if (pw) pw.value = "";
           loadApprovals();
-          return t("subj_filed", ans.id);
+          return t("open_filed", ans.id, ans.needed === undefined ? "?" : ans.needed);
         },
       });
     }
