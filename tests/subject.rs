@@ -13,7 +13,8 @@
 //!   request is received in the console (an ID number as the identity check refused; request-new.png);
 //!   disabling lee, one of the two holders of the sealed key, asks first and, declined, changes nothing
 //!   (users-sealed-lockout.png);
-//! - 삭제: the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
+//! - 삭제: the operator's review survives a restart (the opening waits for its approvals again and reopens
+//!   with it); the same person's presence is masked out of the sealed recordings, re-encrypted under new keys (the
 //!   old files and index rows are gone), and footage opened afterwards shows them hidden and others not;
 //! - a deletion that stops part way (a segment's file missing) finishes when run again, passing over the
 //!   segment it replaced already (two synthetic segments and a detector that sees one person walk across).
@@ -661,6 +662,63 @@ fn a_data_subject_sees_only_themself_and_can_have_themself_erased() {
     // ---- 삭제 ----
     let id = approved_opening(&http, &tm, &tl, "deletion", "subject_deletion", from, to);
     let actions = operate(&http, &tm, &id, truth);
+    // A restart forgets the opened window (its segment keys were in memory only), not what the operator said:
+    // the opening waits for its approvals again, and reopens with the review as it was.
+    let said = ready(&http, &tm, &id)["review"].clone();
+    assert_eq!(said["confirmed"], true, "{said}");
+    http_server.stop();
+    site.stop();
+    drop(site);
+    let site = start_site(&config);
+    let ledger = site.records().ledger().clone();
+    let (http_server, base) = serve_api(&site);
+    let http = Http::new(base);
+    let (tm, tl) = (http.login("m", PW), http.login("lee", LEE_PW));
+    let review = format!("/api/v1/openings/{id}/review");
+    let (code, v) = http.get_json(&tm, &review);
+    assert_eq!(code, 409, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("with the review kept"),
+        "{v}"
+    );
+    let (_, list) = http.get_json(&tm, "/api/v1/openings");
+    let o = list["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (o["state"].as_str(), o["approvals"].as_array().map(Vec::len)),
+        (Some("pending"), Some(0)),
+        "{o}"
+    );
+    assert_eq!(
+        http.get_json(&tm, &review).0,
+        409,
+        "not open before approvals"
+    );
+    let approve = format!("/api/v1/openings/{id}/approve");
+    let (code, v) = http.post(&tm, &approve, serde_json::json!({"password": PW}));
+    assert_eq!((code, v["needed"].as_u64()), (200, Some(1)), "{v}");
+    let (code, v) = http.post(&tl, &approve, serde_json::json!({"password": LEE_PW}));
+    assert_eq!((code, v["state"].as_str()), (200, Some("review")), "{v}");
+    assert_eq!(ready(&http, &tm, &id)["review"], said, "the review kept");
+    let forgotten = rows_of(&ledger, ledger::Kind::View)
+        .into_iter()
+        .filter(|r| r.entry.detail["id"] == id.as_str())
+        .filter_map(|r| r.entry.detail["step"].as_str().map(String::from))
+        .collect::<Vec<_>>();
+    assert!(
+        forgotten
+            .windows(4)
+            .any(|w| w == ["review_forgotten", "approved", "approved", "key_rebuilt"]),
+        "{forgotten:?}"
+    );
     let (code, v) = http.post(
         &tm,
         &format!("/api/v1/openings/{id}/export"),

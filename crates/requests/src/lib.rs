@@ -559,6 +559,10 @@ pub struct Opening {
     /// frames, what was masked), handed over with the export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<serde_json::Value>,
+    /// What the operator said in a data subject's review (marks, not them, not in the frame, confirmed: boxes
+    /// and times, no pixels), kept so that a window forgotten at a restart reopens with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -623,6 +627,7 @@ impl Opening {
             note: String::new(),
             outputs: Vec::new(),
             sidecar: None,
+            review: None,
         })
     }
 

@@ -31,6 +31,15 @@ impl Site {
             Ok(r) => Arc::new(r),
             Err(e) => return Err(self.opening_failed(p, client, o, &e)),
         };
+        // Reopened after a restart: what the operator said before comes back (the proposal is made from it
+        // once pass 1 is done).
+        let kept = match &o.review {
+            Some(v) => {
+                *review.said.lock() = serde_json::from_value(v.clone()).map_err(internal)?;
+                true
+            }
+            None => false,
+        };
         let detector = self
             .detectors()
             .loaded_footage_detector_for(&[
@@ -45,9 +54,10 @@ impl Site {
             .store()
             .update_opening(&o.id, |o| {
                 ledger
-                    .append(opening_entry(p, client, o, "봉인 영상 검토 열림 (구간 열쇠만 메모리에)", serde_json::json!({"id": o.id, "step": "opened_for_review", "segments": segments})))
+                    .append(opening_entry(p, client, o, "봉인 영상 검토 열림 (구간 열쇠만 메모리에)", serde_json::json!({"id": o.id, "step": "opened_for_review", "segments": segments, "review_kept": kept})))
                     .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
                 o.state = OpeningState::Review;
+                o.note.clear();
                 Ok(())
             })
             .map_err(req_err)?;
@@ -76,30 +86,41 @@ impl Site {
         match self.reviews().get(id) {
             Some(r) => Ok((o, r)),
             None if o.state == OpeningState::Review => {
-                // Opened, then forgotten (a restart, or its time ran out): it ends here, with its row.
+                // Opened, then forgotten (a restart, or its time ran out): its segment keys are gone, so it
+                // waits for its approvals again; what the operator said is kept and comes back with the window.
                 let ledger = self.records().ledger().clone();
-                let why = "the opened window was forgotten (a restart, or its time ran out); file it again";
-                let _ = self.store().update_opening(id, |o| {
-                    ledger
-                        .append(opening_entry(
-                            p,
-                            "",
-                            o,
-                            "검토 만료",
-                            serde_json::json!({"id": o.id, "step": "review_forgotten"}),
-                        ))
-                        .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
-                    o.state = OpeningState::Failed;
-                    o.note = why.into();
-                    Ok(())
-                });
+                let kept = o.review.is_some();
+                let why = format!(
+                    "the opened window was forgotten (a restart, or its {} h ran out): the managers approve it \
+                     again to reopen it{}",
+                    subject::REVIEW_FOR.as_secs() / 3600,
+                    if kept { ", with the review kept" } else { "" }
+                );
+                self.store()
+                    .update_opening(id, |o| {
+                        ledger
+                            .append(opening_entry(
+                                p,
+                                "",
+                                o,
+                                "검토 만료: 다시 승인되면 열림",
+                                serde_json::json!({"id": o.id, "step": "review_forgotten", "review_kept": kept}),
+                            ))
+                            .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
+                        o.state = OpeningState::Pending;
+                        o.approvals.clear();
+                        o.note = why.clone();
+                        Ok(())
+                    })
+                    .map_err(req_err)?;
                 Err(ApiError::Conflict(format!("{id}: {why}")))
             }
+            None if o.state == OpeningState::Pending => Err(ApiError::Conflict(format!(
+                "{id} is not open for review yet: its window opens at its last approval"
+            ))),
             None => Err(ApiError::Conflict(format!(
-                "{id} is not open for review ({}): its window is opened at the last approval and forgotten \
-                 after its job, after {} h, or at a restart; file it again",
+                "{id} is not open for review ({}): its job is done or it failed; file it again",
                 state_name(o.state),
-                subject::REVIEW_FOR.as_secs() / 3600
             ))),
         }
     }
@@ -184,16 +205,24 @@ impl Site {
                 } else if said.confirmed {
                     return Err(ApiError::bad("confirmed", "mark the requester first"));
                 }
-                self.records()
-                    .ledger()
-                    .append(opening_entry(
-                        p,
-                        client,
-                        &o,
-                        if said.confirmed { "요청인 추적 확인" } else { "요청인 추적 수정" },
-                        serde_json::json!({"id": o.id, "step": "review", "marks": said.marks.len(), "not_them": said.not_them.len(), "absent": said.absent.len(), "confirmed": said.confirmed}),
-                    ))
-                    .map_err(internal)?;
+                // The row and the kept review in one step (a restart reopens the window with it).
+                let ledger = self.records().ledger().clone();
+                let kept = serde_json::to_value(&said).map_err(internal)?;
+                self.store()
+                    .update_opening(&id, |o| {
+                        ledger
+                            .append(opening_entry(
+                                p,
+                                client,
+                                o,
+                                if said.confirmed { "요청인 추적 확인" } else { "요청인 추적 수정" },
+                                serde_json::json!({"id": o.id, "step": "review", "marks": said.marks.len(), "not_them": said.not_them.len(), "absent": said.absent.len(), "confirmed": said.confirmed}),
+                            ))
+                            .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
+                        o.review = Some(kept);
+                        Ok(())
+                    })
+                    .map_err(req_err)?;
                 *r.said.lock() = said;
                 self.looked(p, client, &o, &r)?;
                 json(r.status().map_err(internal)?)
