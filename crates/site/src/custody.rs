@@ -15,15 +15,23 @@ pub const HELD_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Shares given by approving managers, per opening, in memory only (a restart forgets them: the managers
 /// approve again). A manager's share waits for one opening at a time and for at most [`HELD_FOR`], so shares
-/// of the same key given to different openings never sit in memory together for long. `lock` serialises whole
-/// approvals (check, record, hold, open).
+/// of the same key given to different openings never sit in memory together for long. [`Held::lock_for`]
+/// serialises whole approvals of one opening (check, record, hold, open), so one opening's long export does not
+/// hold up the approvals of others.
 #[derive(Default)]
 pub struct Held {
     shares: parking_lot::Mutex<HashMap<String, Vec<(std::time::Instant, custody::Share)>>>,
-    pub lock: parking_lot::Mutex<()>,
+    locks: parking_lot::Mutex<HashMap<String, std::sync::Arc<parking_lot::Mutex<()>>>>,
 }
 
 impl Held {
+    /// The lock of one opening's approvals (the same for every caller while anyone holds it).
+    pub fn lock_for(&self, opening: &str) -> std::sync::Arc<parking_lot::Mutex<()>> {
+        let mut locks = self.locks.lock();
+        locks.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+        locks.entry(opening.to_string()).or_default().clone()
+    }
+
     fn expire(m: &mut HashMap<String, Vec<(std::time::Instant, custody::Share)>>) {
         for v in m.values_mut() {
             v.retain(|(at, _)| at.elapsed() < HELD_FOR);
@@ -263,4 +271,31 @@ fn random32() -> Result<[u8; 32]> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| anyhow!("no randomness: {e}"))?;
     Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approvals_of_one_opening_wait_for_each_other_not_for_another_openings() {
+        let held = Held::default();
+        let a = held.lock_for("SA-2026-0001");
+        let busy = a.lock();
+        assert!(
+            held.lock_for("SA-2026-0001").try_lock().is_none(),
+            "the same opening waits"
+        );
+        assert!(
+            held.lock_for("SA-2026-0002").try_lock().is_some(),
+            "another does not"
+        );
+        drop(busy);
+        drop(a);
+        assert!(held.lock_for("SA-2026-0001").try_lock().is_some());
+        assert!(
+            held.locks.lock().len() <= 1,
+            "locks nobody holds are let go"
+        );
+    }
 }

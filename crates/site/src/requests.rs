@@ -524,8 +524,9 @@ impl Site {
         id: &str,
         password: &access::Password,
     ) -> Result<RequestAnswer, ApiError> {
-        // One approval at a time, start to end: no two see the same pending state.
-        let _one = self.held().lock.lock();
+        // One approval of this opening at a time, start to end: no two see the same pending state.
+        let lock = self.held().lock_for(id);
+        let _one = lock.lock();
         let o = self.store().opening(id).map_err(req_err)?;
         if !self.visible(p, &o.cameras) {
             return Err(ApiError::NotFound(format!("no request {id:?}")));
