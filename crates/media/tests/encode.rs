@@ -279,6 +279,51 @@ fn access_units_on_one_time_still_export() {
     assert_eq!(n, 30, "{n} of 30 frames exported");
 }
 
+/// An export joins segment after segment, decrypting each only as the join nears it; a segment that fails
+/// authentication stops it, and neither the output nor its `.part` is left.
+#[test]
+fn an_export_joins_many_segments_and_a_tampered_one_leaves_no_output() {
+    let dir = temp("many");
+    let vault =
+        Arc::new(vault::Vault::open(&dir.join("vault"), vault::SecretKey::random()).unwrap());
+    let mut rec =
+        media::recorder::Recorder::start("many", vault.clone(), Duration::from_secs(1), None)
+            .unwrap();
+    // 6 s at 10 fps, a key frame each second, pushed in real time: a segment a second.
+    for (i, (mut b, caps, key)) in access_units(60).into_iter().enumerate() {
+        let t = gst::ClockTime::from_mseconds(100 * i as u64);
+        {
+            let b = b.make_mut();
+            b.set_pts(t);
+            b.set_dts(t);
+        }
+        rec.push_encoded(b, &caps, key);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let segments = rec.finish(Duration::from_secs(10)).unwrap();
+    assert!(segments.len() >= 4, "{} segments", segments.len());
+    let out = dir.join("all.mp4");
+    let (file, joined) =
+        media::export::export(&vault, "many", 0, i64::MAX, None, &out).expect("exports");
+    assert_eq!(joined, segments.len());
+    let n = frames(&format!("filesrc location={}", file.display()), usize::MAX).len();
+    assert_eq!(n, 60, "{n} of 60 frames exported");
+    // One byte of the third segment flipped.
+    let victim = &segments[2].path;
+    let mut bytes = std::fs::read(victim).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(victim, bytes).unwrap();
+    let out = dir.join("tampered.mp4");
+    let e = media::export::export(&vault, "many", 0, i64::MAX, None, &out)
+        .expect_err("a tampered segment stops the export");
+    assert!(format!("{e:#}").contains("export stopped"), "{e:#}");
+    assert!(
+        !out.exists() && !dir.join("tampered.mp4.part").exists(),
+        "an output was left"
+    );
+}
+
 /// A server dropped at once (a site that fails to start right after opening its RTSP port) stops: it used to
 /// wait forever for a thread whose loop had not begun when it was told to quit.
 #[test]
