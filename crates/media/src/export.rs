@@ -71,7 +71,7 @@ pub fn export(
             .map(|m| m.view())
         {
             Some(gst::MessageView::Eos(_)) => Ok(()),
-            Some(gst::MessageView::Error(e)) => Err(export_error(&e)),
+            Some(gst::MessageView::Error(e)) => Err(export_error(e)),
             _ => Err(anyhow!("export did not finish")),
         }
     })();
@@ -133,7 +133,7 @@ impl Joined {
                 &[gst::MessageType::Eos, gst::MessageType::Error],
             ) {
                 match m.view() {
-                    gst::MessageView::Error(e) => return Err(export_error(&e)),
+                    gst::MessageView::Error(e) => return Err(export_error(e)),
                     _ => return Err(anyhow!("export ended before segment {} was joined", k + 1)),
                 }
             }
