@@ -34,8 +34,32 @@ impl SegmentWriter {
     /// Starts `path` (final name) as `path.part`.
     pub fn create(path: &Path, key: &SecretKey) -> Result<SegmentWriter, VaultError> {
         let part = PathBuf::from(format!("{}.part", path.display()));
+        let file = File::create(&part).map_err(|e| VaultError::io(&part, e))?;
+        Self::start(file, part, path, key)
+    }
+
+    /// [`Self::create`], unless `path.part` exists already (another segment being written under that name):
+    /// then `None`, and that file is left alone.
+    pub fn create_new(path: &Path, key: &SecretKey) -> Result<Option<SegmentWriter>, VaultError> {
+        let part = PathBuf::from(format!("{}.part", path.display()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&part)
+        {
+            Ok(file) => Self::start(file, part, path, key).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(VaultError::io(&part, e)),
+        }
+    }
+
+    fn start(
+        mut file: File,
+        part: PathBuf,
+        path: &Path,
+        key: &SecretKey,
+    ) -> Result<SegmentWriter, VaultError> {
         let io = |e: std::io::Error| VaultError::io(&part, e);
-        let mut file = File::create(&part).map_err(io)?;
         let prefix: [u8; 7] = random_bytes();
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(MAGIC);

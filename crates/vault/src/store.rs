@@ -269,19 +269,28 @@ impl Vault {
         let day = day_of(start_unix);
         let dir = self.dir.join(camera).join(day_label(day));
         std::fs::create_dir_all(&dir).map_err(|e| VaultError::io(&dir, e))?;
-        let mut path = dir.join(format!("{camera}-{}.gseg", utc_stamp(start_unix)));
-        let mut n = 1;
-        while path.exists() {
-            path = dir.join(format!("{camera}-{}-{n}.gseg", utc_stamp(start_unix)));
-            n += 1;
+        // A name neither committed nor being written: two segments started in one second (one still
+        // draining when the next begins) once shared a `.part` and each ruined the other.
+        let stamp = utc_stamp(start_unix);
+        for n in 0.. {
+            let path = match n {
+                0 => dir.join(format!("{camera}-{stamp}.gseg")),
+                n => dir.join(format!("{camera}-{stamp}-{n}.gseg")),
+            };
+            if path.exists() {
+                continue;
+            }
+            if let Some(writer) = SegmentWriter::create_new(&path, &key)? {
+                return Ok(OpenSegment {
+                    sealed_key,
+                    camera: camera.to_string(),
+                    day,
+                    start_unix,
+                    writer,
+                });
+            }
         }
-        Ok(OpenSegment {
-            sealed_key,
-            camera: camera.to_string(),
-            day,
-            start_unix,
-            writer: SegmentWriter::create(&path, &key)?,
-        })
+        unreachable!("an unbounded range ends")
     }
 
     /// Seals, renames and indexes a segment.
@@ -871,6 +880,36 @@ mod tests {
         assert!(other.read(&a).is_err());
         std::fs::remove_dir_all(d).unwrap();
     }
+
+    #[test]
+    fn segments_started_in_one_second_and_open_together_keep_apart() {
+        // The recorder begins the next segment while the last one still drains: in one second (a camera that
+        // reconnects at once, an encoder restarted) the two once wrote into one `.part` and ruined each other.
+        let d = dir("one-second");
+        let v = Vault::open(&d, SecretKey::random()).unwrap();
+        let t = 1_795_923_045;
+        let mut a = v.begin("cam-1", t).unwrap();
+        let mut b = v.begin("cam-1", t).unwrap();
+        let mut c = v.begin("cam-1", t).unwrap();
+        let data = |n: u8| vec![n; CHUNK_FOR_TEST + 17 * usize::from(n)];
+        for (seg, n) in [(&mut a, 1), (&mut b, 2), (&mut c, 3)] {
+            seg.write(&data(n)).unwrap();
+        }
+        let rows = [
+            v.commit(b, t + 1).unwrap(),
+            v.commit(a, t + 1).unwrap(),
+            v.commit(c, t + 1).unwrap(),
+        ];
+        for (row, n) in rows.iter().zip([2, 1, 3]) {
+            assert_eq!(v.read(row).unwrap(), data(n), "{}", row.path.display());
+        }
+        let names: std::collections::BTreeSet<_> = rows.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(names.len(), 3);
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    /// More than one sealed chunk, so a clobbered file cannot pass as whole.
+    const CHUNK_FOR_TEST: usize = crate::segment::CHUNK + 100;
 
     #[test]
     fn expired_day_key_is_destroyed_then_files_then_rows() {
