@@ -527,9 +527,14 @@ impl Site {
         // One approval of this opening at a time, start to end: no two see the same pending state.
         let lock = self.held().lock_for(id);
         let _one = lock.lock();
-        let o = self.store().opening(id).map_err(req_err)?;
+        let mut o = self.store().opening(id).map_err(req_err)?;
         if !self.visible(p, &o.cameras) {
             return Err(ApiError::NotFound(format!("no request {id:?}")));
+        }
+        if o.state == OpeningState::Review && self.reviews().get(id).is_none() {
+            // Its window was forgotten before anyone looked: it takes its approvals again, this one first.
+            self.requeue_forgotten(p, &o)?;
+            o = self.store().opening(id).map_err(req_err)?;
         }
         if o.state != OpeningState::Pending {
             return Err(ApiError::Conflict(format!("opening {id} is not pending")));

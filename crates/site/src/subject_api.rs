@@ -33,10 +33,14 @@ impl Site {
         };
         // Reopened after a restart: what the operator said before comes back (the proposal is made from it
         // once pass 1 is done).
-        let kept = match &o.review {
-            Some(v) => {
-                *review.said.lock() = serde_json::from_value(v.clone()).map_err(internal)?;
+        let kept = match o.review.clone().map(serde_json::from_value) {
+            Some(Ok(said)) => {
+                *review.said.lock() = said;
                 true
+            }
+            Some(Err(e)) => {
+                tracing::warn!(opening = %o.id, "the kept review does not read back ({e}); reviewing afresh");
+                false
             }
             None => false,
         };
@@ -86,33 +90,7 @@ impl Site {
         match self.reviews().get(id) {
             Some(r) => Ok((o, r)),
             None if o.state == OpeningState::Review => {
-                // Opened, then forgotten (a restart, or its time ran out): its segment keys are gone, so it
-                // waits for its approvals again; what the operator said is kept and comes back with the window.
-                let ledger = self.records().ledger().clone();
-                let kept = o.review.is_some();
-                let why = format!(
-                    "the opened window was forgotten (a restart, or its {} h ran out): the managers approve it \
-                     again to reopen it{}",
-                    subject::REVIEW_FOR.as_secs() / 3600,
-                    if kept { ", with the review kept" } else { "" }
-                );
-                self.store()
-                    .update_opening(id, |o| {
-                        ledger
-                            .append(opening_entry(
-                                p,
-                                "",
-                                o,
-                                "검토 만료: 다시 승인되면 열림",
-                                serde_json::json!({"id": o.id, "step": "review_forgotten", "review_kept": kept}),
-                            ))
-                            .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
-                        o.state = OpeningState::Pending;
-                        o.approvals.clear();
-                        o.note = why.clone();
-                        Ok(())
-                    })
-                    .map_err(req_err)?;
+                let why = self.requeue_forgotten(p, &o)?;
                 Err(ApiError::Conflict(format!("{id}: {why}")))
             }
             None if o.state == OpeningState::Pending => Err(ApiError::Conflict(format!(
@@ -123,6 +101,38 @@ impl Site {
                 state_name(o.state),
             ))),
         }
+    }
+
+    /// A data subject's opening whose window was forgotten (a restart, or its time ran out): its segment keys
+    /// are gone, so it waits for its approvals again, with its row; what the operator said is kept and comes
+    /// back with the window. Returns why, for the answer.
+    pub(crate) fn requeue_forgotten(&self, p: &Principal, o: &Opening) -> Result<String, ApiError> {
+        let ledger = self.records().ledger().clone();
+        let kept = o.review.is_some();
+        let why = format!(
+            "the opened window was forgotten (a restart, or its {} h ran out): the managers approve it again \
+             to reopen it{}",
+            subject::REVIEW_FOR.as_secs() / 3600,
+            if kept { ", with the review kept" } else { "" }
+        );
+        self.store()
+            .update_opening(&o.id, |o| {
+                ledger
+                    .append(opening_entry(
+                        p,
+                        "",
+                        o,
+                        "검토 만료: 다시 승인되면 열림",
+                        serde_json::json!({"id": o.id, "step": "review_forgotten", "review_kept": kept}),
+                    ))
+                    .map_err(|e| RequestError::Store(format!("ledger: {e}")))?;
+                o.state = OpeningState::Pending;
+                o.approvals.clear();
+                o.note = why.clone();
+                Ok(())
+            })
+            .map_err(req_err)?;
+        Ok(why)
     }
 
     /// A user's first look at the opened frames is their 열람 row.
