@@ -331,8 +331,8 @@ impl IndexDb {
         })
     }
 
-    /// Segments matching `f`, ordered by camera and start. With SQLite every row is this node's, so the node
-    /// filter has nothing to exclude.
+    /// Segments matching `f`, ordered by camera and start (two started in one second in the order they were
+    /// indexed). With SQLite every row is this node's, so the node filter has nothing to exclude.
     pub fn segments(&self, f: &Filter<'_>) -> Result<Vec<IndexRow>, VaultError> {
         match self {
             IndexDb::Sqlite { conn, .. } => self.sqlite(conn, |db| {
@@ -340,7 +340,7 @@ impl IndexDb {
                     "SELECT id, camera, day, start_unix, end_unix, bytes, path, sha256, sealed_key IS NOT NULL
                      FROM segments
                      WHERE (?1 IS NULL OR camera = ?1) AND end_unix > ?2 AND start_unix < ?3
-                     ORDER BY camera, start_unix",
+                     ORDER BY camera, start_unix, id",
                 )?;
                 st.query_map(params![f.camera, f.from, f.to], |r| {
                     Ok(IndexRow {
@@ -365,7 +365,7 @@ impl IndexDb {
                      FROM segments
                      WHERE ($1::TEXT IS NULL OR camera = $1) AND ($2::TEXT IS NULL OR node = $2)
                        AND end_unix > $3 AND start_unix < $4
-                     ORDER BY camera, start_unix, node",
+                     ORDER BY camera, start_unix, node, id",
                     &[&f.camera, &f.node, &f.from, &f.to],
                 )?;
                 Ok(rows
