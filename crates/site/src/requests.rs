@@ -335,7 +335,11 @@ impl Site {
                 let password = b.password.map(access::Password::from);
                 if let Some(pw) = &password {
                     // A wrong password files nothing (else retyping it would file the opening twice).
-                    self.check_approver(p, client, pw)?;
+                    if !self.password_ok(p, client, pw)? {
+                        return Err(ApiError::Forbidden(
+                            "wrong password: nothing was filed".into(),
+                        ));
+                    }
                 }
                 let o = self.file_opening(p, client, &b.opening)?;
                 match password {
@@ -541,13 +545,7 @@ impl Site {
         }
         let (sealed_public, k) = self.custody()?;
         let directory = self.records().directory().clone();
-        let throttle = directory.throttle();
-        if let Err(r) = throttle.check(&p.user, client) {
-            return Err(ApiError::TooMany {
-                message: "too many wrong passwords; retry later".into(),
-                retry_after_secs: (r.ms.max(0) as u64).div_ceil(1000).max(1),
-            });
-        }
+        let password_ok = self.password_ok(p, client, password)?;
         let ledger = self.records().ledger().clone();
         let refuse = |why: &str| {
             let _ = ledger.append(opening_entry(
@@ -558,8 +556,7 @@ impl Site {
                 serde_json::json!({"id": o.id, "step": "approval_refused", "why": why}),
             ));
         };
-        if directory.check_password(&p.user, password).is_err() {
-            throttle.failed(&p.user, client);
+        if !password_ok {
             refuse("wrong password");
             return Err(ApiError::Forbidden(
                 "wrong password: the approval was refused (and recorded)".into(),
@@ -693,13 +690,14 @@ impl Site {
         ApiError::Internal(format!("the opening failed (the key is forgotten): {text}"))
     }
 
-    /// A manager's password, checked and throttled like a login, before anything is filed with it.
-    fn check_approver(
+    /// Whether the principal's own password is right, throttled like a login: 429 while throttled, and a wrong
+    /// one counts towards it.
+    fn password_ok(
         &self,
         p: &Principal,
         client: &str,
         password: &access::Password,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let directory = self.records().directory().clone();
         let throttle = directory.throttle();
         if let Err(r) = throttle.check(&p.user, client) {
@@ -710,11 +708,9 @@ impl Site {
         }
         if directory.check_password(&p.user, password).is_err() {
             throttle.failed(&p.user, client);
-            return Err(ApiError::Forbidden(
-                "wrong password: nothing was filed".into(),
-            ));
+            return Ok(false);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The sealed public key of the policy and the threshold of its split.
