@@ -281,6 +281,13 @@ impl Vault {
                 continue;
             }
             if let Some(writer) = SegmentWriter::create_new(&path, &key)? {
+                // Only the holder of a `.part` renames onto its name: once the `.part` is ours, a segment
+                // committed under the name just before (between the check and the claim) is the only way it
+                // can exist. Then let the name go.
+                if path.exists() {
+                    writer.abort();
+                    continue;
+                }
                 return Ok(OpenSegment {
                     sealed_key,
                     camera: camera.to_string(),
