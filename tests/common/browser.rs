@@ -173,6 +173,19 @@ impl Browser {
 
     /// Clicks on the canvas at fractions (fx, fy) of its drawn size, with real pointer events.
     pub fn click_canvas(&self, css: &str, points: &[(f64, f64)]) {
+        // In view, and laid out: a canvas still taking its size (its picture arriving) once moved under the
+        // measured offsets ("move target out of bounds"). Its box must hold still for one poll (200 ms).
+        self.js(&format!(
+            "document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); window.__box = ''; return true;"
+        ));
+        self.until(
+            "the canvas laid out",
+            &format!(
+                "const r = document.querySelector({css:?}).getBoundingClientRect(); \
+                 const k = [r.left, r.top, r.width, r.height].join(','); \
+                 const still = window.__box === k; window.__box = k; return still && r.width > 0;"
+            ),
+        );
         self.rt
             .block_on(async {
                 let canvas = self.c.find(Locator::Css(css)).await?;
@@ -215,6 +228,14 @@ impl Browser {
     }
 
     pub fn close(self) {
-        let _ = self.rt.block_on(self.c.close());
+        drop(self);
+    }
+}
+
+/// The session ends with the browser, also when a test fails part way: a chromium left behind by a panic
+/// kept a core busy for the rest of the suite, and the console tests after it timed out.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.rt.block_on(self.c.clone().close());
     }
 }
